@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+// The target list is the architecture: each target is one layer and dependencies flow downward.
+//
+//   slotctl, slotd (executables)      thin entry points
+//     └─ SlotCLI                       the CLI's command table (ArgumentParser), offline verbs
+//         └─ SlotPolicy                strict TOML policy loader and validator (file:line:column errors)
+//             └─ SlotCore              pure domain: policy model, explainable priority
+//                 └─ SlotQueue         lock-free per-class priority queue core (atomics only)
+//   SlotBench (Benchmarks/)            release benchmark of SlotQueue against Mutex<Heap>
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "slotd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "slotd", targets: ["slotd"]),
+        .executable(name: "slotctl", targets: ["slotctl"]),
+        .executable(name: "slotbench", targets: ["SlotBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "SlotQueue",
+            dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: strict
+        ),
+        .target(name: "SlotCore", dependencies: ["SlotQueue"], swiftSettings: strict),
+        .target(
+            name: "SlotPolicy",
+            dependencies: ["SlotCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SlotCLI",
+            dependencies: [
+                "SlotCore", "SlotPolicy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "slotctl", dependencies: ["SlotCLI"], swiftSettings: strict),
+        .executableTarget(
+            name: "slotd",
+            dependencies: [
+                "SlotCore", "SlotPolicy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "SlotBench",
+            dependencies: ["SlotQueue", .product(name: "HeapModule", package: "swift-collections")],
+            path: "Benchmarks/SlotBench",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SlotQueueTests", dependencies: ["SlotQueue"], swiftSettings: strict),
+        .testTarget(name: "SlotCoreTests", dependencies: ["SlotCore", "SlotQueue"], swiftSettings: strict),
+        .testTarget(name: "SlotPolicyTests", dependencies: ["SlotPolicy", "SlotCore"], swiftSettings: strict),
+        .testTarget(name: "SlotCLITests", dependencies: ["SlotCLI"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,40 @@
+import Atomics
+
+/// A fixed-size, heap-allocated array of atomics with stable addresses.
+///
+/// swift-atomics' `UnsafeAtomic` is a pointer to storage; this type owns one contiguous block of that storage so the
+/// queue can hold thousands of atomics without one allocation each. Elements are `stride` storage units apart, which
+/// lets hot counters sit on their own 128-byte lines (see ``init(count:stride:initial:)``).
+struct AtomicTable<Value: AtomicValue>: ~Copyable where Value.AtomicRepresentation.Value == Value {
+    private typealias Storage = UnsafeAtomic<Value>.Storage
+    private let base: UnsafeMutablePointer<Storage>
+    private let stride: Int
+    let count: Int
+
+    /// - Parameters:
+    ///   - count: the number of atomics.
+    ///   - stride: storage units between neighbours; 1 packs them, 16 keeps 8-byte atomics 128 bytes apart.
+    ///   - initial: the value of element `i`.
+    init(count: Int, stride: Int = 1, initial: (Int) -> Value) {
+        precondition(count >= 0 && stride >= 1)
+        self.count = count
+        self.stride = stride
+        self.base = .allocate(capacity: max(1, count * stride))
+        for i in 0..<(count * stride) {
+            (base + i).initialize(to: Storage(initial(i / stride)))
+        }
+    }
+
+    deinit {
+        for i in 0..<(count * stride) {
+            _ = (base + i).pointee.dispose()
+        }
+        base.deallocate()
+    }
+
+    /// The atomic at `index`; valid while this table lives.
+    @inline(__always)
+    subscript(index: Int) -> UnsafeAtomic<Value> {
+        UnsafeAtomic(at: base + index * stride)
+    }
+}

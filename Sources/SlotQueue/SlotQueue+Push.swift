@@ -1,0 +1,136 @@
+import Atomics
+
+extension SlotQueue {
+    /// Queues `item`. Safe from any thread; lock-free; never blocks.
+    ///
+    /// - Returns: the handle for ``cancel(_:)``, or why the item was refused. A refused item was not queued.
+    public func push(_ item: QueueItem) -> Result<QueueHandle, QueueRefusal> {
+        let c = item.classIndex
+        let slot: Int
+        switch popFree() {
+        case .success(let s): slot = s
+        case .failure(let refusal): return .failure(refusal)
+        }
+        // Checked after the pop: a rebuild cannot complete while this push holds an entry (it waits for us), and a
+        // pop after a rebuild reopened intake sees the new class count (acquire on the free-list head).
+        guard c >= 0 && c < activeClassCount[0].load(ordering: .relaxed) else {
+            pushFree(slot)
+            return .failure(.unknownClass(classIndex: c))
+        }
+        let word = entryState[slot].load(ordering: .relaxed)
+        let generation = EntryWord.generation(word)
+        entryState[slot].store(EntryWord.make(generation, EntryWord.reserved), ordering: .relaxed)
+        payload[slot] = item
+
+        guard claimAndPublish(slot: slot, classIndex: c) else {
+            entryState[slot].store(EntryWord.free(generation: generation), ordering: .relaxed)
+            pushFree(slot)
+            return .failure(.classFull(classIndex: c))
+        }
+        // The entry becomes visible to takes and cancels only now, after its ring cell is published.
+        entryState[slot].store(EntryWord.make(generation, EntryWord.pending), ordering: .releasing)
+        // Skip the read-modify-write when the bit is already set (the common case under load). See `markEmpty`
+        // for why the seq-cst pair (tail CAS, this load) cannot lose the bit against a concurrent clear.
+        let bit: UInt64 = 1 << UInt64(c & 63)
+        if nonEmpty[c >> 6].load(ordering: .sequentiallyConsistent) & bit == 0 {
+            _ = nonEmpty[c >> 6].loadThenBitwiseOr(with: bit, ordering: .sequentiallyConsistent)
+        }
+        return .success(QueueHandle(slot: UInt32(slot), generation: generation))
+    }
+
+    /// Cancels the entry `handle` names. Safe from any thread; wait-free (one CAS).
+    public func cancel(_ handle: QueueHandle) -> CancelOutcome {
+        let slot = Int(handle.slot)
+        guard slot < capacity else { return .notPending }
+        let (exchanged, _) = entryState[slot].compareExchange(
+            expected: EntryWord.make(handle.generation, EntryWord.pending),
+            desired: EntryWord.make(handle.generation, EntryWord.cancelled),
+            ordering: .acquiringAndReleasing
+        )
+        return exchanged ? .cancelled : .notPending
+    }
+
+    /// Claims the next cell of class `c`'s ring (Vyukov's bounded-queue protocol) and publishes `slot` in it.
+    /// Returns false when the ring is full.
+    @inline(__always)
+    private func claimAndPublish(slot: Int, classIndex c: Int) -> Bool {
+        let tail = tails[c]
+        let ringBase = c * perClassCapacity
+        var position = tail.load(ordering: .relaxed)
+        while true {
+            let cell = ringBase + Int(position & UInt64(ringMask))
+            let sequence = ringSeq[cell].load(ordering: .acquiring)
+            let lag = Int64(bitPattern: sequence &- position)
+            if lag == 0 {
+                let (won, current) = tail.weakCompareExchange(
+                    expected: position, desired: position &+ 1, ordering: .sequentiallyConsistent
+                )
+                if won {
+                    ringValue[cell] = UInt32(slot)
+                    ringSeq[cell].store(position &+ 1, ordering: .releasing)
+                    return true
+                }
+                position = current
+            } else if lag < 0 {
+                return false
+            } else {
+                position = tail.load(ordering: .relaxed)
+            }
+        }
+    }
+
+    // MARK: Free list (tagged Treiber stack)
+
+    static let closedBit: UInt64 = 1 << 63
+    static let tagUnit: UInt64 = 1 << 32
+    static let tagMask: UInt64 = 0x7FFF_FFFF << 32
+
+    /// The head's ABA tag plus one, wrapped inside its 31 bits so it can never reach the closed bit.
+    @inline(__always)
+    static func bumpedTag(_ head: UInt64) -> UInt64 {
+        ((head & tagMask) &+ tagUnit) & tagMask
+    }
+
+    /// Pops a free entry slot, or says why there is none.
+    @inline(__always)
+    func popFree() -> Result<Int, QueueRefusal> {
+        var head = freeHead[0].load(ordering: .acquiring)
+        while true {
+            if head & Self.closedBit != 0 { return .failure(.rebuilding) }
+            let top = head & 0xFFFF_FFFF
+            if top == 0 { return .failure(.capacityExhausted) }
+            let slot = Int(top - 1)
+            let next = UInt64(freeNext[slot].load(ordering: .relaxed))
+            let desired = Self.bumpedTag(head) | next
+            let (won, current) = freeHead[0].weakCompareExchange(
+                expected: head, desired: desired, ordering: .acquiringAndReleasing
+            )
+            if won { return .success(slot) }
+            head = current
+        }
+    }
+
+    /// Returns a slot to the free list; keeps the closed bit as it is.
+    @inline(__always)
+    func pushFree(_ slot: Int) {
+        var head = freeHead[0].load(ordering: .relaxed)
+        while true {
+            freeNext[slot].store(UInt32(truncatingIfNeeded: head & 0xFFFF_FFFF), ordering: .relaxed)
+            let desired = (head & Self.closedBit) | Self.bumpedTag(head) | UInt64(slot + 1)
+            let (won, current) = freeHead[0].weakCompareExchange(
+                expected: head, desired: desired, ordering: .acquiringAndReleasing
+            )
+            if won { return }
+            head = current
+        }
+    }
+
+    /// Sets or clears the closed bit that turns pushes away during a rebuild.
+    func setIntakeClosed(_ closed: Bool) {
+        if closed {
+            _ = freeHead[0].loadThenBitwiseOr(with: Self.closedBit, ordering: .acquiringAndReleasing)
+        } else {
+            _ = freeHead[0].loadThenBitwiseAnd(with: ~Self.closedBit, ordering: .acquiringAndReleasing)
+        }
+    }
+}

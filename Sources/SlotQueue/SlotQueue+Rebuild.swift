@@ -1,0 +1,126 @@
+import Atomics
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension SlotQueue {
+    /// Re-files every pending entry under new class bases, for example after a policy change. Consumer only.
+    ///
+    /// Nothing is lost or duplicated: each pending entry keeps its slot, generation (so its handle stays valid) and
+    /// submit time, and is placed in the class `classOf` names. Within each new class, entries are ordered by submit
+    /// time, ties kept in their previous queue order. Entries cancelled during the rebuild stay cancelled.
+    ///
+    /// While it runs, pushes return ``QueueRefusal/rebuilding``; it first waits for pushes already holding an entry
+    /// to publish it. On refusal the queue is unchanged and open again.
+    ///
+    /// - Parameters:
+    ///   - bases: the new base priority of each class; at most ``maxClasses`` classes.
+    ///   - classOf: the new class of a pending item (the item still carries its old class index).
+    public func rebuild(bases newBases: [Int64], classOf: (QueueItem) -> Int) -> Result<Void, RebuildRefusal> {
+        enterConsumer()
+        defer { leaveConsumer() }
+        guard !newBases.isEmpty, newBases.count <= maxClasses else {
+            return .failure(.tooManyClasses(requested: newBases.count, maximum: maxClasses))
+        }
+        setIntakeClosed(true)
+        defer { setIntakeClosed(false) }
+        waitForInFlightPushes()
+
+        let pending = collectPending()
+        var refiled = [[(slot: Int, item: QueueItem)]](repeating: [], count: newBases.count)
+        for (slot, item) in pending {
+            let c = classOf(item)
+            guard c >= 0 && c < newBases.count else { return .failure(.unknownClass(id: item.id, classIndex: c)) }
+            refiled[c].append((slot, QueueItem(id: item.id, submittedAt: item.submittedAt, classIndex: c)))
+        }
+        for (c, entries) in refiled.enumerated() where entries.count > perClassCapacity {
+            return .failure(.classOverflow(classIndex: c, entries: entries.count, capacity: perClassCapacity))
+        }
+
+        reclaimAllAndResetRings()
+        for c in 0..<newBases.count {
+            // Stable sort: equal submit times keep their previous queue order.
+            let ordered = refiled[c].enumerated().sorted {
+                ($0.element.item.submittedAt, $0.offset) < ($1.element.item.submittedAt, $1.offset)
+            }
+            for (position, entry) in ordered.map(\.element).enumerated() {
+                payload[entry.slot] = entry.item
+                let cell = c * perClassCapacity + position
+                ringValue[cell] = UInt32(entry.slot)
+                ringSeq[cell].store(UInt64(position + 1), ordering: .releasing)
+            }
+            tails[c].store(UInt64(ordered.count), ordering: .releasing)
+            if !ordered.isEmpty {
+                _ = nonEmpty[c >> 6].loadThenBitwiseOr(with: 1 << UInt64(c & 63), ordering: .sequentiallyConsistent)
+            }
+        }
+        bases = newBases
+        activeClassCount[0].store(newBases.count, ordering: .relaxed)
+        return .success(())
+    }
+
+    /// Waits until no push holds an entry that is not yet published.
+    ///
+    /// Intake is closed, so no pop can succeed and the free list below its head is frozen. Walking the list first and
+    /// then scanning entry states counts every entry at most once; the total falls short of `capacity` exactly while
+    /// some push sits between its pop and its RESERVED mark (or a refused push is handing its entry back). A RESERVED
+    /// entry belongs to a push that will publish or hand back shortly. Both windows are a few instructions long.
+    private func waitForInFlightPushes() {
+        while true {
+            var accounted = 0
+            var next = freeHead[0].load(ordering: .acquiring) & 0xFFFF_FFFF
+            while next != 0 {
+                accounted += 1
+                next = UInt64(freeNext[Int(next - 1)].load(ordering: .acquiring))
+            }
+            var reserved = 0
+            for slot in 0..<capacity {
+                let state = EntryWord.state(entryState[slot].load(ordering: .acquiring))
+                if state == EntryWord.reserved { reserved += 1 }
+                if state != EntryWord.free { accounted += 1 }
+            }
+            if accounted == capacity && reserved == 0 { return }
+            sched_yield()
+        }
+    }
+
+    /// Every pending entry in ring order, class by class.
+    private func collectPending() -> [(slot: Int, item: QueueItem)] {
+        var pending: [(slot: Int, item: QueueItem)] = []
+        for c in 0..<maxClasses {
+            forEachLive(in: c) { found in
+                pending.append((found.slot, payload[found.slot]))
+                return true
+            }
+        }
+        return pending
+    }
+
+    /// Frees every taken or cancelled entry still in a ring, then empties every ring. Pending entries stay pending;
+    /// the caller re-files them.
+    private func reclaimAllAndResetRings() {
+        for c in 0..<maxClasses {
+            let tail = tails[c].load(ordering: .acquiring)
+            var position = heads[c]
+            while position != tail {
+                let cell = c * perClassCapacity + Int(position & UInt64(ringMask))
+                let slot = Int(ringValue[cell])
+                let word = entryState[slot].load(ordering: .acquiring)
+                let state = EntryWord.state(word)
+                if state == EntryWord.taken || state == EntryWord.cancelled {
+                    release(slot: slot, generation: EntryWord.generation(word))
+                }
+                position &+= 1
+            }
+            for i in 0..<perClassCapacity {
+                ringSeq[c * perClassCapacity + i].store(UInt64(i), ordering: .relaxed)
+            }
+            heads[c] = 0
+            tails[c].store(0, ordering: .relaxed)
+            _ = nonEmpty[c >> 6].loadThenBitwiseAnd(with: ~(1 << UInt64(c & 63)), ordering: .sequentiallyConsistent)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Atomics
+
+/// The lock-free priority-queue core: per-class FIFO rings, an atomic bitmap of non-empty classes, and a
+/// preallocated entry table for O(1) cancellation.
+///
+/// ## Model
+/// Every item belongs to a class `c` with a base priority `base[c]`. Its priority at time `now` is
+/// `base[c] + aging.points(waited: now - submittedAt)`. Aging is the same capped linear curve for every class, so
+/// within a class the first-arrived live item (the class head) is the class's best item, and the best item overall is
+/// the best of the non-empty class heads. Ties go to the earlier submit, then the smaller id.
+///
+/// ## Threads
+/// - ``push(_:)`` and ``cancel(_:)`` may be called from any number of threads at once.
+/// - The *consumer* operations (``takeBest(now:)``, ``candidates(now:limit:)``, ``take(_:now:)`` and
+///   ``rebuild(bases:classOf:)``) must be called by one thread at a time: the scheduler. Debug builds trap when
+///   two consumers overlap.
+///
+/// ## Progress guarantee (precisely)
+/// - `push` is lock-free: it pops a tagged Treiber free list and claims a ring cell with a CAS loop; each retry means
+///   another thread's operation succeeded. It never waits for another thread: when the table or the class ring is
+///   full, or a rebuild is in progress, it returns a ``QueueRefusal`` at once.
+/// - `cancel` is wait-free: one CAS on the entry's state word (PENDING → CANCELLED).
+/// - `takeBest` is lock-free: a producer that stalls after claiming a ring cell and before publishing it does *not*
+///   block takes, because the consumer looks past unpublished cells to later published ones (the stalled push has not
+///   completed, so serving later items first is a valid linearization). The only cost of such a stall is that the
+///   consumer cannot *reclaim* ring cells past it; if the stall lasts until the class ring wraps, pushes to that one
+///   class return ``QueueRefusal/classFull(classIndex:)``.
+/// - `rebuild` is blocking by design (rare, policy change): it closes intake (pushes return `.rebuilding`), waits
+///   for pushes already past the free list to publish, then re-files every pending entry. Cancels keep working
+///   throughout and handles stay valid across a rebuild.
+///
+/// ## Ordering guarantees
+/// - Exact FIFO within a class: a push that completed before another push to the same class began is taken first.
+/// - A take never skips an item whose push completed before the take began and that has higher priority (or equal
+///   priority and earlier submit) than the item returned.
+/// - Aging counts from the caller-supplied `submittedAt`. Two producers racing on one class may publish stamps out
+///   of order; the queue then serves arrival order, and the priority error is bounded by that stamp skew.
+/// - Exactly once: every successful push is returned by exactly one take, or cancelled, never both.
+public final class SlotQueue: @unchecked Sendable {
+    // @unchecked Sendable is sound because:
+    // - every field touched by producers or cancellers is an atomic (`entryState`, `freeHead`, `freeNext`,
+    //   `ringSeq`, `tails`, `nonEmpty`, `activeClassCount`), or plain memory (`payload`, `ringValue`) that is written by exactly one
+    //   producer between claiming it (a free-list pop / ring CAS) and publishing it with a release store, and read only
+    //   after the matching acquire load;
+    // - every other mutable field (`heads`, `bases`, `activeClasses`) is consumer-only, and the API contract allows one
+    //   consumer at a time (checked by `consumerGuard` in debug builds);
+    // - the payload is rewritten by the consumer only in `rebuild`, while intake is closed and no producer owns an
+    //   entry.
+
+    /// Entries the table can hold (pending plus awaiting reclamation).
+    public let capacity: Int
+    /// Entries one class ring can hold; a power of two.
+    public let perClassCapacity: Int
+    /// The most classes a rebuild may declare.
+    public let maxClasses: Int
+    /// The aging curve shared by every class.
+    public let aging: AgingCurve
+
+    let ringMask: Int
+    let entryState: AtomicTable<UInt64>
+    let payload: UnsafeMutablePointer<QueueItem>
+    /// Free list: `closed bit 63 | tag bits 32...62 | slot + 1` (0 in the low half means empty).
+    let freeHead: AtomicTable<UInt64>
+    let freeNext: AtomicTable<UInt32>
+    let ringSeq: AtomicTable<UInt64>
+    let ringValue: UnsafeMutablePointer<UInt32>
+    let tails: AtomicTable<UInt64>
+    let nonEmpty: AtomicTable<UInt64>
+    let heads: UnsafeMutablePointer<UInt64>
+    /// `bases.count`, readable by producers.
+    let activeClassCount: AtomicTable<Int>
+    var bases: [Int64]
+    #if DEBUG
+    let consumerGuard: AtomicTable<Bool>
+    #endif
+
+    /// The number of classes the current policy declares.
+    public var classCount: Int { bases.count }
+
+    /// Creates an empty queue.
+    /// - Parameters:
+    ///   - capacity: entries in the table, at most `UInt32.max - 1`.
+    ///   - bases: base priority of each class; `bases.count` classes are active.
+    ///   - aging: the shared aging curve.
+    ///   - maxClasses: the most classes a later rebuild may declare (default: `bases.count`).
+    ///   - perClassCapacity: ring size per class, rounded up to a power of two (default: `capacity`, at most 4096).
+    public init(
+        capacity: Int,
+        bases: [Int64],
+        aging: AgingCurve,
+        maxClasses: Int? = nil,
+        perClassCapacity: Int? = nil
+    ) {
+        let classes = maxClasses ?? bases.count
+        precondition(capacity > 0 && capacity < Int(UInt32.max), "capacity out of range")
+        precondition(!bases.isEmpty && bases.count <= classes, "need 1...maxClasses classes")
+        var ring = 1
+        while ring < (perClassCapacity ?? min(capacity, 4096)) { ring <<= 1 }
+        self.capacity = capacity
+        self.perClassCapacity = ring
+        self.maxClasses = classes
+        self.aging = aging
+        self.ringMask = ring - 1
+        self.bases = bases
+        self.entryState = AtomicTable(count: capacity) { _ in EntryWord.free(generation: 0) }
+        self.payload = .allocate(capacity: capacity)
+        payload.initialize(repeating: QueueItem(id: 0, submittedAt: 0, classIndex: 0), count: capacity)
+        // Slot i links to i + 1; the list starts at slot 0 (stored as 1).
+        self.freeNext = AtomicTable(count: capacity) { i in i + 1 < capacity ? UInt32(i + 2) : 0 }
+        self.freeHead = AtomicTable(count: 1) { _ in 1 }
+        self.ringSeq = AtomicTable(count: classes * ring) { i in UInt64(i % ring) }
+        self.ringValue = .allocate(capacity: classes * ring)
+        ringValue.initialize(repeating: 0, count: classes * ring)
+        self.tails = AtomicTable(count: classes, stride: 16) { _ in 0 }
+        self.nonEmpty = AtomicTable(count: (classes + 63) / 64) { _ in 0 }
+        self.heads = .allocate(capacity: classes)
+        heads.initialize(repeating: 0, count: classes)
+        let active = bases.count
+        self.activeClassCount = AtomicTable(count: 1) { _ in active }
+        #if DEBUG
+        self.consumerGuard = AtomicTable(count: 1) { _ in false }
+        #endif
+    }
+
+    deinit {
+        payload.deallocate()
+        ringValue.deallocate()
+        heads.deallocate()
+    }
+
+    /// The priority of `item` at `now`, by this queue's current bases and aging.
+    @inline(__always)
+    public func priority(of item: QueueItem, now: Int64) -> Int64 {
+        bases[item.classIndex] &+ aging.points(waited: now &- item.submittedAt)
+    }
+}
+
+/// The entry state word: `generation << 32 | state`.
+enum EntryWord {
+    static let free: UInt64 = 0
+    static let reserved: UInt64 = 1
+    static let pending: UInt64 = 2
+    static let taken: UInt64 = 3
+    static let cancelled: UInt64 = 4
+
+    @inline(__always) static func make(_ generation: UInt32, _ state: UInt64) -> UInt64 {
+        UInt64(generation) << 32 | state
+    }
+    @inline(__always) static func free(generation: UInt32) -> UInt64 { make(generation, free) }
+    @inline(__always) static func state(_ word: UInt64) -> UInt64 { word & 0xFFFF_FFFF }
+    @inline(__always) static func generation(_ word: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: word >> 32) }
+}
+
+#if DEBUG
+extension SlotQueue {
+    /// Traps when two consumer operations overlap (debug builds only).
+    func enterConsumer() {
+        let wasInside = consumerGuard[0].exchange(true, ordering: .acquiring)
+        precondition(!wasInside, "SlotQueue: two consumers at once; consumer operations must be serialized")
+    }
+    func leaveConsumer() { consumerGuard[0].store(false, ordering: .releasing) }
+}
+#else
+extension SlotQueue {
+    @inline(__always) func enterConsumer() {}
+    @inline(__always) func leaveConsumer() {}
+}
+#endif

@@ -63,8 +63,11 @@ let package = Package(
             path: "Benchmarks/SlotBench",
             swiftSettings: strict
         ),
-        .testTarget(name: "SlotQueueTests", dependencies: ["SlotQueue"], swiftSettings: strict),
-        .testTarget(name: "SlotCoreTests", dependencies: ["SlotCore", "SlotQueue"], swiftSettings: strict),
+        .target(name: "SlotTestSupport", path: "Tests/SlotTestSupport", swiftSettings: strict),
+        .testTarget(name: "SlotQueueTests", dependencies: ["SlotQueue", "SlotTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SlotCoreTests", dependencies: ["SlotCore", "SlotQueue", "SlotTestSupport"], swiftSettings: strict
+        ),
         .testTarget(name: "SlotPolicyTests", dependencies: ["SlotPolicy", "SlotCore"], swiftSettings: strict),
         .testTarget(name: "SlotCLITests", dependencies: ["SlotCLI"], swiftSettings: strict),
     ]

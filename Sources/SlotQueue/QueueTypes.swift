@@ -52,6 +52,12 @@ public struct RankedItem: Sendable, Hashable {
     /// Base priority of the class plus aging at the evaluation time.
     public var priority: Int64
 
+    public init(handle: QueueHandle, item: QueueItem, priority: Int64) {
+        self.handle = handle
+        self.item = item
+        self.priority = priority
+    }
+
     /// True when `self` comes strictly before `other`: higher priority, then earlier submit, then smaller id.
     @inline(__always)
     public func precedes(_ other: RankedItem) -> Bool {

@@ -6,12 +6,15 @@ extension SlotQueue {
     /// - Returns: the handle for ``cancel(_:)``, or why the item was refused. A refused item was not queued.
     public func push(_ item: QueueItem) -> Result<QueueHandle, QueueRefusal> {
         let c = item.classIndex
+        guard c >= 0 && c < activeClassCount[0].load(ordering: .relaxed) else {
+            return .failure(.unknownClass(classIndex: c))
+        }
         let slot: Int
         switch popFree() {
         case .success(let s): slot = s
         case .failure(let refusal): return .failure(refusal)
         }
-        // Checked after the pop: a rebuild cannot complete while this push holds an entry (it waits for us), and a
+        // Checked again after the pop: a rebuild cannot complete while this push holds an entry (it waits for us), and a
         // pop after a rebuild reopened intake sees the new class count (acquire on the free-list head).
         guard c >= 0 && c < activeClassCount[0].load(ordering: .relaxed) else {
             pushFree(slot)

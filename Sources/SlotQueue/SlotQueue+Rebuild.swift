@@ -14,16 +14,16 @@ extension SlotQueue {
     /// time, ties kept in their previous queue order. Entries cancelled during the rebuild stay cancelled.
     ///
     /// While it runs, pushes return ``QueueRefusal/rebuilding``; it first waits for pushes already holding an entry
-    /// to publish it. On refusal the queue is unchanged and open again.
+    /// to publish it. On a thrown refusal the queue is unchanged and open again.
     ///
     /// - Parameters:
     ///   - bases: the new base priority of each class; at most ``maxClasses`` classes.
     ///   - classOf: the new class of a pending item (the item still carries its old class index).
-    public func rebuild(bases newBases: [Int64], classOf: (QueueItem) -> Int) -> Result<Void, RebuildRefusal> {
+    public func rebuild(bases newBases: [Int64], classOf: (QueueItem) -> Int) throws(RebuildRefusal) {
         enterConsumer()
         defer { leaveConsumer() }
         guard !newBases.isEmpty, newBases.count <= maxClasses else {
-            return .failure(.tooManyClasses(requested: newBases.count, maximum: maxClasses))
+            throw .tooManyClasses(requested: newBases.count, maximum: maxClasses)
         }
         setIntakeClosed(true)
         defer { setIntakeClosed(false) }
@@ -33,11 +33,11 @@ extension SlotQueue {
         var refiled = [[(slot: Int, item: QueueItem)]](repeating: [], count: newBases.count)
         for (slot, item) in pending {
             let c = classOf(item)
-            guard c >= 0 && c < newBases.count else { return .failure(.unknownClass(id: item.id, classIndex: c)) }
+            guard c >= 0 && c < newBases.count else { throw .unknownClass(id: item.id, classIndex: c) }
             refiled[c].append((slot, QueueItem(id: item.id, submittedAt: item.submittedAt, classIndex: c)))
         }
         for (c, entries) in refiled.enumerated() where entries.count > perClassCapacity {
-            return .failure(.classOverflow(classIndex: c, entries: entries.count, capacity: perClassCapacity))
+            throw .classOverflow(classIndex: c, entries: entries.count, capacity: perClassCapacity)
         }
 
         reclaimAllAndResetRings()
@@ -59,7 +59,6 @@ extension SlotQueue {
         }
         bases = newBases
         activeClassCount[0].store(newBases.count, ordering: .relaxed)
-        return .success(())
     }
 
     /// Waits until no push holds an entry that is not yet published.

@@ -1,7 +1,6 @@
 import Foundation
 import SlotQueue
 import SlotTestSupport
-import Synchronization
 
 /// Records of one concurrent run, stamped with a global `EventClock` so the oracle can tell which operations
 /// completed before which others began.
@@ -27,14 +26,19 @@ struct TakeRecord {
 }
 
 /// Handles published by producers for the canceller to pick from.
-final class HandlePool: Sendable {
-    private let handles = Mutex<[(id: UInt64, handle: QueueHandle)]>([])
-    func add(_ id: UInt64, _ handle: QueueHandle) { handles.withLock { $0.append((id, handle)) } }
+///
+/// Guarded by `NSLock` rather than `Synchronization.Mutex`: on Linux, Mutex waits on a raw futex that
+/// ThreadSanitizer cannot see, so it reports false races; NSLock is a pthread mutex, which TSan understands.
+final class HandlePool: @unchecked Sendable {
+    // @unchecked Sendable is sound: `handles` is only touched inside `lock.withLock`.
+    private let lock = NSLock()
+    private var handles: [(id: UInt64, handle: QueueHandle)] = []
+    func add(_ id: UInt64, _ handle: QueueHandle) { lock.withLock { handles.append((id, handle)) } }
     func pick(using rng: inout SeededRandom) -> (id: UInt64, handle: QueueHandle)? {
-        handles.withLock { list in
-            guard !list.isEmpty else { return nil }
-            list.swapAt(Int.random(in: 0..<list.count, using: &rng), list.count - 1)
-            return list.popLast()
+        lock.withLock {
+            guard !handles.isEmpty else { return nil }
+            handles.swapAt(Int.random(in: 0..<handles.count, using: &rng), handles.count - 1)
+            return handles.popLast()
         }
     }
 }

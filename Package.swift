@@ -59,7 +59,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "SlotBench",
-            dependencies: ["SlotQueue", .product(name: "HeapModule", package: "swift-collections")],
+            dependencies: [
+                "SlotQueue",
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/SlotBench",
             swiftSettings: strict
         ),

@@ -27,7 +27,8 @@ public struct QueueHandle: Sendable, Hashable, CustomStringConvertible {
 
 /// Why a push was refused. The queue never drops an item silently: every refusal is returned to the caller.
 public enum QueueRefusal: Error, Sendable, Hashable {
-    /// Every entry of the table is in use (pending, or taken/cancelled and not yet reclaimed by the consumer).
+    /// Every entry of the table is in use: pending, or taken/cancelled and not yet reclaimed by the consumer. The
+    /// consumer returns freed entries in batches of `min(32, capacity / 8)`, flushed whenever a take finds nothing.
     case capacityExhausted
     /// The class's ring is full; the class holds `perClassCapacity` entries (live or awaiting reclamation).
     case classFull(classIndex: Int)

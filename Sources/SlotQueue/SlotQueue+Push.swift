@@ -116,10 +116,16 @@ extension SlotQueue {
     /// Returns a slot to the free list; keeps the closed bit as it is.
     @inline(__always)
     func pushFree(_ slot: Int) {
+        pushFreeChain(first: slot, last: slot)
+    }
+
+    /// Splices a chain `first → … → last` (already linked through `freeNext`) onto the free list.
+    @inline(__always)
+    func pushFreeChain(first: Int, last: Int) {
         var head = freeHead[0].load(ordering: .relaxed)
         while true {
-            freeNext[slot].store(UInt32(truncatingIfNeeded: head & 0xFFFF_FFFF), ordering: .relaxed)
-            let desired = (head & Self.closedBit) | Self.bumpedTag(head) | UInt64(slot + 1)
+            freeNext[last].store(UInt32(truncatingIfNeeded: head & 0xFFFF_FFFF), ordering: .relaxed)
+            let desired = (head & Self.closedBit) | Self.bumpedTag(head) | UInt64(first + 1)
             let (won, current) = freeHead[0].weakCompareExchange(
                 expected: head, desired: desired, ordering: .acquiringAndReleasing
             )

@@ -26,7 +26,11 @@ extension SlotQueue {
             throw .tooManyClasses(requested: newBases.count, maximum: maxClasses)
         }
         setIntakeClosed(true)
-        defer { setIntakeClosed(false) }
+        defer {
+            flushFreed()
+            setIntakeClosed(false)
+        }
+        flushFreed()  // freed-but-unflushed slots would look like pushes in flight
         waitForInFlightPushes()
 
         let pending = collectPending()
@@ -118,6 +122,7 @@ extension SlotQueue {
                 ringSeq[c * perClassCapacity + i].store(UInt64(i), ordering: .relaxed)
             }
             heads[c] = 0
+            headCache[c] = nil
             tails[c].store(0, ordering: .relaxed)
             _ = nonEmpty[c >> 6].loadThenBitwiseAnd(with: ~(1 << UInt64(c & 63)), ordering: .sequentiallyConsistent)
         }

@@ -14,6 +14,7 @@ extension SlotQueue {
             }
             // Cancelled between the scan and the claim: look again.
         }
+        flushFreed()
         return nil
     }
 
@@ -57,15 +58,51 @@ extension SlotQueue {
     @inline(__always)
     func bestHead(now: Int64) -> RankedItem? {
         var best: RankedItem?
-        forEachNonEmptyClass { c in
-            forEachLive(in: c) { found in
-                let head = rank(found, now: now)
-                if let current = best, !head.precedes(current) { return false }
-                best = head
-                return false
+        for word in 0..<nonEmpty.count {
+            var bits = nonEmpty[word].load(ordering: .sequentiallyConsistent)
+            while bits != 0 {
+                let c = word << 6 | bits.trailingZeroBitCount
+                bits &= bits &- 1
+                guard let head = classHead(c) else { continue }
+                let ranked = RankedItem(handle: head.handle, item: head.item, priority: priority(of: head.item, now: now))
+                if let current = best, !ranked.precedes(current) { continue }
+                best = ranked
             }
         }
         return best
+    }
+
+    /// Class `c`'s first live entry: the cached one while it is still pending, else found by a scan.
+    ///
+    /// A head is cached only when no unpublished or RESERVED cell precedes it; otherwise a push finishing later could
+    /// publish an earlier (FIFO-first) entry, so such a class is rescanned on every take.
+    @inline(__always)
+    func classHead(_ c: Int) -> CachedHead? {
+        if let cached = headCache[c] {
+            let word = entryState[Int(cached.handle.slot)].load(ordering: .acquiring)
+            if word == EntryWord.make(cached.handle.generation, EntryWord.pending) { return cached }
+            headCache[c] = nil
+        }
+        let head = reclaim(c)
+        if isEmpty(c, head: head) {
+            emptyScans[c] &+= 1
+            // Lazy clearing: a class that just drained usually refills soon; clearing and re-setting its bit on
+            // every item would bounce the bitmap's cache line between producers and the consumer.
+            if emptyScans[c] >= Self.emptyScansBeforeClear {
+                emptyScans[c] = 0
+                markEmpty(c, head: head)
+            }
+            return nil
+        }
+        emptyScans[c] = 0
+        var found: CachedHead?
+        var clean = true
+        forEachLive(in: c, gap: &clean) { live in
+            found = CachedHead(handle: live.handle, item: payload[live.slot])
+            return false
+        }
+        if clean { headCache[c] = found }
+        return found
     }
 
     @inline(__always)
@@ -92,8 +129,8 @@ extension SlotQueue {
             while bits != 0 {
                 let c = word << 6 | bits.trailingZeroBitCount
                 bits &= bits &- 1
-                let (head, tail) = reclaim(c)
-                if head == tail {
+                let head = reclaim(c)
+                if isEmpty(c, head: head) {
                     markEmpty(c, head: head)
                 } else {
                     body(c)
@@ -116,14 +153,13 @@ extension SlotQueue {
     }
 
     /// Advances class `c`'s head over cells whose entries are taken or cancelled, freeing those entries. Stops at the
-    /// first cell that is unpublished or still live.
+    /// first cell that is unpublished or still live. Reads only ring cells, not the producers' tail.
     @discardableResult
     @inline(__always)
-    func reclaim(_ c: Int) -> (head: UInt64, tail: UInt64) {
+    func reclaim(_ c: Int) -> UInt64 {
         var position = heads[c]
-        let tail = tails[c].load(ordering: .acquiring)
         let ringBase = c * perClassCapacity
-        while position != tail {
+        while true {
             let cell = ringBase + Int(position & UInt64(ringMask))
             guard ringSeq[cell].load(ordering: .acquiring) == position &+ 1 else { break }
             let slot = Int(ringValue[cell])
@@ -135,23 +171,48 @@ extension SlotQueue {
             position &+= 1
         }
         heads[c] = position
-        return (position, tail)
+        return position
+    }
+
+    /// True when no push has claimed a cell of class `c` at or after `head`. Reads the tail only when the head cell is
+    /// unpublished (a published head cell means non-empty).
+    @inline(__always)
+    func isEmpty(_ c: Int, head: UInt64) -> Bool {
+        let cell = c * perClassCapacity + Int(head & UInt64(ringMask))
+        if ringSeq[cell].load(ordering: .acquiring) == head &+ 1 { return false }
+        return tails[c].load(ordering: .acquiring) == head
     }
 
     /// Calls `body` with each published, pending entry of class `c` in FIFO order until it returns false.
     /// Unpublished cells (a push in flight) and dead entries are skipped, not waited for.
     @inline(__always)
     func forEachLive(in c: Int, _ body: ((handle: QueueHandle, slot: Int)) -> Bool) {
-        let tail = tails[c].load(ordering: .acquiring)
+        var clean = true
+        forEachLive(in: c, gap: &clean, body)
+    }
+
+    /// As ``forEachLive(in:_:)``; `clean` becomes false if an unpublished or RESERVED cell was skipped.
+    @inline(__always)
+    func forEachLive(in c: Int, gap clean: inout Bool, _ body: ((handle: QueueHandle, slot: Int)) -> Bool) {
+        var tail: UInt64?  // read only when an unpublished cell is met: it is either the end or a push in flight
         let ringBase = c * perClassCapacity
         var position = heads[c]
-        while position != tail {
+        while true {
             let cell = ringBase + Int(position & UInt64(ringMask))
             position &+= 1
-            guard ringSeq[cell].load(ordering: .acquiring) == position else { continue }
+            guard ringSeq[cell].load(ordering: .acquiring) == position else {
+                if tail == nil { tail = tails[c].load(ordering: .acquiring) }
+                if let end = tail, position &- 1 >= end { return }
+                clean = false
+                continue
+            }
             let slot = Int(ringValue[cell])
             let word = entryState[slot].load(ordering: .acquiring)
-            guard EntryWord.state(word) == EntryWord.pending else { continue }
+            let state = EntryWord.state(word)
+            guard state == EntryWord.pending else {
+                if state == EntryWord.reserved { clean = false }
+                continue
+            }
             let handle = QueueHandle(slot: UInt32(slot), generation: EntryWord.generation(word))
             if !body((handle, slot)) { return }
         }
@@ -161,6 +222,18 @@ extension SlotQueue {
     @inline(__always)
     func release(slot: Int, generation: UInt32) {
         entryState[slot].store(EntryWord.free(generation: generation &+ 1), ordering: .relaxed)
-        pushFree(slot)
+        freed[freedCount] = slot
+        freedCount += 1
+        if freedCount == freedBatch { flushFreed() }
+    }
+
+    /// Links the batch of freed slots into one chain and splices it onto the free list with one CAS.
+    func flushFreed() {
+        guard freedCount > 0 else { return }
+        for i in 0..<(freedCount - 1) {
+            freeNext[freed[i]].store(UInt32(freed[i + 1] + 1), ordering: .relaxed)
+        }
+        pushFreeChain(first: freed[0], last: freed[freedCount - 1])
+        freedCount = 0
     }
 }

@@ -42,7 +42,7 @@ public final class SlotQueue: @unchecked Sendable {
     //   `ringSeq`, `tails`, `nonEmpty`, `activeClassCount`), or plain memory (`payload`, `ringValue`) that is written by exactly one
     //   producer between claiming it (a free-list pop / ring CAS) and publishing it with a release store, and read only
     //   after the matching acquire load;
-    // - every other mutable field (`heads`, `bases`, `activeClasses`) is consumer-only, and the API contract allows one
+    // - every other mutable field (`heads`, `headCache`, `emptyScans`, `freed`, `freedCount`, `bases`) is consumer-only, and the API contract allows one
     //   consumer at a time (checked by `consumerGuard` in debug builds);
     // - the payload is rewritten by the consumer only in `rebuild`, while intake is closed and no producer owns an
     //   entry.
@@ -67,6 +67,15 @@ public final class SlotQueue: @unchecked Sendable {
     let tails: AtomicTable<UInt64>
     let nonEmpty: AtomicTable<UInt64>
     let heads: UnsafeMutablePointer<UInt64>
+    /// Consumer-side cache of each class's first live entry, revalidated with one state-word load per take.
+    let headCache: UnsafeMutablePointer<CachedHead?>
+    /// Consumer-side count of consecutive scans that found each class empty (see `classHead`).
+    let emptyScans: UnsafeMutablePointer<UInt32>
+    static let emptyScansBeforeClear: UInt32 = 64
+    /// Consumer-side batch of freed slots, returned to the free list with one CAS (see `flushFreed`).
+    let freed: UnsafeMutablePointer<Int>
+    var freedCount = 0
+    let freedBatch: Int
     /// `bases.count`, readable by producers.
     let activeClassCount: AtomicTable<Int>
     var bases: [Int64]
@@ -115,6 +124,12 @@ public final class SlotQueue: @unchecked Sendable {
         self.nonEmpty = AtomicTable(count: (classes + 63) / 64) { _ in 0 }
         self.heads = .allocate(capacity: classes)
         heads.initialize(repeating: 0, count: classes)
+        self.headCache = .allocate(capacity: classes)
+        headCache.initialize(repeating: nil, count: classes)
+        self.emptyScans = .allocate(capacity: classes)
+        emptyScans.initialize(repeating: 0, count: classes)
+        self.freedBatch = max(1, min(32, capacity / 8))
+        self.freed = .allocate(capacity: freedBatch)
         let active = bases.count
         self.activeClassCount = AtomicTable(count: 1) { _ in active }
         #if DEBUG
@@ -126,6 +141,10 @@ public final class SlotQueue: @unchecked Sendable {
         payload.deallocate()
         ringValue.deallocate()
         heads.deallocate()
+        headCache.deinitialize(count: maxClasses)
+        headCache.deallocate()
+        emptyScans.deallocate()
+        freed.deallocate()
     }
 
     /// The priority of `item` at `now`, by this queue's current bases and aging.
@@ -133,6 +152,13 @@ public final class SlotQueue: @unchecked Sendable {
     public func priority(of item: QueueItem, now: Int64) -> Int64 {
         bases[item.classIndex] &+ aging.points(waited: now &- item.submittedAt)
     }
+}
+
+/// A class head the consumer found: valid while its entry's state word still reads PENDING with this generation
+/// (an entry's generation changes whenever it is freed, so a reused slot never matches).
+struct CachedHead {
+    var handle: QueueHandle
+    var item: QueueItem
 }
 
 /// The entry state word: `generation << 32 | state`.

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+
+/// `slotbench`: the SlotQueue core against swift-collections' Heap, measured in the same run.
+@main
+struct SlotBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slotbench",
+        abstract: "Benchmark the lock-free queue core against Mutex<Heap> in the same run.",
+        discussion: """
+            Build in release mode: swift run -c release slotbench
+            Each scenario runs --repetitions times, alternating implementations; the median is reported with its \
+            ratio to the baseline. Record results in BENCHMARKS.md with the machine they ran on.
+            """
+    )
+
+    @Option(help: "Items per scenario.") var items = 1_000_000
+    @Option(help: "Priority classes the items are spread over.") var classes = 16
+    @Option(help: "Runs per implementation; the median is reported.") var repetitions = 5
+    @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+    func validate() throws {
+        guard items >= 1_000 else { throw ValidationError("--items must be at least 1000") }
+        guard (1...4096).contains(classes) else { throw ValidationError("--classes must be 1...4096") }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+    }
+
+    func run() throws {
+        let w = Workload(items: items, classes: classes)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var rows: [Row] = []
+        func scenario(_ name: String, target: Double, baseline: String, _ ours: () -> Measurement,
+                      _ theirs: () -> Measurement) {
+            FileHandle.standardError.write(Data("running: \(name)\n".utf8))
+            var a: [Double] = []
+            var b: [Double] = []
+            for _ in 0..<repetitions {
+                a.append(ours().itemsPerSecond)
+                b.append(theirs().itemsPerSecond)
+            }
+            rows.append(Row(scenario: name, baseline: baseline, ours: median(a), theirs: median(b), target: target))
+        }
+        scenario("1 thread: push all, take all", target: 0.8, baseline: "Heap",
+                 { singleThreadQueue(w) }, { singleThreadHeap(w) })
+        scenario("1 thread: push all, take all", target: 0, baseline: "Mutex<Heap>",
+                 { singleThreadQueue(w) }, { singleThreadLockedHeap(w) })
+        scenario("2 producers, 1 consumer", target: 2, baseline: "Mutex<Heap>",
+                 { concurrentQueue(w, producers: 2, cancelEvery: 0) },
+                 { concurrentLockedHeap(w, producers: 2, cancelEvery: 0) })
+        scenario("1 producer, 1 consumer, 10% cancels", target: 2, baseline: "Mutex<Heap>",
+                 { concurrentQueue(w, producers: 1, cancelEvery: 10) },
+                 { concurrentLockedHeap(w, producers: 1, cancelEvery: 10) })
+        if json {
+            print(jsonReport(rows, cores: cores))
+        } else {
+            print("slotbench: \(items) items, \(classes) classes, median of \(repetitions), \(cores) cores")
+            for row in rows { print(row.line) }
+        }
+    }
+}
+
+struct Row {
+    var scenario: String
+    var baseline: String
+    var ours: Double
+    var theirs: Double
+    var target: Double
+    var ratio: Double { ours / theirs }
+    var line: String {
+        let goal = target > 0 ? "  target >= \(fixed(target, 1))x: \(ratio >= target ? "met" : "MISSED")" : ""
+        return pad(scenario, 38) + "SlotQueue " + pad(fixed(ours / 1e6, 2), 6, left: true) + " M/s   "
+            + pad(baseline, 12) + pad(fixed(theirs / 1e6, 2), 6, left: true) + " M/s   ratio "
+            + pad(fixed(ratio, 2), 5, left: true) + "x" + goal
+    }
+}
+
+func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+
+func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - text.count))
+    return left ? fill + text : text + fill
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+func jsonReport(_ rows: [Row], cores: Int) -> String {
+    let items = rows.map {
+        """
+        {"scenario":"\($0.scenario)","baseline":"\($0.baseline)","slotqueue_per_s":\(Int($0.ours)),\
+        "baseline_per_s":\(Int($0.theirs)),"ratio":\(String(format: "%.3f", $0.ratio)),"target":\($0.target)}
+        """
+    }
+    return "{\"cores\":\(cores),\"results\":[\(items.joined(separator: ","))]}"
+}

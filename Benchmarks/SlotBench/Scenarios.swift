@@ -82,7 +82,8 @@ func singleThreadLockedHeap(_ w: Workload) -> Measurement {
 /// `producers` threads push `items` in total while one consumer takes; every `cancelEvery`-th push (0: never) the
 /// producer cancels the item it pushed four before. Returns items pushed per second of wall time.
 func concurrentQueue(_ w: Workload, producers: Int, cancelEvery: Int) -> Measurement {
-    let queue = SlotQueue(capacity: 1 << 16, bases: w.bases, aging: .none, perClassCapacity: 1 << 14)
+    // Sized for the whole workload, like the unbounded heap it is compared with: neither side sees back-pressure.
+    let queue = SlotQueue(capacity: w.items, bases: w.bases, aging: .none, perClassCapacity: w.items / w.classes + 1)
     let done = Atomic<Int>(0)
     let perProducer = w.items / producers
     return measure {

@@ -38,7 +38,9 @@ struct SlotBench: ParsableCommand {
                 a.append(ours().itemsPerSecond)
                 b.append(theirs().itemsPerSecond)
             }
-            rows.append(Row(scenario: name, baseline: baseline, ours: median(a), theirs: median(b), target: target))
+            let paired = zip(a, b).map { $0 / $1 }
+            rows.append(Row(scenario: name, baseline: baseline, ours: median(a), theirs: median(b), target: target,
+                            low: paired.min() ?? 0, high: paired.max() ?? 0))
         }
         scenario("1 thread: push all, take all", target: 0.8, baseline: "Heap",
                  { singleThreadQueue(w) }, { singleThreadHeap(w) })
@@ -65,12 +67,15 @@ struct Row {
     var ours: Double
     var theirs: Double
     var target: Double
+    /// The lowest and highest ratio of one repetition's pair (ours and the baseline run back to back).
+    var low: Double
+    var high: Double
     var ratio: Double { ours / theirs }
     var line: String {
         let goal = target > 0 ? "  target >= \(fixed(target, 1))x: \(ratio >= target ? "met" : "MISSED")" : ""
         return pad(scenario, 38) + "SlotQueue " + pad(fixed(ours / 1e6, 2), 6, left: true) + " M/s   "
             + pad(baseline, 12) + pad(fixed(theirs / 1e6, 2), 6, left: true) + " M/s   ratio "
-            + pad(fixed(ratio, 2), 5, left: true) + "x" + goal
+            + pad(fixed(ratio, 2), 5, left: true) + "x (pairs \(fixed(low, 2))-\(fixed(high, 2)))" + goal
     }
 }
 
@@ -90,7 +95,8 @@ func jsonReport(_ rows: [Row], cores: Int) -> String {
     let items = rows.map {
         """
         {"scenario":"\($0.scenario)","baseline":"\($0.baseline)","slotqueue_per_s":\(Int($0.ours)),\
-        "baseline_per_s":\(Int($0.theirs)),"ratio":\(String(format: "%.3f", $0.ratio)),"target":\($0.target)}
+        "baseline_per_s":\(Int($0.theirs)),"ratio":\(fixed($0.ratio, 3)),"pair_ratio_min":\(fixed($0.low, 3)),\
+        "pair_ratio_max":\(fixed($0.high, 3)),"target":\($0.target)}
         """
     }
     return "{\"cores\":\(cores),\"results\":[\(items.joined(separator: ","))]}"

@@ -1,1 +1,3 @@
-print("x")
+import SlotCLI
+
+Slotctl.main(arguments: Array(CommandLine.arguments.dropFirst()))

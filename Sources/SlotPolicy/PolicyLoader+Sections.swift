@@ -1,0 +1,153 @@
+import SlotCore
+import TOMLKit
+
+extension PolicyLoader {
+    static func readAging(_ top: inout TableReader) -> AgingRule? {
+        guard var table = top.table("aging", allowed: ["points_per_hour", "cap"]) else { return nil }
+        defer { table.finish() }
+        let perHour = table.integer("points_per_hour", in: 0...100_000)
+        let cap = table.integer("cap", in: 0...10_000_000)
+        guard let perHour, let cap else { return nil }
+        return AgingRule(pointsPerHour: perHour, cap: cap, source: table.location("points_per_hour"))
+    }
+
+    static func readFairShare(_ top: inout TableReader) -> FairShareRule? {
+        guard var table = top.table("fair_share", allowed: ["weight", "half_life"]) else { return nil }
+        defer { table.finish() }
+        let weight = table.integer("weight", in: weightRange)
+        let halfLife = table.duration("half_life", in: .hours(1)...(.days(365)))
+        guard let weight, let halfLife else { return nil }
+        return FairShareRule(weight: weight, halfLife: halfLife, source: table.location("weight"))
+    }
+
+    static func readDefaults(_ top: inout TableReader) -> PolicyDefaults? {
+        guard var table = top.table("defaults", allowed: ["duration", "budget_period"], required: false) else {
+            return top.table.contains(key: "defaults") ? nil : PolicyDefaults()
+        }
+        defer { table.finish() }
+        let fallback = PolicyDefaults()
+        let duration = table.duration("duration", in: SlotDuration(seconds: 60)...(.days(90)), required: false)
+        let period = table.duration("budget_period", in: .days(1)...(.days(366)), required: false)
+        let durationGiven = table.table.contains(key: "duration")
+        let periodGiven = table.table.contains(key: "budget_period")
+        if (durationGiven && duration == nil) || (periodGiven && period == nil) { return nil }
+        return PolicyDefaults(duration: duration ?? fallback.duration, budgetPeriod: period ?? fallback.budgetPeriod)
+    }
+
+    /// `[sectors.<id>]` tables. TOML itself rejects an id defined twice.
+    static func readSectors(_ top: inout TableReader) -> [Sector]? {
+        guard let table = top.table("sectors", allowed: []) else { return nil }
+        var sectors: [Sector] = []
+        var complete = true
+        for id in table.table.keys {
+            guard validID(id, at: ["sectors", id], sink: top.sink),
+                  var entry = entryTable(table.table[id], id: id, section: "sectors", allowed: sectorKeys, sink: top.sink)
+            else {
+                complete = false
+                continue
+            }
+            defer { entry.finish() }
+            let name = entry.string("name", maxLength: 80)
+            let weight = entry.integer("weight", in: weightRange)
+            _ = entry.string("description", required: false, maxLength: 2_000)
+            guard let name, let weight else {
+                complete = false
+                continue
+            }
+            sectors.append(Sector(id: id, name: name, weight: weight, source: entry.location("weight")))
+        }
+        if table.table.isEmpty {
+            top.sink.error("policy.range", at: top.location("sectors"), "no sectors are declared",
+                           expected: "at least one [sectors.<id>] table")
+            return nil
+        }
+        return complete ? sectors : nil
+    }
+
+    /// `[categories.<id>]` tables; `sectors` references are resolved against `known`.
+    static func readCategories(_ top: inout TableReader, sectors known: [Sector]) -> [ApplicantCategory]? {
+        guard let table = top.table("categories", allowed: []) else { return nil }
+        var categories: [ApplicantCategory] = []
+        var complete = true
+        for id in table.table.keys {
+            guard validID(id, at: ["categories", id], sink: top.sink),
+                  var entry = entryTable(table.table[id], id: id, section: "categories", allowed: categoryKeys,
+                                         sink: top.sink)
+            else {
+                complete = false
+                continue
+            }
+            defer { entry.finish() }
+            let name = entry.string("name", maxLength: 80)
+            let weight = entry.integer("weight", in: weightRange)
+            _ = entry.string("description", required: false, maxLength: 2_000)
+            let maxDuration = entry.duration("max_duration", in: SlotDuration(seconds: 60)...(.days(90)))
+            let gpus = entry.integer("max_concurrent_gpus", in: 0...100_000)
+            let hours = entry.integer("gpu_hours_per_period", in: 0...1_000_000_000)
+            let sectors = entry.strings("sectors").flatMap { resolve($0, in: known, at: entry.path + ["sectors"],
+                                                                     sink: top.sink) }
+            guard let name, let weight, let maxDuration, let gpus, let hours, let sectors else {
+                complete = false
+                continue
+            }
+            categories.append(ApplicantCategory(
+                id: id, name: name, weight: weight, maxDuration: maxDuration, maxConcurrentGPUs: Int(gpus),
+                gpuHoursPerPeriod: hours, sectors: sectors, source: entry.location("weight")
+            ))
+        }
+        if table.table.isEmpty {
+            top.sink.error("policy.range", at: top.location("categories"), "no applicant categories are declared",
+                           expected: "at least one [categories.<id>] table")
+            return nil
+        }
+        return complete ? categories : nil
+    }
+
+    static func entryTable(_ value: (any TOMLValueConvertible)?, id: String, section: String, allowed: [String],
+                           sink: DiagnosticSink) -> TableReader? {
+        guard let table = value?.table else {
+            sink.error("policy.type", at: sink.location([section, id]), "'\(section).\(id)' is not a table",
+                       expected: "[\(section).\(id)] with keys \(allowed.joined(separator: ", "))")
+            return nil
+        }
+        return TableReader(table, path: [section, id], allowed: allowed, sink: sink)
+    }
+
+    static func validID(_ id: String, at path: [String], sink: DiagnosticSink) -> Bool {
+        let scalars = Array(id.unicodeScalars)
+        let valid = (1...32).contains(scalars.count) && ("a"..."z").contains(scalars[0])
+            && scalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        if !valid {
+            sink.error("policy.id", at: sink.location(path), "'\(id)' is not a valid id", expected: idPattern)
+        }
+        return valid
+    }
+
+    /// Checks that every name is a known sector or a lone "*", with no repeats; reports every bad one.
+    static func resolve(_ names: [String], in known: [Sector], at path: [String], sink: DiagnosticSink) -> [String]? {
+        var ok = true
+        var seen: Set<String> = []
+        let ids = known.map(\.id)
+        for name in names {
+            let location = sink.location(ofLiteral: name, in: path)
+            if name == "*" {
+                if names.count > 1 {
+                    sink.error("policy.reference", at: location, "\"*\" must be the only entry of 'sectors'",
+                               expected: "[\"*\"] for every sector, or a list of sector ids")
+                    ok = false
+                }
+            } else if !ids.contains(name) {
+                sink.error("policy.reference", at: location, "unknown sector '\(name)'",
+                           expected: "one of: \(ids.sorted().joined(separator: ", ")), or \"*\"",
+                           hint: suggestion(for: name, among: ids) ?? "declare it as [sectors.\(name)] first")
+                ok = false
+            }
+            if !seen.insert(name).inserted {
+                sink.error("policy.duplicate", at: location, "sector '\(name)' is listed twice",
+                           hint: "remove the repeat")
+                ok = false
+            }
+        }
+        return ok ? names : nil
+    }
+}

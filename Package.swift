@@ -72,7 +72,10 @@ let package = Package(
         .testTarget(
             name: "SlotCoreTests", dependencies: ["SlotCore", "SlotQueue", "SlotTestSupport"], swiftSettings: strict
         ),
-        .testTarget(name: "SlotPolicyTests", dependencies: ["SlotPolicy", "SlotCore"], swiftSettings: strict),
+        .testTarget(
+            name: "SlotPolicyTests", dependencies: ["SlotPolicy", "SlotCore"], exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SlotCLITests", dependencies: ["SlotCLI"], swiftSettings: strict),
     ]
 )

@@ -30,12 +30,7 @@ struct PolicyCheckCommand: ParsableCommand {
         }
         let report = PolicyReport(file: file, check: result)
         print(output.json ? report.json() : report.text())
-        if !result.isValid {
-            if !output.json {
-                FileHandle.standardError.write(Data("slotctl: policy \(file) rejected: \(report.tally)\n".utf8))
-            }
-            throw ExitStatus.rejectedByPolicy.exitCode
-        }
+        if !result.isValid { throw ExitStatus.rejectedByPolicy.exitCode }
     }
 
     private func fail(_ error: PolicyError, status: ExitStatus) throws -> Never {

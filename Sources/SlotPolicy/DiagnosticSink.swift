@@ -19,8 +19,8 @@ final class DiagnosticSink {
                               keyPath: path.joined(separator: "."))
     }
 
-    func location(ofLiteral literal: String, in path: [String]) -> SourceLocation {
-        let position = sourceMap.position(ofLiteral: literal, in: path)
+    func location(ofLiteral literal: String, occurrence: Int = 0, in path: [String]) -> SourceLocation {
+        let position = sourceMap.position(ofLiteral: literal, occurrence: occurrence, in: path)
         return SourceLocation(file: file, line: position.line, column: position.column,
                               keyPath: path.joined(separator: "."))
     }

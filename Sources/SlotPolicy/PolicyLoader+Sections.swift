@@ -64,8 +64,8 @@ extension PolicyLoader {
         return complete ? sectors : nil
     }
 
-    /// `[categories.<id>]` tables; `sectors` references are resolved against `known`.
-    static func readCategories(_ top: inout TableReader, sectors known: [Sector]) -> [ApplicantCategory]? {
+    /// `[categories.<id>]` tables; `sectors` references are resolved against the declared sector ids.
+    static func readCategories(_ top: inout TableReader, declaredSectors: [String]) -> [ApplicantCategory]? {
         guard let table = top.table("categories", allowed: []) else { return nil }
         var categories: [ApplicantCategory] = []
         var complete = true
@@ -84,8 +84,9 @@ extension PolicyLoader {
             let maxDuration = entry.duration("max_duration", in: SlotDuration(seconds: 60)...(.days(90)))
             let gpus = entry.integer("max_concurrent_gpus", in: 0...100_000)
             let hours = entry.integer("gpu_hours_per_period", in: 0...1_000_000_000)
-            let sectors = entry.strings("sectors").flatMap { resolve($0, in: known, at: entry.path + ["sectors"],
-                                                                     sink: top.sink) }
+            let sectors = entry.strings("sectors").flatMap {
+                resolve($0, in: declaredSectors, at: entry.path + ["sectors"], sink: top.sink)
+            }
             guard let name, let weight, let maxDuration, let gpus, let hours, let sectors else {
                 complete = false
                 continue
@@ -124,12 +125,13 @@ extension PolicyLoader {
     }
 
     /// Checks that every name is a known sector or a lone "*", with no repeats; reports every bad one.
-    static func resolve(_ names: [String], in known: [Sector], at path: [String], sink: DiagnosticSink) -> [String]? {
+    static func resolve(_ names: [String], in ids: [String], at path: [String], sink: DiagnosticSink) -> [String]? {
         var ok = true
-        var seen: Set<String> = []
-        let ids = known.map(\.id)
+        var seen: [String: Int] = [:]
         for name in names {
-            let location = sink.location(ofLiteral: name, in: path)
+            let occurrence = seen[name, default: 0]
+            seen[name] = occurrence + 1
+            let location = sink.location(ofLiteral: name, occurrence: occurrence, in: path)
             if name == "*" {
                 if names.count > 1 {
                     sink.error("policy.reference", at: location, "\"*\" must be the only entry of 'sectors'",
@@ -142,9 +144,9 @@ extension PolicyLoader {
                            hint: suggestion(for: name, among: ids) ?? "declare it as [sectors.\(name)] first")
                 ok = false
             }
-            if !seen.insert(name).inserted {
+            if occurrence > 0 {
                 sink.error("policy.duplicate", at: location, "sector '\(name)' is listed twice",
-                           hint: "remove the repeat")
+                           expected: "each sector at most once", hint: "remove the repeat")
                 ok = false
             }
         }

@@ -100,7 +100,10 @@ public enum PolicyLoader {
         let fairShare = readFairShare(&top)
         let defaults = readDefaults(&top)
         let sectors = readSectors(&top)
-        let categories = readCategories(&top, sectors: sectors ?? [])
+        // References resolve against every id the file declares, valid or not, so one bad sector does not
+        // cascade into an "unknown sector" error in every category that names it.
+        let declaredSectors = root["sectors"]?.table?.keys ?? []
+        let categories = readCategories(&top, declaredSectors: declaredSectors)
         top.finish()
         guard let version, let effective, let aging, let fairShare, let defaults, let sectors, let categories else {
             return nil

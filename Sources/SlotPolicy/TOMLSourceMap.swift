@@ -56,16 +56,21 @@ struct TOMLSourceMap {
         return Position(line: 1, column: 1)
     }
 
-    /// The position of the string literal `"literal"` in the value of `path` (which may span lines).
-    func position(ofLiteral literal: String, in path: [String]) -> Position {
+    /// The position of the `occurrence`-th (from 0) string literal `"literal"` in the value of `path`, which may
+    /// span lines; the key's own position when it cannot be found.
+    func position(ofLiteral literal: String, occurrence: Int = 0, in path: [String]) -> Position {
         let start = position(of: path)
         let needles = ["\"\(literal)\"", "'\(literal)'"]
+        var remaining = occurrence
         for index in (start.line - 1)..<min(lines.count, start.line + 40) {
-            for needle in needles {
-                if let range = lines[index].range(of: needle) {
-                    return Position(line: index + 1, column: lines[index].distance(from: lines[index].startIndex,
-                                                                                     to: range.lowerBound) + 1)
+            let line = lines[index]
+            var from = line.startIndex
+            while let range = needles.compactMap({ line[from...].range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+                if remaining == 0 {
+                    return Position(line: index + 1, column: line.distance(from: line.startIndex, to: range.lowerBound) + 1)
                 }
+                remaining -= 1
+                from = range.upperBound
             }
         }
         return start

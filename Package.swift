@@ -73,7 +73,8 @@ let package = Package(
             name: "SlotCoreTests", dependencies: ["SlotCore", "SlotQueue", "SlotTestSupport"], swiftSettings: strict
         ),
         .testTarget(
-            name: "SlotPolicyTests", dependencies: ["SlotPolicy", "SlotCore"], exclude: ["Fixtures"],
+            name: "SlotPolicyTests", dependencies: ["SlotPolicy", "SlotCore", "SlotQueue", "SlotTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(name: "SlotCLITests", dependencies: ["SlotCLI"], swiftSettings: strict),

@@ -19,16 +19,20 @@ public struct PriorityInputs: Sendable, Hashable {
 
 /// A priority with every term, its inputs, and the policy line its weight came from. `slotctl explain` prints this.
 public struct PriorityBreakdown: Sendable, Hashable, Codable {
+    /// The sum of the terms, in whole points.
     public var total: Int64
+    /// The exact priority in point-milliseconds (aging not rounded); requests are ordered by this, so two requests
+    /// with the same whole-point total are ordered by who has aged more, exactly.
+    public var score: Int64
     public var terms: [PriorityTerm]
     /// The queue class the request sits in.
     public var classIndex: Int
     public var submittedAt: Int64
     public var requestID: UInt64
 
-    /// True when `self` is served before `other`: higher total, then earlier submit, then smaller id.
+    /// True when `self` is served before `other`: higher exact score, then earlier submit, then smaller id.
     public func precedes(_ other: PriorityBreakdown) -> Bool {
-        if total != other.total { return total > other.total }
+        if score != other.score { return score > other.score }
         if submittedAt != other.submittedAt { return submittedAt < other.submittedAt }
         return requestID < other.requestID
     }
@@ -83,7 +87,9 @@ extension PriorityModel {
                              + "budget, band \(band)/4 × \(policy.fairShare.weight)", source: policy.fairShare.source),
         ]
         return PriorityBreakdown(
-            total: terms.reduce(0) { $0 + $1.points }, terms: terms, classIndex: classIndex,
+            total: terms.reduce(0) { $0 + $1.points },
+            score: agingCurve.score(base: classes[classIndex].base, waited: waited),
+            terms: terms, classIndex: classIndex,
             submittedAt: request.submittedAt, requestID: request.requestID
         )
     }

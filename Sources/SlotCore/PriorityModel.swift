@@ -4,11 +4,12 @@ import SlotQueue
 ///
 /// ```
 /// priority = sector.weight + category.weight + aging + fairShare
-/// aging     = min(aging.cap, floor(hoursWaited × aging.points_per_hour))      (same for every class)
+/// aging     = min(aging.cap, hoursWaited × aging.points_per_hour)      (same for every class)
 /// fairShare = −fair_share.weight × band / 4,  band = min(4, floor(4 × usage / budget))
 /// ```
 /// `usage` is the account's GPU-hours decayed with `fair_share.half_life`; `budget` is the category's
-/// `gpu_hours_per_period`. Ties go to the earlier submit, then the smaller request id.
+/// `gpu_hours_per_period`. Requests are ordered by the exact value (aging is shown rounded down to whole points,
+/// but never rounded for ordering); ties go to the earlier submit, then the smaller request id.
 ///
 /// The static part (sector + category + fair-share band) is a *class*: one per allowed (category, sector) pair and
 /// band. Aging is identical for every class, so the queue core orders requests by comparing class heads only.

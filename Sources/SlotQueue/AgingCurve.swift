@@ -22,7 +22,20 @@ public struct AgingCurve: Sendable, Hashable {
     /// No aging at all.
     public static let none = AgingCurve(pointsPerUnit: 0, unit: 1, cap: 0)
 
-    /// Aging points earned after waiting `waited` ticks; 0 for a non-positive wait.
+    /// The exact priority of `base` after waiting `waited` ticks, in point-ticks: `base × unit +
+    /// min(cap × unit, pointsPerUnit × waited)`. Ordering uses this, not whole points: rounding each request's aging
+    /// down separately would let two requests' order flip back and forth by one point as they wait.
+    @inline(__always)
+    public func score(base: Int64, waited: Int64) -> Int64 {
+        let wait = max(0, waited)
+        let (fixed, o1) = base.multipliedReportingOverflow(by: unit)
+        let (capScore, o2) = cap.multipliedReportingOverflow(by: unit)
+        let (gained, o3) = wait.multipliedReportingOverflow(by: pointsPerUnit)
+        let aging = (o2 || o3) ? (o2 ? Int64.max / 4 : capScore) : min(capScore, gained)
+        return o1 ? (base < 0 ? Int64.min / 2 : Int64.max / 2) : fixed &+ aging
+    }
+
+    /// Aging points earned after waiting `waited` ticks, rounded down; 0 for a non-positive wait.
     @inline(__always)
     public func points(waited: Int64) -> Int64 {
         guard waited > 0, pointsPerUnit > 0 else { return 0 }

@@ -50,19 +50,22 @@ public enum CancelOutcome: Sendable, Hashable {
 public struct RankedItem: Sendable, Hashable {
     public var handle: QueueHandle
     public var item: QueueItem
-    /// Base priority of the class plus aging at the evaluation time.
+    /// Base priority of the class plus aging at the evaluation time, in whole points (for display).
     public var priority: Int64
+    /// The exact priority in point-ticks (``AgingCurve/score(base:waited:)``); ordering uses this.
+    public var score: Int64
 
-    public init(handle: QueueHandle, item: QueueItem, priority: Int64) {
+    public init(handle: QueueHandle, item: QueueItem, priority: Int64, score: Int64) {
         self.handle = handle
         self.item = item
         self.priority = priority
+        self.score = score
     }
 
-    /// True when `self` comes strictly before `other`: higher priority, then earlier submit, then smaller id.
+    /// True when `self` comes strictly before `other`: higher exact score, then earlier submit, then smaller id.
     @inline(__always)
     public func precedes(_ other: RankedItem) -> Bool {
-        if priority != other.priority { return priority > other.priority }
+        if score != other.score { return score > other.score }
         if item.submittedAt != other.item.submittedAt { return item.submittedAt < other.item.submittedAt }
         return item.id < other.item.id
     }

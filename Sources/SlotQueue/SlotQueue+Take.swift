@@ -27,7 +27,7 @@ extension SlotQueue {
         guard slot < capacity, claim(handle) else { return nil }
         let item = payload[slot]
         reclaim(item.classIndex)
-        return RankedItem(handle: handle, item: item, priority: priority(of: item, now: now))
+        return ranked(item, handle: handle, now: now)
     }
 
     /// The first `limit` pending items in priority order at `now`, without taking them. Consumer only.
@@ -64,9 +64,9 @@ extension SlotQueue {
                 let c = word << 6 | bits.trailingZeroBitCount
                 bits &= bits &- 1
                 guard let head = classHead(c) else { continue }
-                let ranked = RankedItem(handle: head.handle, item: head.item, priority: priority(of: head.item, now: now))
-                if let current = best, !ranked.precedes(current) { continue }
-                best = ranked
+                let candidate = ranked(head.item, handle: head.handle, now: now)
+                if let current = best, !candidate.precedes(current) { continue }
+                best = candidate
             }
         }
         return best
@@ -107,8 +107,7 @@ extension SlotQueue {
 
     @inline(__always)
     func rank(_ found: (handle: QueueHandle, slot: Int), now: Int64) -> RankedItem {
-        let item = payload[found.slot]
-        return RankedItem(handle: found.handle, item: item, priority: priority(of: item, now: now))
+        ranked(payload[found.slot], handle: found.handle, now: now)
     }
 
     /// CAS PENDING → TAKEN.

@@ -147,10 +147,18 @@ public final class SlotQueue: @unchecked Sendable {
         freed.deallocate()
     }
 
-    /// The priority of `item` at `now`, by this queue's current bases and aging.
+    /// The priority of `item` at `now` in whole points, by this queue's current bases and aging.
     @inline(__always)
     public func priority(of item: QueueItem, now: Int64) -> Int64 {
         bases[item.classIndex] &+ aging.points(waited: now &- item.submittedAt)
+    }
+
+    /// `item` ranked at `now`: its whole-point priority and the exact score the queue orders by.
+    @inline(__always)
+    public func ranked(_ item: QueueItem, handle: QueueHandle, now: Int64) -> RankedItem {
+        let waited = now &- item.submittedAt
+        return RankedItem(handle: handle, item: item, priority: priority(of: item, now: now),
+                          score: aging.score(base: bases[item.classIndex], waited: waited))
     }
 }
 

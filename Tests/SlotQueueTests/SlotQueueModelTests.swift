@@ -48,7 +48,7 @@ import Testing
     }
 
     func ranked(_ entry: ModelEntry, _ queue: SlotQueue, _ now: Int64) -> RankedItem {
-        RankedItem(handle: entry.handle, item: entry.item, priority: queue.priority(of: entry.item, now: now))
+        queue.ranked(entry.item, handle: entry.handle, now: now)
     }
 
     func best(in model: [ModelEntry], queue: SlotQueue, now: Int64) -> ModelEntry? {

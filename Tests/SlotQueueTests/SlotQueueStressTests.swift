@@ -137,10 +137,7 @@ import Testing
                     guard cursor[c] < byClass[c].count else { continue }
                     let candidate = byClass[c][cursor[c]]
                     guard candidate.end < take.start else { continue }
-                    let ranked = RankedItem(
-                        handle: candidate.handle, item: candidate.item,
-                        priority: queue.priority(of: candidate.item, now: take.start)
-                    )
+                    let ranked = queue.ranked(candidate.item, handle: candidate.handle, now: take.start)
                     if let returned = take.taken {
                         if ranked.precedes(returned) { violations += 1 }
                     } else {

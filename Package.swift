@@ -77,6 +77,7 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
-        .testTarget(name: "SlotCLITests", dependencies: ["SlotCLI"], swiftSettings: strict),
+        // Drives the built slotctl binary; depends on it so `swift test` builds it first.
+        .testTarget(name: "SlotCLITests", dependencies: ["slotctl"], exclude: ["Golden"], swiftSettings: strict),
     ]
 )

@@ -36,48 +36,18 @@ extension PolicyLoader {
 
     /// `[sectors.<id>]` tables. TOML itself rejects an id defined twice.
     static func readSectors(_ top: inout TableReader) -> [Sector]? {
-        guard let table = top.table("sectors", allowed: []) else { return nil }
-        var sectors: [Sector] = []
-        var complete = true
-        for id in table.table.keys {
-            guard validID(id, at: ["sectors", id], sink: top.sink),
-                  var entry = entryTable(table.table[id], id: id, section: "sectors", allowed: sectorKeys, sink: top.sink)
-            else {
-                complete = false
-                continue
-            }
-            defer { entry.finish() }
+        readEntries(&top, section: "sectors", allowed: sectorKeys, noun: "sectors") { entry, id in
             let name = entry.string("name", maxLength: 80)
             let weight = entry.integer("weight", in: weightRange)
             _ = entry.string("description", required: false, maxLength: 2_000)
-            guard let name, let weight else {
-                complete = false
-                continue
-            }
-            sectors.append(Sector(id: id, name: name, weight: weight, source: entry.location("weight")))
+            guard let name, let weight else { return nil }
+            return Sector(id: id, name: name, weight: weight, source: entry.location("weight"))
         }
-        if table.table.isEmpty {
-            top.sink.error("policy.range", at: top.location("sectors"), "no sectors are declared",
-                           expected: "at least one [sectors.<id>] table")
-            return nil
-        }
-        return complete ? sectors : nil
     }
 
     /// `[categories.<id>]` tables; `sectors` references are resolved against the declared sector ids.
     static func readCategories(_ top: inout TableReader, declaredSectors: [String]) -> [ApplicantCategory]? {
-        guard let table = top.table("categories", allowed: []) else { return nil }
-        var categories: [ApplicantCategory] = []
-        var complete = true
-        for id in table.table.keys {
-            guard validID(id, at: ["categories", id], sink: top.sink),
-                  var entry = entryTable(table.table[id], id: id, section: "categories", allowed: categoryKeys,
-                                         sink: top.sink)
-            else {
-                complete = false
-                continue
-            }
-            defer { entry.finish() }
+        readEntries(&top, section: "categories", allowed: categoryKeys, noun: "applicant categories") { entry, id in
             let name = entry.string("name", maxLength: 80)
             let weight = entry.integer("weight", in: weightRange)
             _ = entry.string("description", required: false, maxLength: 2_000)
@@ -85,23 +55,42 @@ extension PolicyLoader {
             let gpus = entry.integer("max_concurrent_gpus", in: 0...100_000)
             let hours = entry.integer("gpu_hours_per_period", in: 0...1_000_000_000)
             let sectors = entry.strings("sectors").flatMap {
-                resolve($0, in: declaredSectors, at: entry.path + ["sectors"], sink: top.sink)
+                resolve($0, in: declaredSectors, at: entry.path + ["sectors"], sink: entry.sink)
             }
-            guard let name, let weight, let maxDuration, let gpus, let hours, let sectors else {
+            guard let name, let weight, let maxDuration, let gpus, let hours, let sectors else { return nil }
+            return ApplicantCategory(
+                id: id, name: name, weight: weight, maxDuration: maxDuration, maxConcurrentGPUs: Int(gpus),
+                gpuHoursPerPeriod: hours, sectors: sectors, source: entry.location("weight")
+            )
+        }
+    }
+
+    /// Reads every `[section.<id>]` table with `body`; nil when the section is missing, empty, or any entry is bad
+    /// (every entry is still read, so all of their errors are reported).
+    static func readEntries<Entry>(
+        _ top: inout TableReader, section: String, allowed: [String], noun: String,
+        _ body: (inout TableReader, String) -> Entry?
+    ) -> [Entry]? {
+        guard let table = top.table(section, allowed: []) else { return nil }
+        guard !table.table.isEmpty else {
+            top.sink.error("policy.range", at: top.location(section), "no \(noun) are declared",
+                           expected: "at least one [\(section).<id>] table")
+            return nil
+        }
+        var entries: [Entry] = []
+        var complete = true
+        for id in table.table.keys {
+            guard validID(id, at: [section, id], sink: top.sink),
+                  var entry = entryTable(table.table[id], id: id, section: section, allowed: allowed, sink: top.sink)
+            else {
                 complete = false
                 continue
             }
-            categories.append(ApplicantCategory(
-                id: id, name: name, weight: weight, maxDuration: maxDuration, maxConcurrentGPUs: Int(gpus),
-                gpuHoursPerPeriod: hours, sectors: sectors, source: entry.location("weight")
-            ))
+            let value = body(&entry, id)
+            entry.finish()
+            if let value { entries.append(value) } else { complete = false }
         }
-        if table.table.isEmpty {
-            top.sink.error("policy.range", at: top.location("categories"), "no applicant categories are declared",
-                           expected: "at least one [categories.<id>] table")
-            return nil
-        }
-        return complete ? categories : nil
+        return complete ? entries : nil
     }
 
     static func entryTable(_ value: (any TOMLValueConvertible)?, id: String, section: String, allowed: [String],

@@ -18,19 +18,24 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Priority classes the items are spread over.") var classes = 16
     @Option(help: "Runs per implementation; the median is reported.") var repetitions = 5
     @Flag(help: "Print one JSON object instead of the table.") var json = false
+    @Option(help: "Run only the scenario with this number (1-4), e.g. to profile it.") var only: Int?
 
     func validate() throws {
         guard items >= 1_000 else { throw ValidationError("--items must be at least 1000") }
         guard (1...4096).contains(classes) else { throw ValidationError("--classes must be 1...4096") }
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+        if let only, !(1...4).contains(only) { throw ValidationError("--only must be 1...4") }
     }
 
     func run() throws {
         let w = Workload(items: items, classes: classes)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var rows: [Row] = []
+        var number = 0
         func scenario(_ name: String, target: Double, baseline: String, _ ours: () -> Measurement,
                       _ theirs: () -> Measurement) {
+            number += 1
+            if let only, only != number { return }
             FileHandle.standardError.write(Data("running: \(name)\n".utf8))
             var a: [Double] = []
             var b: [Double] = []

@@ -25,7 +25,7 @@ extension SlotQueue {
         entryState[slot].store(EntryWord.make(generation, EntryWord.reserved), ordering: .relaxed)
         payload[slot] = item
 
-        guard claimAndPublish(slot: slot, classIndex: c) else {
+        guard claimAndPublish(slot: slot, item: item) else {
             entryState[slot].store(EntryWord.free(generation: generation), ordering: .relaxed)
             pushFree(slot)
             return .failure(.classFull(classIndex: c))
@@ -56,21 +56,22 @@ extension SlotQueue {
     /// Claims the next cell of class `c`'s ring (Vyukov's bounded-queue protocol) and publishes `slot` in it.
     /// Returns false when the ring is full.
     @inline(__always)
-    private func claimAndPublish(slot: Int, classIndex c: Int) -> Bool {
+    private func claimAndPublish(slot: Int, item: QueueItem) -> Bool {
+        let c = item.classIndex
         let tail = tails[c]
         let ringBase = c * perClassCapacity
         var position = tail.load(ordering: .relaxed)
         while true {
             let cell = ringBase + Int(position & UInt64(ringMask))
-            let sequence = ringSeq[cell].load(ordering: .acquiring)
+            let sequence = cells.sequence(cell).load(ordering: .acquiring)
             let lag = Int64(bitPattern: sequence &- position)
             if lag == 0 {
                 let (won, current) = tail.weakCompareExchange(
                     expected: position, desired: position &+ 1, ordering: .sequentiallyConsistent
                 )
                 if won {
-                    ringValue[cell] = UInt32(slot)
-                    ringSeq[cell].store(position &+ 1, ordering: .releasing)
+                    cells.write(cell, slot: slot, item: item)
+                    cells.sequence(cell).store(position &+ 1, ordering: .releasing)
                     return true
                 }
                 position = current

@@ -33,18 +33,27 @@ extension SlotQueue {
         flushFreed()  // freed-but-unflushed slots would look like pushes in flight
         waitForInFlightPushes()
 
-        let pending = collectPending()
-        var refiled = [[(slot: Int, item: QueueItem)]](repeating: [], count: newBases.count)
-        for (slot, item) in pending {
+        // Validate against a read-only snapshot first, so a refusal leaves the queue untouched.
+        var newClass: [Int: Int] = [:]  // slot → new class
+        var perClass = [Int](repeating: 0, count: newBases.count)
+        for (slot, item) in collectPending() {
             let c = classOf(item)
             guard c >= 0 && c < newBases.count else { throw .unknownClass(id: item.id, classIndex: c) }
-            refiled[c].append((slot, QueueItem(id: item.id, submittedAt: item.submittedAt, classIndex: c)))
+            newClass[slot] = c
+            perClass[c] += 1
         }
-        for (c, entries) in refiled.enumerated() where entries.count > perClassCapacity {
-            throw .classOverflow(classIndex: c, entries: entries.count, capacity: perClassCapacity)
+        if let c = perClass.firstIndex(where: { $0 > perClassCapacity }) {
+            throw .classOverflow(classIndex: c, entries: perClass[c], capacity: perClassCapacity)
         }
 
-        reclaimAllAndResetRings()
+        // One pass decides each entry's fate from a single state read: pending entries are kept, dead ones freed.
+        // An entry cancelled after that read is re-filed in its CANCELLED state and reclaimed later like any other;
+        // deciding twice (collect, then free) would free and re-file the same slot.
+        var refiled = [[(slot: Int, item: QueueItem)]](repeating: [], count: newBases.count)
+        for (slot, item) in drainRings() {
+            guard let c = newClass[slot] else { continue }  // cannot happen: no entry turns pending while closed
+            refiled[c].append((slot, QueueItem(id: item.id, submittedAt: item.submittedAt, classIndex: c)))
+        }
         for c in 0..<newBases.count {
             // Stable sort: equal submit times keep their previous queue order.
             let ordered = refiled[c].enumerated().sorted {
@@ -53,8 +62,8 @@ extension SlotQueue {
             for (position, entry) in ordered.map(\.element).enumerated() {
                 payload[entry.slot] = entry.item
                 let cell = c * perClassCapacity + position
-                ringValue[cell] = UInt32(entry.slot)
-                ringSeq[cell].store(UInt64(position + 1), ordering: .releasing)
+                cells.write(cell, slot: entry.slot, item: entry.item)
+                cells.sequence(cell).store(UInt64(position + 1), ordering: .releasing)
             }
             tails[c].store(UInt64(ordered.count), ordering: .releasing)
             if !ordered.isEmpty {
@@ -102,29 +111,32 @@ extension SlotQueue {
         return pending
     }
 
-    /// Frees every taken or cancelled entry still in a ring, then empties every ring. Pending entries stay pending;
-    /// the caller re-files them.
-    private func reclaimAllAndResetRings() {
+    /// Empties every ring: returns the entries that are pending at this pass (in ring order, class by class) and
+    /// frees the taken and cancelled ones. Intake is closed, so every claimed cell is published.
+    private func drainRings() -> [(slot: Int, item: QueueItem)] {
+        var pending: [(slot: Int, item: QueueItem)] = []
         for c in 0..<maxClasses {
             let tail = tails[c].load(ordering: .acquiring)
             var position = heads[c]
             while position != tail {
                 let cell = c * perClassCapacity + Int(position & UInt64(ringMask))
-                let slot = Int(ringValue[cell])
+                let slot = cells.slot(cell)
                 let word = entryState[slot].load(ordering: .acquiring)
-                let state = EntryWord.state(word)
-                if state == EntryWord.taken || state == EntryWord.cancelled {
-                    release(slot: slot, generation: EntryWord.generation(word))
+                switch EntryWord.state(word) {
+                case EntryWord.pending: pending.append((slot, payload[slot]))
+                case EntryWord.taken, EntryWord.cancelled: release(slot: slot, generation: EntryWord.generation(word))
+                default: break  // FREE or RESERVED cannot be in a ring while intake is closed
                 }
                 position &+= 1
             }
             for i in 0..<perClassCapacity {
-                ringSeq[c * perClassCapacity + i].store(UInt64(i), ordering: .relaxed)
+                cells.sequence(c * perClassCapacity + i).store(UInt64(i), ordering: .relaxed)
             }
             heads[c] = 0
             headCache[c] = nil
             tails[c].store(0, ordering: .relaxed)
             _ = nonEmpty[c >> 6].loadThenBitwiseAnd(with: ~(1 << UInt64(c & 63)), ordering: .sequentiallyConsistent)
         }
+        return pending
     }
 }

@@ -42,8 +42,8 @@ extension SlotQueue {
         forEachNonEmptyClass { c in
             // Within a class FIFO order is priority order, so no class contributes more than `limit`.
             var taken = 0
-            forEachLive(in: c) { ranked in
-                all.append(rank(ranked, now: now))
+            forEachLive(in: c) { live in
+                all.append(ranked(cells.item(live.cell, classIndex: c), handle: live.handle, now: now))
                 taken += 1
                 return taken < limit
             }
@@ -98,16 +98,11 @@ extension SlotQueue {
         var found: CachedHead?
         var clean = true
         forEachLive(in: c, gap: &clean) { live in
-            found = CachedHead(handle: live.handle, item: payload[live.slot])
+            found = CachedHead(handle: live.handle, item: cells.item(live.cell, classIndex: c))
             return false
         }
         if clean { headCache[c] = found }
         return found
-    }
-
-    @inline(__always)
-    func rank(_ found: (handle: QueueHandle, slot: Int), now: Int64) -> RankedItem {
-        ranked(payload[found.slot], handle: found.handle, now: now)
     }
 
     /// CAS PENDING → TAKEN.
@@ -160,13 +155,13 @@ extension SlotQueue {
         let ringBase = c * perClassCapacity
         while true {
             let cell = ringBase + Int(position & UInt64(ringMask))
-            guard ringSeq[cell].load(ordering: .acquiring) == position &+ 1 else { break }
-            let slot = Int(ringValue[cell])
+            guard cells.sequence(cell).load(ordering: .acquiring) == position &+ 1 else { break }
+            let slot = cells.slot(cell)
             let word = entryState[slot].load(ordering: .acquiring)
             let state = EntryWord.state(word)
             guard state == EntryWord.taken || state == EntryWord.cancelled else { break }
             release(slot: slot, generation: EntryWord.generation(word))
-            ringSeq[cell].store(position &+ UInt64(perClassCapacity), ordering: .releasing)
+            cells.sequence(cell).store(position &+ UInt64(perClassCapacity), ordering: .releasing)
             position &+= 1
         }
         heads[c] = position
@@ -178,34 +173,34 @@ extension SlotQueue {
     @inline(__always)
     func isEmpty(_ c: Int, head: UInt64) -> Bool {
         let cell = c * perClassCapacity + Int(head & UInt64(ringMask))
-        if ringSeq[cell].load(ordering: .acquiring) == head &+ 1 { return false }
+        if cells.sequence(cell).load(ordering: .acquiring) == head &+ 1 { return false }
         return tails[c].load(ordering: .acquiring) == head
     }
 
     /// Calls `body` with each published, pending entry of class `c` in FIFO order until it returns false.
     /// Unpublished cells (a push in flight) and dead entries are skipped, not waited for.
     @inline(__always)
-    func forEachLive(in c: Int, _ body: ((handle: QueueHandle, slot: Int)) -> Bool) {
+    func forEachLive(in c: Int, _ body: ((handle: QueueHandle, slot: Int, cell: Int)) -> Bool) {
         var clean = true
         forEachLive(in: c, gap: &clean, body)
     }
 
     /// As ``forEachLive(in:_:)``; `clean` becomes false if an unpublished or RESERVED cell was skipped.
     @inline(__always)
-    func forEachLive(in c: Int, gap clean: inout Bool, _ body: ((handle: QueueHandle, slot: Int)) -> Bool) {
+    func forEachLive(in c: Int, gap clean: inout Bool, _ body: ((handle: QueueHandle, slot: Int, cell: Int)) -> Bool) {
         var tail: UInt64?  // read only when an unpublished cell is met: it is either the end or a push in flight
         let ringBase = c * perClassCapacity
         var position = heads[c]
         while true {
             let cell = ringBase + Int(position & UInt64(ringMask))
             position &+= 1
-            guard ringSeq[cell].load(ordering: .acquiring) == position else {
+            guard cells.sequence(cell).load(ordering: .acquiring) == position else {
                 if tail == nil { tail = tails[c].load(ordering: .acquiring) }
                 if let end = tail, position &- 1 >= end { return }
                 clean = false
                 continue
             }
-            let slot = Int(ringValue[cell])
+            let slot = cells.slot(cell)
             let word = entryState[slot].load(ordering: .acquiring)
             let state = EntryWord.state(word)
             guard state == EntryWord.pending else {
@@ -213,7 +208,7 @@ extension SlotQueue {
                 continue
             }
             let handle = QueueHandle(slot: UInt32(slot), generation: EntryWord.generation(word))
-            if !body((handle, slot)) { return }
+            if !body((handle, slot, cell)) { return }
         }
     }
 

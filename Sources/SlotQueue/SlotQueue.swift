@@ -38,9 +38,9 @@ import Atomics
 /// - Exactly once: every successful push is returned by exactly one take, or cancelled, never both.
 public final class SlotQueue: @unchecked Sendable {
     // @unchecked Sendable is sound because:
-    // - every field touched by producers or cancellers is an atomic (`entryState`, `freeHead`, `freeNext`,
-    //   `ringSeq`, `tails`, `nonEmpty`, `activeClassCount`), or plain memory (`payload`, `ringValue`) that is written by exactly one
-    //   producer between claiming it (a free-list pop / ring CAS) and publishing it with a release store, and read only
+    // - every field touched by producers or cancellers is an atomic (`entryState`, `freeHead`, `freeNext`, the
+    //   sequence words of `cells`, `tails`, `nonEmpty`, `activeClassCount`), or plain memory (`payload`, the other
+    //   fields of `cells`) that is written by exactly one producer between claiming it (a free-list pop / ring CAS) and publishing it with a release store, and read only
     //   after the matching acquire load;
     // - every other mutable field (`heads`, `headCache`, `emptyScans`, `freed`, `freedCount`, `bases`) is consumer-only, and the API contract allows one
     //   consumer at a time (checked by `consumerGuard` in debug builds);
@@ -62,8 +62,7 @@ public final class SlotQueue: @unchecked Sendable {
     /// Free list: `closed bit 63 | tag bits 32...62 | slot + 1` (0 in the low half means empty).
     let freeHead: AtomicTable<UInt64>
     let freeNext: AtomicTable<UInt32>
-    let ringSeq: AtomicTable<UInt64>
-    let ringValue: UnsafeMutablePointer<UInt32>
+    let cells: RingCells
     let tails: AtomicTable<UInt64>
     let nonEmpty: AtomicTable<UInt64>
     let heads: UnsafeMutablePointer<UInt64>
@@ -117,9 +116,7 @@ public final class SlotQueue: @unchecked Sendable {
         // Slot i links to i + 1; the list starts at slot 0 (stored as 1).
         self.freeNext = AtomicTable(count: capacity) { i in i + 1 < capacity ? UInt32(i + 2) : 0 }
         self.freeHead = AtomicTable(count: 1) { _ in 1 }
-        self.ringSeq = AtomicTable(count: classes * ring) { i in UInt64(i % ring) }
-        self.ringValue = .allocate(capacity: classes * ring)
-        ringValue.initialize(repeating: 0, count: classes * ring)
+        self.cells = RingCells(count: classes * ring) { i in UInt64(i % ring) }
         self.tails = AtomicTable(count: classes, stride: 16) { _ in 0 }
         self.nonEmpty = AtomicTable(count: (classes + 63) / 64) { _ in 0 }
         self.heads = .allocate(capacity: classes)
@@ -139,7 +136,6 @@ public final class SlotQueue: @unchecked Sendable {
 
     deinit {
         payload.deallocate()
-        ringValue.deallocate()
         heads.deallocate()
         headCache.deinitialize(count: maxClasses)
         headCache.deallocate()

@@ -60,8 +60,8 @@ import Testing
             var round = 0
             while true {
                 round += 1
-                if round % 200 == 0 {
-                    let classes = 4 + round / 200 % 4
+                if round % 50 == 0 {
+                    let classes = 4 + round / 50 % 4
                     let bases = (0..<classes).map { Int64(($0 * 13 + round) % 17) }
                     do {
                         try queue.rebuild(bases: bases) { Int($0.id % UInt64(classes)) }

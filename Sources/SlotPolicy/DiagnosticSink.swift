@@ -25,8 +25,8 @@ final class DiagnosticSink {
                               keyPath: path.joined(separator: "."))
     }
 
-    func error(_ code: String, at location: SourceLocation, _ message: String, expected: String? = nil,
-               hint: String? = nil) {
+    /// Records an error. Every error says what was expected and what to do, so both are required.
+    func error(_ code: String, at location: SourceLocation, _ message: String, expected: String, hint: String) {
         diagnostics.append(PolicyDiagnostic(severity: .error, code: code, location: location, message: message,
                                             expected: expected, hint: hint))
     }

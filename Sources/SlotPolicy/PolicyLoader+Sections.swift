@@ -74,7 +74,8 @@ extension PolicyLoader {
         guard let table = top.table(section, allowed: []) else { return nil }
         guard !table.table.isEmpty else {
             top.sink.error("policy.range", at: top.location(section), "no \(noun) are declared",
-                           expected: "at least one [\(section).<id>] table")
+                           expected: "at least one [\(section).<id>] table",
+                           hint: "see Policies/default.toml for an example")
             return nil
         }
         var entries: [Entry] = []
@@ -97,7 +98,8 @@ extension PolicyLoader {
                            sink: DiagnosticSink) -> TableReader? {
         guard let table = value?.table else {
             sink.error("policy.type", at: sink.location([section, id]), "'\(section).\(id)' is not a table",
-                       expected: "[\(section).\(id)] with keys \(allowed.joined(separator: ", "))")
+                       expected: "[\(section).\(id)] with keys \(allowed.joined(separator: ", "))",
+                       hint: "write it as a [\(section).\(id)] table header followed by its keys")
             return nil
         }
         return TableReader(table, path: [section, id], allowed: allowed, sink: sink)
@@ -108,7 +110,9 @@ extension PolicyLoader {
         let valid = (1...32).contains(scalars.count) && ("a"..."z").contains(scalars[0])
             && scalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
         if !valid {
-            sink.error("policy.id", at: sink.location(path), "'\(id)' is not a valid id", expected: idPattern)
+            let fixed = id.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
+            sink.error("policy.id", at: sink.location(path), "'\(id)' is not a valid id", expected: idPattern,
+                       hint: "for example '\(String(fixed).prefix(32))'")
         }
         return valid
     }
@@ -124,7 +128,8 @@ extension PolicyLoader {
             if name == "*" {
                 if names.count > 1 {
                     sink.error("policy.reference", at: location, "\"*\" must be the only entry of 'sectors'",
-                               expected: "[\"*\"] for every sector, or a list of sector ids")
+                               expected: "[\"*\"] for every sector, or a list of sector ids",
+                               hint: "keep [\"*\"] alone, or list the sectors without it")
                     ok = false
                 }
             } else if !ids.contains(name) {

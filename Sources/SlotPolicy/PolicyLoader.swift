@@ -70,12 +70,12 @@ public enum PolicyLoader {
         } catch let error as TOMLParseError {
             sink.error("policy.syntax", at: SourceLocation(file: file, line: error.source.begin.line,
                                                           column: error.source.begin.column, keyPath: ""),
-                       "TOML syntax: \(error.description)",
+                       "TOML syntax: \(error.description)", expected: "valid TOML (https://toml.io)",
                        hint: "a key or table defined twice is reported here too; ids must be unique")
             return PolicyCheck(policy: nil, diagnostics: sink.sorted)
         } catch {
             sink.error("policy.syntax", at: SourceLocation(file: file, line: 1, column: 1, keyPath: ""),
-                       "TOML syntax: \(error)")
+                       "TOML syntax: \(error)", expected: "valid TOML (https://toml.io)", hint: "check the file's syntax")
             return PolicyCheck(policy: nil, diagnostics: sink.sorted)
         }
         let policy = read(root, sink: sink)

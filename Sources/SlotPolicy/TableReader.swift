@@ -35,13 +35,15 @@ struct TableReader {
     }
 
     private func typeError(_ key: String, _ value: any TOMLValueConvertible, expected: String) {
+        let hint = value.type == .string ? "remove the quotes if a number or date is meant"
+            : "write \(key) as \(expected)"
         sink.error("policy.type", at: location(key), "'\(key)' is a \(value.type), not \(expected)",
-                   expected: expected)
+                   expected: expected, hint: hint)
     }
 
-    private func rangeError(_ key: String, _ shown: String, expected: String, hint: String? = nil) {
+    private func rangeError(_ key: String, _ shown: String, expected: String) {
         sink.error("policy.range", at: location(key), "'\(key)' = \(shown) is out of range", expected: expected,
-                   hint: hint)
+                   hint: "see the range of \((path + [key]).joined(separator: ".")) in Policies/README.md")
     }
 
     mutating func integer(_ key: String, in range: ClosedRange<Int64>, required: Bool = true) -> Int64? {
@@ -114,7 +116,7 @@ struct TableReader {
         for element in array {
             guard let text = element.string else {
                 sink.error("policy.type", at: location(key), "'\(key)' holds a \(element.type), not a string",
-                           expected: expected)
+                           expected: expected, hint: "quote every entry")
                 return nil
             }
             result.append(text)

@@ -76,7 +76,7 @@ import Testing
             "31:1 policy.missing-key",
             "36:12 policy.reference",
         ])
-        #expect(result.errors.allSatisfy { $0.location.file == path && $0.expected != nil })
+        #expect(result.errors.allSatisfy { $0.location.file == path && $0.expected != nil && $0.hint != nil })
         let typo = try #require(result.errors.first { $0.location.line == 17 })
         #expect(typo.hint == "did you mean 'weight'?")
         let missing = try #require(result.errors.first { $0.code == "policy.missing-key" })

@@ -30,12 +30,21 @@ import Atomics
 ///   throughout and handles stay valid across a rebuild.
 ///
 /// ## Ordering guarantees
+/// - Comparisons use the exact score `base × unit + min(cap × unit, pointsPerUnit × waited)`
+///   (``AgingCurve/score(base:waited:)``), never rounded aging, so two waiting items cannot swap places back and forth.
 /// - Exact FIFO within a class: a push that completed before another push to the same class began is taken first.
 /// - A take never skips an item whose push completed before the take began and that has higher priority (or equal
 ///   priority and earlier submit) than the item returned.
 /// - Aging counts from the caller-supplied `submittedAt`. Two producers racing on one class may publish stamps out
 ///   of order; the queue then serves arrival order, and the priority error is bounded by that stamp skew.
 /// - Exactly once: every successful push is returned by exactly one take, or cancelled, never both.
+///
+/// ## Memory and reclamation
+/// Entries (slot + generation) are preallocated; a taken or cancelled entry is reclaimed by the consumer when its ring
+/// cell reaches the class head, and returned to the free list in batches of `min(32, capacity / 8)` (flushed whenever a
+/// take finds nothing). Ring cells are 32 bytes and hold the slot and a copy of the item next to the sequence word, so
+/// a take touches one cell line and one entry-state word. `maxClasses × perClassCapacity × 32` bytes are allocated
+/// up front.
 public final class SlotQueue: @unchecked Sendable {
     // @unchecked Sendable is sound because:
     // - every field touched by producers or cancellers is an atomic (`entryState`, `freeHead`, `freeNext`, the

@@ -31,7 +31,10 @@ let package = Package(
     targets: [
         .target(
             name: "SlotQueue",
-            dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+            dependencies: [
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             swiftSettings: strict
         ),
         .target(name: "SlotCore", dependencies: ["SlotQueue"], swiftSettings: strict),

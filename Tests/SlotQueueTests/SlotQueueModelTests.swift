@@ -55,3 +55,28 @@ import Testing
         model.min { ranked($0, queue, now).precedes(ranked($1, queue, now)) }
     }
 }
+
+/// The lazy walk visits pending items in exactly the order takes would return them.
+@Suite struct SlotQueueWalkTests {
+    @Test("Invariant: walk visits every pending item once, in priority order, and takes nothing",
+          arguments: [5, 6, 7] as [UInt64])
+    func walkMatchesCandidates(seed: UInt64) throws {
+        var rng = SeededRandom(seed: seed)
+        let bases = (0..<20).map { _ in Int64.random(in: 0...30, using: &rng) }
+        let queue = SlotQueue(capacity: 2_048, bases: bases, aging: AgingCurve(pointsPerUnit: 1, unit: 3, cap: 25),
+                              perClassCapacity: 1_024)
+        var handles: [QueueHandle] = []
+        for id in 1...1_500 as ClosedRange<UInt64> {  // deeper than one batch per class
+            let item = QueueItem(id: id, submittedAt: Int64(id), classIndex: Int.random(in: 0..<20, using: &rng))
+            handles.append(try queue.push(item).get())
+        }
+        for handle in handles where Bool.random(using: &rng) && Bool.random(using: &rng) { _ = queue.cancel(handle) }
+        var walked: [RankedItem] = []
+        queue.walk(now: 2_000) { walked.append($0); return true }
+        #expect(walked == queue.candidates(now: 2_000, limit: .max))
+        var prefix: [UInt64] = []
+        queue.walk(now: 2_000) { prefix.append($0.item.id); return prefix.count < 10 }
+        #expect(prefix == walked.prefix(10).map(\.item.id))
+        #expect(queue.takeBest(now: 2_000) == walked.first, "walking took nothing")
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// Per-account usage: GPUs held now, GPU-hours charged this budget period (on actual use, when a slot ends), the
+/// worst-case GPU-hours of running slots, and fair-share usage decayed with the policy's half-life.
+struct AccountUsage: Sendable, Hashable {
+    var runningGPUs = 0
+    /// GPU-hours running slots would use if they run to their hard end.
+    var committedGPUHours = 0.0
+    var period: Int64 = 0
+    var chargedGPUHours = 0.0
+    var decayedGPUHours = 0.0
+    var decayedAsOf: Int64 = 0
+}
+
+/// All accounts' usage, and the rules that read it.
+struct AccountLedger: Sendable {
+    private(set) var usage: [String: AccountUsage] = [:]
+    var periodMillis: Int64
+    var halfLifeMillis: Int64
+
+    init(policy: Policy) {
+        periodMillis = max(1, policy.defaults.budgetPeriod.milliseconds)
+        halfLifeMillis = max(1, policy.fairShare.halfLife.milliseconds)
+    }
+
+    func period(at now: Int64) -> Int64 { now >= 0 ? now / periodMillis : (now - periodMillis + 1) / periodMillis }
+
+    /// When the budget period containing `now` ends.
+    func periodEnd(at now: Int64) -> Int64 { (period(at: now) + 1) * periodMillis }
+
+    /// GPU-hours charged in the period containing `now`.
+    func charged(_ account: String, at now: Int64) -> Double {
+        guard let entry = usage[account], entry.period == period(at: now) else { return 0 }
+        return entry.chargedGPUHours
+    }
+
+    /// Budget left for new slots: the period budget minus what was charged and what running slots may still use.
+    func budgetLeft(_ account: String, budget: Int64, at now: Int64) -> Double {
+        Double(budget) - charged(account, at: now) - (usage[account]?.committedGPUHours ?? 0)
+    }
+
+    func runningGPUs(_ account: String) -> Int { usage[account]?.runningGPUs ?? 0 }
+
+    /// Fair-share usage at `now`: every GPU-hour counts half after each half-life.
+    func decayedUsage(_ account: String, at now: Int64) -> Double {
+        guard let entry = usage[account] else { return 0 }
+        let halfLives = Double(max(0, now - entry.decayedAsOf)) / Double(halfLifeMillis)
+        return entry.decayedGPUHours * pow(0.5, halfLives)
+    }
+
+    mutating func slotStarted(_ slot: Slot) {
+        var entry = usage[slot.account, default: AccountUsage()]
+        entry.runningGPUs += slot.gpuIndices.count
+        entry.committedGPUHours += gpuHours(slot, until: slot.end)
+        usage[slot.account] = entry
+    }
+
+    /// Releases a slot that ended at `now` and charges what it actually used.
+    mutating func slotEnded(_ slot: Slot, at now: Int64) {
+        var entry = usage[slot.account, default: AccountUsage()]
+        entry.runningGPUs -= slot.gpuIndices.count
+        entry.committedGPUHours = max(0, entry.committedGPUHours - gpuHours(slot, until: slot.end))
+        let used = gpuHours(slot, until: min(max(now, slot.start), slot.end))
+        let current = period(at: now)
+        if entry.period != current {
+            entry.period = current
+            entry.chargedGPUHours = 0
+        }
+        entry.chargedGPUHours += used
+        entry.decayedGPUHours = decayedUsage(slot.account, at: now) + used
+        entry.decayedAsOf = now
+        usage[slot.account] = entry
+    }
+
+    private func gpuHours(_ slot: Slot, until end: Int64) -> Double {
+        Double(slot.gpuIndices.count) * Double(max(0, end - slot.start)) / 3_600_000
+    }
+}

@@ -1,0 +1,68 @@
+/// One reason a pending request is not running now. Explain lists every one that applies.
+public enum PendingReason: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// No node has enough free now.
+    case needsResources(requested: Resources, mostFree: Resources)
+    /// It would fit, but the resources are reserved for a higher-priority request starting at `start`.
+    case reservedForHigherPriority(requestID: UInt64, start: Int64)
+    /// The account already holds `inUse` GPUs of its category's `cap`.
+    case accountGPUCap(cap: Int, inUse: Int)
+    /// The account's GPU-hour budget for this period cannot cover the request's worst case.
+    case budgetExhausted(needed: Double, left: Double, resetsAt: Int64)
+    /// Higher-priority requests are waiting.
+    case requestsAhead(count: Int)
+    /// Only the first `window` pending requests are considered in each pass.
+    case beyondBackfillWindow(window: Int)
+    /// The account was removed after the request was queued.
+    case accountMissing(account: String)
+
+    public var code: String {
+        switch self {
+        case .needsResources: "needs-resources"
+        case .reservedForHigherPriority: "reserved-for-higher-priority"
+        case .accountGPUCap: "account-gpu-cap"
+        case .budgetExhausted: "budget-exhausted"
+        case .requestsAhead: "requests-ahead"
+        case .beyondBackfillWindow: "beyond-backfill-window"
+        case .accountMissing: "account-missing"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .needsResources(let requested, let mostFree):
+            "needs \(requested) on one node; the most free on any node is \(mostFree)"
+        case .reservedForHigherPriority(let id, let start):
+            "the free resources are reserved for higher-priority request \(id) starting by \(Timestamp(start))"
+        case .accountGPUCap(let cap, let inUse): "account GPU cap \(cap) reached (\(inUse) in use)"
+        case .budgetExhausted(let needed, let left, let resetsAt):
+            "budget: needs up to \(formatHours(needed)) GPU-hours, \(formatHours(left)) left; resets \(Timestamp(resetsAt))"
+        case .requestsAhead(let count): "\(count) higher-priority request(s) ahead"
+        case .beyondBackfillWindow(let window): "beyond the first \(window) pending requests considered per pass"
+        case .accountMissing(let account): "account '\(account)' no longer exists"
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, printed as UTC `YYYY-MM-DD HH:MM:SS`.
+public struct Timestamp: CustomStringConvertible, Sendable {
+    public var milliseconds: Int64
+    public init(_ milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    public var description: String {
+        let seconds = milliseconds >= 0 ? milliseconds / 1_000 : (milliseconds - 999) / 1_000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rest = seconds - days * 86_400
+        // Civil-from-days (H. Hinnant), proleptic Gregorian.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(year)-\(two(month))-\(two(day)) \(two(rest / 3_600)):\(two(rest % 3_600 / 60)):\(two(rest % 60))"
+    }
+}

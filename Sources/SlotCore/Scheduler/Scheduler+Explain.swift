@@ -1,0 +1,88 @@
+/// Everything slotd can say about one request: why it has the priority it has, where it stands, every reason it is
+/// not running, and when it should start (Art. 7, 16).
+public struct Explanation: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Codable { case pending, running }
+
+    public var requestID: UInt64
+    public var state: State
+    /// The priority, term by term, with the policy line each weight came from (pending requests).
+    public var priority: PriorityBreakdown?
+    /// 1 = next to be considered, among all pending requests.
+    public var position: Int?
+    /// 1 = first within its class (category, sector and fair-share band).
+    public var positionInClass: Int?
+    public var queueClass: PriorityClass?
+    /// Every reason it is not running now.
+    public var reasons: [PendingReason]
+    /// The planned start: an upper bound while no higher-priority request arrives, since slots can end early.
+    public var estimatedStart: Int64?
+    /// How the estimate was made, or why there is none.
+    public var estimateNote: String
+    /// The slot, when running.
+    public var slot: Slot?
+}
+
+extension Scheduler {
+    /// Requests planned ahead of one being estimated; deeper requests get no estimate.
+    public static let planDepth = 100
+
+    /// Explains request `id` at `now`, or nil when it is neither pending nor running.
+    public func explain(_ id: UInt64, now: Int64) -> Explanation? {
+        if let slot = running[id] {
+            return Explanation(requestID: id, state: .running, reasons: [], estimatedStart: slot.start,
+                               estimateNote: "running since \(Timestamp(slot.start)); hard end \(Timestamp(slot.end))",
+                               slot: slot)
+        }
+        guard let entry = pending[id], let account = accounts[entry.request.account] else { return nil }
+        let request = entry.request
+        let inputs = PriorityInputs(requestID: id, category: account.category, sector: request.sector,
+                                    submittedAt: request.submittedAt,
+                                    usageGPUHours: ledger.decayedUsage(request.account, at: now))
+        var ahead: [PendingRequest] = []
+        var inClass = 0
+        queue.walk(now: now) { ranked in
+            if ranked.item.id == id { return false }
+            if let other = pending[ranked.item.id] {
+                if ahead.count <= Self.planDepth { ahead.append(other) }
+                if other.classIndex == entry.classIndex { inClass += 1 }
+            }
+            return true
+        }
+        // `ahead` is capped; count the rest by position.
+        let position = positionOf(id, now: now)
+        let reasons = pendingReasons(entry, position: position, now: now)
+        let (estimate, note) = plannedStart(entry, ahead: ahead, total: position - 1, now: now)
+        return Explanation(
+            requestID: id, state: .pending, priority: try? model.breakdown(of: inputs, now: now), position: position,
+            positionInClass: inClass + 1, queueClass: model.classes.indices.contains(entry.classIndex)
+                ? model.classes[entry.classIndex] : nil,
+            reasons: reasons, estimatedStart: estimate, estimateNote: note, slot: nil
+        )
+    }
+
+    private func positionOf(_ id: UInt64, now: Int64) -> Int {
+        var position = 0
+        queue.walk(now: now) { ranked in
+            if pending[ranked.item.id] != nil { position += 1 }
+            return ranked.item.id != id
+        }
+        return position
+    }
+
+    /// Every reason `entry` is not running now.
+    private func pendingReasons(_ entry: PendingRequest, position: Int, now: Int64) -> [PendingReason] {
+        let request = entry.request
+        var reasons = accountHold(request, now: now)
+        let fitting = nodes.fitting(request.resources)
+        if fitting.isEmpty {
+            let most = nodes.map(\.free).max { ($0.gpus, $0.cpus) < ($1.gpus, $1.cpus) } ?? .zero
+            reasons.append(.needsResources(requested: request.resources, mostFree: most))
+        } else if let reserved = reservation, reserved.requestID != request.id,
+                  fitting.allSatisfy({ $0 == reserved.node }), now + request.duration > reserved.start {
+            reasons.append(.reservedForHigherPriority(requestID: reserved.requestID, start: reserved.start))
+        }
+        if position > 1 { reasons.append(.requestsAhead(count: position - 1)) }
+        if position > backfillWindow { reasons.append(.beyondBackfillWindow(window: backfillWindow)) }
+        return reasons
+    }
+}

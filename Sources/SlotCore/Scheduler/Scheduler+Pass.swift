@@ -1,0 +1,97 @@
+import HeapModule
+import SlotQueue
+
+extension Scheduler {
+    /// One allocation pass (EASY backfill); see the type's documentation.
+    func schedulePass(now: Int64) -> [SchedulerAction] {
+        reservation = nil
+        var started: [(entry: PendingRequest, slot: Slot, backfilled: Bool)] = []
+        var slack = Resources.zero  // what the reserved node has at the reserved start beyond the reservation
+        var visited = 0
+        queue.walk(now: now) { ranked in
+            visited += 1
+            guard visited <= backfillWindow else { return false }
+            guard let entry = pending[ranked.item.id], accountHold(entry.request, now: now).isEmpty else { return true }
+            let request = entry.request
+            if let reserved = reservation {
+                // Backfill: it must not delay the reservation.
+                for node in nodes.fitting(request.resources) {
+                    let endsBefore = now + request.duration <= reserved.start
+                    if node == reserved.node && !endsBefore {
+                        guard slack.covers(request.resources) else { continue }
+                        slack = slack - request.resources
+                    }
+                    started.append((entry, startSlot(request, on: node, now: now), true))
+                    break
+                }
+            } else if let node = nodes.fitting(request.resources).first {
+                started.append((entry, startSlot(request, on: node, now: now), false))
+            } else {
+                let ordered = running.values.sorted { ($0.end, $0.requestID) < ($1.end, $1.requestID) }
+                if let found = earliestFit(of: request.resources, nodes: nodes, running: ordered, now: now) {
+                    reservation = Reservation(requestID: request.id, node: found.node, start: found.start,
+                                              resources: request.resources)
+                    slack = found.freeAtStart - request.resources
+                }
+            }
+            return true
+        }
+        var actions: [SchedulerAction] = []
+        for decision in started {
+            _ = queue.take(decision.entry.handle, now: now)
+            pending[decision.entry.request.id] = nil
+            if decision.backfilled { backfilledStarts += 1 }
+            actions.append(.start(decision.slot, backfilled: decision.backfilled))
+        }
+        if let reservation { actions.append(.estimate(requestID: reservation.requestID, at: reservation.start)) }
+        return actions
+    }
+
+    /// Allocates `request` on `node` now and records the running slot.
+    private func startSlot(_ request: SlotRequest, on node: Int, now: Int64) -> Slot {
+        let gpuIndices = nodes[node].allocate(request.resources)
+        let slot = Slot(requestID: request.id, account: request.account, node: node, gpuIndices: gpuIndices,
+                        cpus: request.resources.cpus, memoryMiB: request.resources.memoryMiB, start: now,
+                        end: now + request.duration)
+        running[request.id] = slot
+        ledger.slotStarted(slot)
+        hardEnds.insert(HardEnd(end: slot.end, requestID: slot.requestID))
+        return slot
+    }
+
+    /// Why the account cannot start `request` now (its limits, not the machines'); empty when it can.
+    func accountHold(_ request: SlotRequest, now: Int64) -> [PendingReason] {
+        guard let account = accounts[request.account], let category = policy.category(account.category) else {
+            return [.accountMissing(account: request.account)]
+        }
+        var reasons: [PendingReason] = []
+        let inUse = ledger.runningGPUs(request.account)
+        if inUse + request.resources.gpus > category.maxConcurrentGPUs {
+            reasons.append(.accountGPUCap(cap: category.maxConcurrentGPUs, inUse: inUse))
+        }
+        let left = ledger.budgetLeft(request.account, budget: category.gpuHoursPerPeriod, at: now)
+        if request.maximumGPUHours > left {
+            reasons.append(.budgetExhausted(needed: request.maximumGPUHours, left: max(0, left),
+                                            resetsAt: ledger.periodEnd(at: now)))
+        }
+        return reasons
+    }
+}
+
+extension Array where Element == NodeState {
+    /// Nodes that fit `resources` now, best fit first (fewest GPUs, then CPUs, left over; lowest index on ties).
+    func fitting(_ resources: Resources) -> [Int] {
+        indices.filter { self[$0].free.covers(resources) }.sorted {
+            let a = self[$0].free, b = self[$1].free
+            return (a.gpus, a.cpus, $0) < (b.gpus, b.cpus, $1)
+        }
+    }
+}
+
+extension Scheduler {
+    /// The earliest time `resources` fit on some node if every running slot ends at its hard end, and that node.
+    public func earliestStart(for resources: Resources, now: Int64) -> (node: Int, start: Int64)? {
+        let ordered = running.values.sorted { ($0.end, $0.requestID) < ($1.end, $1.requestID) }
+        return earliestFit(of: resources, nodes: nodes, running: ordered, now: now).map { ($0.node, $0.start) }
+    }
+}

@@ -1,0 +1,77 @@
+extension Scheduler {
+    /// Plans the requests `ahead` (in priority order) and then `entry` onto the machines, every slot running to its
+    /// hard end, and returns when `entry` would start. That is an upper bound as long as no higher-priority request
+    /// arrives: slots that end early only bring starts forward.
+    func plannedStart(_ entry: PendingRequest, ahead: [PendingRequest], total: Int, now: Int64) -> (Int64?, String) {
+        guard total <= Self.planDepth else {
+            return (nil, "no estimate: \(total) requests are ahead (estimates cover the first \(Self.planDepth))")
+        }
+        var plan = Plan(capacities: inventory.nodes.map {
+            Resources(gpus: $0.gpus.count, cpus: $0.cpus, memoryMiB: $0.memoryMiB)
+        }, now: now)
+        for slot in running.values { plan.add(node: slot.node, slot.resources, from: slot.start, to: slot.end) }
+        for other in ahead { _ = plan.place(other.request.resources, duration: other.request.duration) }
+        guard var start = plan.place(entry.request.resources, duration: entry.request.duration) else {
+            return (nil, "no estimate: no node can hold the request")
+        }
+        var note = "upper bound: planned with every running slot using its full time and no new higher-priority request"
+        for reason in accountHold(entry.request, now: now) {
+            switch reason {
+            case .budgetExhausted(_, _, let resetsAt):
+                start = max(start, resetsAt)
+                note += "; not before the budget resets"
+            case .accountGPUCap:
+                let accountEnds = running.values.filter { $0.account == entry.request.account }.map(\.end)
+                start = max(start, accountEnds.min() ?? start)
+                note += "; not before one of the account's slots ends"
+            default: break
+            }
+        }
+        return (start, note)
+    }
+}
+
+/// A forward plan of resource use per node: intervals `[start, end)` of allocated resources.
+struct Plan {
+    var capacities: [Resources]
+    var intervals: [[(start: Int64, end: Int64, resources: Resources)]]
+    let now: Int64
+
+    init(capacities: [Resources], now: Int64) {
+        self.capacities = capacities
+        self.intervals = Array(repeating: [], count: capacities.count)
+        self.now = now
+    }
+
+    mutating func add(node: Int, _ resources: Resources, from start: Int64, to end: Int64) {
+        intervals[node].append((max(start, now), end, resources))
+    }
+
+    /// Places `resources` for `duration` at the earliest time some node can hold them; returns that time.
+    mutating func place(_ resources: Resources, duration: Int64) -> Int64? {
+        var best: (node: Int, start: Int64)?
+        for node in capacities.indices where capacities[node].covers(resources) {
+            let candidates = ([now] + intervals[node].map(\.end).filter { $0 > now }).sorted()
+            for start in candidates where best == nil || start < best!.start {
+                if fits(resources, on: node, from: start, to: start + duration) {
+                    best = (node, start)
+                    break
+                }
+            }
+        }
+        guard let best else { return nil }
+        add(node: best.node, resources, from: best.start, to: best.start + duration)
+        return best.start
+    }
+
+    /// True when `resources` fit on `node` throughout `[start, end)`: usage only rises where an interval begins.
+    private func fits(_ resources: Resources, on node: Int, from start: Int64, to end: Int64) -> Bool {
+        let points = [start] + intervals[node].map(\.start).filter { $0 > start && $0 < end }
+        for point in points {
+            let used = intervals[node].filter { $0.start <= point && point < $0.end }
+                .reduce(Resources.zero) { $0 + $1.resources }
+            if !(capacities[node] - used).covers(resources) { return false }
+        }
+        return true
+    }
+}

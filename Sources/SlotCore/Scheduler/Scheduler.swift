@@ -1,0 +1,150 @@
+import HeapModule
+import SlotQueue
+
+/// The decision-making core: events in, actions out, with the clock passed in on every call.
+///
+/// It performs no I/O and reads no clock, so the daemon and the offline simulator drive the same code, and tests
+/// replay it exactly. It is single-threaded: one owner calls ``handle(_:now:)``. Pending requests live in the
+/// lock-free ``SlotQueue`` (this scheduler is its consumer), ordered by the policy's ``PriorityModel``.
+///
+/// On every event it runs a pass: start the highest-priority request that fits; if the top request does not fit,
+/// reserve its earliest start (from running slots' hard ends) and backfill lower requests that fit now and either
+/// end before that start or leave the reserved resources free (EASY backfill). Only the first
+/// ``backfillWindow`` pending requests are looked at per pass, so a pass does not grow with the queue.
+public final class Scheduler {
+    public private(set) var policy: Policy
+    public private(set) var model: PriorityModel
+    public let inventory: Inventory
+    /// Pending requests examined per pass (Slurm's `bf_max_job_test`).
+    public var backfillWindow: Int
+
+    var accounts: [String: Account]
+    var ledger: AccountLedger
+    var pending: [UInt64: PendingRequest] = [:]
+    public internal(set) var running: [UInt64: Slot] = [:]
+    var hardEnds = Heap<HardEnd>()
+    var nodes: [NodeState]
+    var queue: SlotQueue
+    let queueCapacity: Int
+    let perClassCapacity: Int?
+    /// The reservation made by the last pass, if the top request could not start.
+    public internal(set) var reservation: Reservation?
+    /// Requests started by backfill so far (for reports).
+    public internal(set) var backfilledStarts = 0
+
+    /// - Parameters:
+    ///   - queueCapacity: the most pending requests; a submit beyond it is rejected with `queue-full`.
+    ///   - perClassCapacity: ring size per queue class (default: `queueCapacity`, at most 4096).
+    public init(policy: Policy, inventory: Inventory, accounts: [Account] = [], queueCapacity: Int = 65_536,
+                perClassCapacity: Int? = nil, backfillWindow: Int = 256) {
+        self.policy = policy
+        self.model = PriorityModel(policy: policy)
+        self.inventory = inventory
+        self.backfillWindow = backfillWindow
+        self.accounts = Dictionary(accounts.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        self.ledger = AccountLedger(policy: policy)
+        self.nodes = inventory.nodes.map(NodeState.init)
+        self.queueCapacity = queueCapacity
+        self.perClassCapacity = perClassCapacity
+        self.queue = Self.makeQueue(model, capacity: queueCapacity, perClassCapacity: perClassCapacity)
+    }
+
+    static func makeQueue(_ model: PriorityModel, capacity: Int, perClassCapacity: Int?) -> SlotQueue {
+        SlotQueue(capacity: capacity, bases: model.bases.isEmpty ? [0] : model.bases, aging: model.agingCurve,
+                  perClassCapacity: perClassCapacity)
+    }
+
+    /// Handles one event at `now` (milliseconds) and returns what to do, in order.
+    public func handle(_ event: SchedulerEvent, now: Int64) -> [SchedulerAction] {
+        var actions = expireDue(now: now)
+        switch event {
+        case .submit(let request): actions += submit(request, now: now)
+        case .cancel(let id): actions += cancel(id, now: now)
+        case .slotEnded(let id): actions += end(id, now: now)
+        case .policyApplied(let newPolicy): apply(newPolicy, now: now)
+        case .accountChanged(let account): accounts[account.name] = account
+        case .tick: break
+        }
+        return actions + schedulePass(now: now)
+    }
+
+    /// The earliest hard end of a running slot: when the caller should send the next `.tick`.
+    public var nextDeadline: Int64? { hardEnds.min?.end }
+
+    public var pendingCount: Int { pending.count }
+
+    public func pendingRequest(_ id: UInt64) -> SlotRequest? { pending[id]?.request }
+
+    // MARK: Events
+
+    private func cancel(_ id: UInt64, now: Int64) -> [SchedulerAction] {
+        if let entry = pending.removeValue(forKey: id) {
+            _ = queue.cancel(entry.handle)
+            return [.cancelled(requestID: id)]
+        }
+        if let slot = finish(id, now: now) { return [.stop(slot)] }
+        return [.ignored(reason: "request \(id) is neither pending nor running")]
+    }
+
+    private func end(_ id: UInt64, now: Int64) -> [SchedulerAction] {
+        finish(id, now: now) == nil ? [.ignored(reason: "request \(id) is not running")] : []
+    }
+
+    /// Removes a running slot, frees its resources and charges its use up to `now`.
+    @discardableResult
+    func finish(_ id: UInt64, now: Int64) -> Slot? {
+        guard let slot = running.removeValue(forKey: id) else { return nil }
+        nodes[slot.node].release(slot)
+        ledger.slotEnded(slot, at: now)
+        return slot
+    }
+
+    /// Expires every slot whose hard end has come (Art. 25: a limited period).
+    private func expireDue(now: Int64) -> [SchedulerAction] {
+        var actions: [SchedulerAction] = []
+        while let next = hardEnds.min, next.end <= now {
+            _ = hardEnds.popMin()
+            guard let slot = running[next.requestID], slot.end == next.end else { continue }
+            finish(slot.requestID, now: slot.end)
+            actions.append(.expire(slot))
+        }
+        return actions
+    }
+
+    /// Re-ranks every pending request under `newPolicy`: same handles where the queue can hold the new classes.
+    private func apply(_ newPolicy: Policy, now: Int64) {
+        policy = newPolicy
+        model = PriorityModel(policy: newPolicy)
+        ledger.periodMillis = max(1, newPolicy.defaults.budgetPeriod.milliseconds)
+        ledger.halfLifeMillis = max(1, newPolicy.fairShare.halfLife.milliseconds)
+        let old = pending
+        queue = Self.makeQueue(model, capacity: queueCapacity, perClassCapacity: perClassCapacity)
+        pending = [:]
+        // Oldest first keeps FIFO within each new class.
+        for entry in old.values.sorted(by: { ($0.request.submittedAt, $0.request.id) < ($1.request.submittedAt, $1.request.id) }) {
+            guard case .success(let classIndex) = classify(entry.request, now: now),
+                  case .success(let handle) = queue.push(QueueItem(id: entry.request.id, submittedAt: entry.request.submittedAt,
+                                                                   classIndex: classIndex))
+            else { continue }  // a request the new policy forbids stays out; `rejectedByPolicyChange` reports it
+            pending[entry.request.id] = PendingRequest(request: entry.request, handle: handle, classIndex: classIndex)
+        }
+        rejectedByPolicyChange = old.keys.filter { pending[$0] == nil }.sorted()
+    }
+
+    /// Requests dropped by the last policy change because the new policy forbids them.
+    public private(set) var rejectedByPolicyChange: [UInt64] = []
+}
+
+/// A pending request and where it sits in the queue.
+struct PendingRequest: Sendable {
+    var request: SlotRequest
+    var handle: QueueHandle
+    var classIndex: Int
+}
+
+/// A running slot's hard end, for the expiry heap.
+struct HardEnd: Comparable {
+    var end: Int64
+    var requestID: UInt64
+    static func < (a: HardEnd, b: HardEnd) -> Bool { (a.end, a.requestID) < (b.end, b.requestID) }
+}

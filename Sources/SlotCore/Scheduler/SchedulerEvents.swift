@@ -1,0 +1,83 @@
+/// What happens to the scheduler. Each event is handled at a `now` the caller passes in (the injected clock).
+public enum SchedulerEvent: Sendable, Hashable {
+    case submit(SlotRequest)
+    /// Cancels a pending or running request (authorization is the caller's job).
+    case cancel(requestID: UInt64)
+    /// A running slot ended before its hard end (exited, failed, killed).
+    case slotEnded(requestID: UInt64)
+    /// A new policy replaces the current one; pending requests are re-ranked under it.
+    case policyApplied(Policy)
+    /// An account was created or changed.
+    case accountChanged(Account)
+    /// Time passed; slots at their hard end expire.
+    case tick
+}
+
+/// What the scheduler asks its caller to do, or tells it.
+public enum SchedulerAction: Sendable, Hashable {
+    /// Start this slot now. `backfilled` when it jumped ahead of a reservation without delaying it.
+    case start(Slot, backfilled: Bool)
+    /// The slot reached its hard end: stop it (Art. 25, limited period).
+    case expire(Slot)
+    /// The request can never run as asked: every violated rule.
+    case reject(requestID: UInt64, reasons: [Rejection])
+    /// The pending request was removed.
+    case cancelled(requestID: UInt64)
+    /// The running slot was ended at the caller's request; stop it.
+    case stop(Slot)
+    /// The highest-priority request that cannot start yet is reserved to start no later than `at`.
+    case estimate(requestID: UInt64, at: Int64)
+    /// The event referred to something the scheduler does not have (already ended, unknown id).
+    case ignored(reason: String)
+}
+
+/// One rule a request breaks; a rejection lists all of them.
+public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertible {
+    case unknownAccount(account: String)
+    case unknownSector(sector: String)
+    case sectorNotAllowed(category: String, sector: String)
+    case durationOverMaximum(requested: Int64, maximum: Int64)
+    case durationNotPositive
+    case largerThanAnyNode(requested: Resources, largest: Resources)
+    case overConcurrentGPUCap(requested: Int, cap: Int)
+    case overPeriodBudget(requestedGPUHours: Double, budget: Int64)
+    case duplicateID(id: UInt64)
+    /// The pending queue is full (back-pressure); nothing was queued. Retry later.
+    case queueFull(detail: String)
+
+    /// A stable dotted code for the wire and scripts.
+    public var code: String {
+        switch self {
+        case .unknownAccount: "unknown-account"
+        case .unknownSector: "unknown-sector"
+        case .sectorNotAllowed: "sector-not-allowed"
+        case .durationOverMaximum: "duration-over-maximum"
+        case .durationNotPositive: "duration-not-positive"
+        case .largerThanAnyNode: "larger-than-any-node"
+        case .overConcurrentGPUCap: "over-concurrent-gpu-cap"
+        case .overPeriodBudget: "over-period-budget"
+        case .duplicateID: "duplicate-id"
+        case .queueFull: "queue-full"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unknownAccount(let account):
+            "no account '\(account)': ask an admin to run `slotctl account add \(account) --category ...`"
+        case .unknownSector(let sector): "unknown sector '\(sector)'"
+        case .sectorNotAllowed(let category, let sector): "category '\(category)' may not use sector '\(sector)'"
+        case .durationOverMaximum(let requested, let maximum):
+            "duration \(SlotDuration(seconds: requested / 1_000)) is over the category maximum "
+                + "\(SlotDuration(seconds: maximum / 1_000))"
+        case .durationNotPositive: "duration must be positive"
+        case .largerThanAnyNode(let requested, let largest):
+            "needs \(requested) on one node; the largest node has \(largest)"
+        case .overConcurrentGPUCap(let requested, let cap): "needs \(requested) GPUs; the category allows \(cap) at once"
+        case .overPeriodBudget(let hours, let budget):
+            "needs up to \(formatHours(hours)) GPU-hours; the category budget is \(budget) per period"
+        case .duplicateID(let id): "request id \(id) is already in use"
+        case .queueFull(let detail): "the pending queue is full (\(detail)); try again later"
+        }
+    }
+}

@@ -14,7 +14,8 @@ extension Scheduler {
             guard let entry = pending[ranked.item.id], accountHold(entry.request, now: now).isEmpty else { return true }
             let request = entry.request
             if let reserved = reservation {
-                // Backfill: it must not delay the reservation.
+                // Backfill: it must not delay the reservation, on the machines or through the account's limits.
+                guard leavesAccountRoom(for: reserved, after: request, now: now) else { return true }
                 for node in nodes.fitting(request.resources) {
                     let endsBefore = now + request.duration <= reserved.start
                     if node == reserved.node && !endsBefore {
@@ -45,6 +46,20 @@ extension Scheduler {
         }
         if let reservation { actions.append(.estimate(requestID: reservation.requestID, at: reservation.start)) }
         return actions
+    }
+
+    /// True unless `candidate` shares the reserved request's account and starting it would leave that account unable
+    /// to start the reserved request (GPU cap or period budget) at the reserved time.
+    private func leavesAccountRoom(for reserved: Reservation, after candidate: SlotRequest, now: Int64) -> Bool {
+        guard let reservedRequest = pending[reserved.requestID]?.request,
+              reservedRequest.account == candidate.account else { return true }
+        guard let account = accounts[candidate.account], let category = policy.category(account.category) else {
+            return false
+        }
+        let gpus = ledger.runningGPUs(candidate.account) + candidate.resources.gpus + reserved.resources.gpus
+        let left = ledger.budgetLeft(candidate.account, budget: category.gpuHoursPerPeriod, at: now)
+        return gpus <= category.maxConcurrentGPUs
+            && candidate.maximumGPUHours + reservedRequest.maximumGPUHours <= left
     }
 
     /// Allocates `request` on `node` now and records the running slot.

@@ -10,22 +10,29 @@ extension Scheduler {
             Resources(gpus: $0.gpus.count, cpus: $0.cpus, memoryMiB: $0.memoryMiB)
         }, now: now)
         for slot in running.values { plan.add(node: slot.node, slot.resources, from: slot.start, to: slot.end) }
-        for other in ahead { _ = plan.place(other.request.resources, duration: other.request.duration) }
-        guard var start = plan.place(entry.request.resources, duration: entry.request.duration) else {
-            return (nil, "no estimate: no node can hold the request")
-        }
+        for other in ahead { _ = plan.place(other.request.resources, duration: other.request.duration, notBefore: now) }
         var note = "upper bound: planned with every running slot using its full time and no new higher-priority request"
+        var notBefore = now
         for reason in accountHold(entry.request, now: now) {
             switch reason {
             case .budgetExhausted(_, _, let resetsAt):
-                start = max(start, resetsAt)
+                notBefore = max(notBefore, resetsAt)
                 note += "; not before the budget resets"
-            case .accountGPUCap:
-                let accountEnds = running.values.filter { $0.account == entry.request.account }.map(\.end)
-                start = max(start, accountEnds.min() ?? start)
-                note += "; not before one of the account's slots ends"
+            case .accountGPUCap(let cap, let inUse):
+                // When enough of the account's own slots have ended (at their hard ends) to fit this request.
+                var held = inUse
+                for slot in running.values.filter({ $0.account == entry.request.account }).sorted(by: { $0.end < $1.end })
+                where held + entry.request.resources.gpus > cap {
+                    held -= slot.gpuIndices.count
+                    notBefore = max(notBefore, slot.end)
+                }
+                note += "; not before the account's own slots free enough GPUs"
             default: break
             }
+        }
+        guard let start = plan.place(entry.request.resources, duration: entry.request.duration, notBefore: notBefore)
+        else {
+            return (nil, "no estimate: no node can hold the request")
         }
         return (start, note)
     }
@@ -47,11 +54,12 @@ struct Plan {
         intervals[node].append((max(start, now), end, resources))
     }
 
-    /// Places `resources` for `duration` at the earliest time some node can hold them; returns that time.
-    mutating func place(_ resources: Resources, duration: Int64) -> Int64? {
+    /// Places `resources` for `duration` at the earliest time, not before `notBefore`, that some node can hold them;
+    /// returns that time.
+    mutating func place(_ resources: Resources, duration: Int64, notBefore: Int64) -> Int64? {
         var best: (node: Int, start: Int64)?
         for node in capacities.indices where capacities[node].covers(resources) {
-            let candidates = ([now] + intervals[node].map(\.end).filter { $0 > now }).sorted()
+            let candidates = ([notBefore] + intervals[node].map(\.end).filter { $0 > notBefore }).sorted()
             for start in candidates where best == nil || start < best!.start {
                 if fits(resources, on: node, from: start, to: start + duration) {
                     best = (node, start)

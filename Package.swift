@@ -3,8 +3,9 @@
 //
 //   slotctl, slotd (executables)      thin entry points
 //     └─ SlotCLI                       the CLI's command table (ArgumentParser), offline verbs
+//         ├─ SlotSim                   trace replay through the engine: readers, mapping, report
 //         └─ SlotPolicy                strict TOML policy loader and validator (file:line:column errors)
-//             └─ SlotCore              pure domain: policy model, explainable priority
+//             └─ SlotCore              pure domain: policy model, explainable priority, scheduler engine
 //                 └─ SlotQueue         lock-free per-class priority queue core (atomics only)
 //   SlotBench (Benchmarks/)            release benchmark of SlotQueue against Mutex<Heap>
 import PackageDescription
@@ -37,16 +38,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "SlotCore", dependencies: ["SlotQueue"], swiftSettings: strict),
+        .target(
+            name: "SlotCore",
+            dependencies: ["SlotQueue", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: strict
+        ),
         .target(
             name: "SlotPolicy",
             dependencies: ["SlotCore", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
         .target(
+            name: "SlotSim",
+            dependencies: ["SlotCore", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: strict
+        ),
+        .target(
             name: "SlotCLI",
             dependencies: [
-                "SlotCore", "SlotPolicy",
+                "SlotCore", "SlotPolicy", "SlotSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -70,7 +80,8 @@ let package = Package(
             path: "Benchmarks/SlotBench",
             swiftSettings: strict
         ),
-        .target(name: "SlotTestSupport", path: "Tests/SlotTestSupport", swiftSettings: strict),
+        .target(name: "SlotTestSupport", dependencies: ["SlotCore"], path: "Tests/SlotTestSupport",
+                swiftSettings: strict),
         .testTarget(name: "SlotQueueTests", dependencies: ["SlotQueue", "SlotTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SlotCoreTests", dependencies: ["SlotCore", "SlotQueue", "SlotTestSupport"], swiftSettings: strict
@@ -80,6 +91,7 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
+        .testTarget(name: "SlotSimTests", dependencies: ["SlotSim", "SlotCore", "SlotPolicy"], swiftSettings: strict),
         // Drives the built slotctl binary; depends on it so `swift test` builds it first.
         .testTarget(name: "SlotCLITests", dependencies: ["slotctl"], exclude: ["Golden"], swiftSettings: strict),
     ]

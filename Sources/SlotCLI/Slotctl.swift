@@ -11,7 +11,7 @@ public struct Slotctl: ParsableCommand {
             Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 permission denied, 5 rejected by policy.
             """,
         version: SlotctlVersion.current,
-        subcommands: [PolicyCommand.self]
+        subcommands: [PolicyCommand.self, SimulateCommand.self]
     )
 
     public init() {}

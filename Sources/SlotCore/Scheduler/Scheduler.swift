@@ -68,8 +68,15 @@ public final class Scheduler {
         return actions + schedulePass(now: now)
     }
 
-    /// The earliest hard end of a running slot: when the caller should send the next `.tick`.
+    /// The earliest hard end of a running slot.
     public var nextDeadline: Int64? { hardEnds.min?.end }
+
+    /// When the caller should send the next `.tick` after `now`: the next hard end, or the end of the budget period
+    /// while requests wait (budgets reset then, so a request held by its budget can start).
+    public func nextWakeup(after now: Int64) -> Int64? {
+        let periodEnd = pending.isEmpty ? nil : ledger.periodEnd(at: now)
+        return [nextDeadline, periodEnd].compactMap { $0 }.min()
+    }
 
     public var pendingCount: Int { pending.count }
 

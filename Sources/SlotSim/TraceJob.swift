@@ -1,0 +1,54 @@
+/// One job of a workload trace, as the trace describes it (before the mapping adds what traces lack).
+public struct TraceJob: Sendable, Hashable {
+    /// Submit time, milliseconds since the Unix epoch.
+    public var submittedAt: Int64
+    /// How long the job actually ran, milliseconds (at least 1 s).
+    public var runtime: Int64
+    /// The time limit the trace records, milliseconds; nil when the trace has none (Philly).
+    public var requestedLimit: Int64?
+    public var gpus: Int
+    public var cpus: Int
+    /// Who submitted it: a Philly virtual cluster or an SWF user; becomes the account.
+    public var owner: String
+    /// The 1-based line of the trace file, for error messages.
+    public var line: Int
+}
+
+/// The trace formats `slotctl simulate` reads.
+public enum TraceFormat: String, Sendable, CaseIterable, Codable {
+    /// Parallel Workloads Archive Standard Workload Format: `;` comments, 18 fields per job.
+    case swf
+    /// The Philly GPU trace CSV: `timestamp,duration,num_gpus,gpu_time,cluster`.
+    case philly
+
+    /// Guesses the format from the file name (`.swf` or `.csv`).
+    public static func guess(path: String) -> TraceFormat? {
+        if path.hasSuffix(".swf") { return .swf }
+        if path.hasSuffix(".csv") { return .philly }
+        return nil
+    }
+}
+
+/// Why a trace could not be read. Each case names the line and what was expected.
+public enum TraceError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case malformed(path: String, line: Int, expected: String, found: String)
+    case empty(path: String)
+
+    public var code: String {
+        switch self {
+        case .unreadable: "trace.unreadable"
+        case .malformed: "trace.malformed"
+        case .empty: "trace.empty"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): "cannot read trace \(path): \(reason)"
+        case .malformed(let path, let line, let expected, let found):
+            "\(path):\(line): expected \(expected), found \"\(found.prefix(80))\""
+        case .empty(let path): "trace \(path) has no usable jobs"
+        }
+    }
+}

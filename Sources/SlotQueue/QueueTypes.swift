@@ -19,7 +19,8 @@ public struct QueueItem: Sendable, Hashable {
 /// A handle goes stale when its entry is taken or cancelled and the slot reused; a stale handle never touches the
 /// newer occupant.
 public struct QueueHandle: Sendable, Hashable, CustomStringConvertible {
-    let slot: UInt32
+    /// The entry's index in `0..<capacity`: dense, so the owner can keep side tables by it (package-internal).
+    package let slot: UInt32
     let generation: UInt32
 
     public var description: String { "\(slot).\(generation)" }

@@ -188,15 +188,26 @@ extension SlotQueue {
     /// As ``forEachLive(in:_:)``; `clean` becomes false if an unpublished or RESERVED cell was skipped.
     @inline(__always)
     func forEachLive(in c: Int, gap clean: inout Bool, _ body: ((handle: QueueHandle, slot: Int, cell: Int)) -> Bool) {
+        _ = forEachLive(in: c, from: heads[c], gap: &clean) { live, _ in body(live) }
+    }
+
+    /// Scans class `c` from ring position `start`; `body` also gets the position after the visited cell. Returns the
+    /// position where the scan stopped (after the last visited cell, or the end).
+    @inline(__always)
+    @discardableResult
+    func forEachLive(
+        in c: Int, from start: UInt64, gap clean: inout Bool,
+        _ body: ((handle: QueueHandle, slot: Int, cell: Int), UInt64) -> Bool
+    ) -> UInt64 {
         var tail: UInt64?  // read only when an unpublished cell is met: it is either the end or a push in flight
         let ringBase = c * perClassCapacity
-        var position = heads[c]
+        var position = start
         while true {
             let cell = ringBase + Int(position & UInt64(ringMask))
             position &+= 1
             guard cells.sequence(cell).load(ordering: .acquiring) == position else {
                 if tail == nil { tail = tails[c].load(ordering: .acquiring) }
-                if let end = tail, position &- 1 >= end { return }
+                if let end = tail, position &- 1 >= end { return position &- 1 }
                 clean = false
                 continue
             }
@@ -208,7 +219,7 @@ extension SlotQueue {
                 continue
             }
             let handle = QueueHandle(slot: UInt32(slot), generation: EntryWord.generation(word))
-            if !body((handle, slot, cell)) { return }
+            if !body((handle, slot, cell), position) { return position }
         }
     }
 

@@ -3,72 +3,44 @@ import HeapModule
 extension SlotQueue {
     /// Calls `body` with pending items in priority order at `now`, best first, until it returns false. Consumer only.
     ///
-    /// A lazy k-way merge of the class FIFOs: it costs O((classes + visited) × log classes) whatever the queue's
-    /// size, so a scheduling pass that looks at the first few hundred candidates does not depend on how many requests
-    /// are pending. Nothing is taken; claim a visited item with ``take(_:now:)`` afterwards.
+    /// A lazy k-way merge of the class FIFOs: each class contributes its first live item, and a class advances by one
+    /// item (resuming from its ring position) each time its item is visited. It costs
+    /// O((classes + visited) × log classes) whatever the queue's size, so a scheduling pass that looks at the first
+    /// few hundred candidates does not depend on how many requests are pending. Nothing is taken; claim a visited
+    /// item with ``take(_:now:)`` afterwards.
     public func walk(now: Int64, _ body: (RankedItem) -> Bool) {
         enterConsumer()
         defer { leaveConsumer() }
-        var cursors: [ClassCursor] = []
+        var heap = Heap<WalkCursor>()
         forEachNonEmptyClass { c in
-            var items: [RankedItem] = []
-            forEachLive(in: c) { live in
-                items.append(ranked(cells.item(live.cell, classIndex: c), handle: live.handle, now: now))
-                return items.count < Self.walkBatch
-            }
-            if !items.isEmpty { cursors.append(ClassCursor(classIndex: c, items: items)) }
+            if let cursor = nextLive(in: c, from: heads[c], now: now) { heap.insert(cursor) }
         }
-        var heap = Heap<CursorRef>()
-        for (index, cursor) in cursors.enumerated() { heap.insert(CursorRef(index: index, best: cursor.items[0])) }
         while let top = heap.popMax() {
-            guard body(top.best) else { return }
-            var cursor = cursors[top.index]
-            cursor.position += 1
-            if cursor.position == cursor.items.count, cursor.items.count == Self.walkBatch * cursor.batches {
-                refill(&cursor, now: now)
-            }
-            if cursor.position < cursor.items.count {
-                heap.insert(CursorRef(index: top.index, best: cursor.items[cursor.position]))
-            }
-            cursors[top.index] = cursor
+            guard body(top.item) else { return }
+            if let next = nextLive(in: top.classIndex, from: top.resume, now: now) { heap.insert(next) }
         }
     }
 
-    /// Items read from a class at a time; a walk that goes deeper reads the next batch.
-    static let walkBatch = 32
-
-    private func refill(_ cursor: inout ClassCursor, now: Int64) {
-        let skip = cursor.items.count
-        var seen = 0
-        forEachLive(in: cursor.classIndex) { live in
-            seen += 1
-            if seen > skip {
-                cursor.items.append(ranked(cells.item(live.cell, classIndex: cursor.classIndex), handle: live.handle,
-                                           now: now))
-            }
-            return seen < skip + Self.walkBatch
+    /// The first live item of class `c` at or after ring position `start`.
+    private func nextLive(in c: Int, from start: UInt64, now: Int64) -> WalkCursor? {
+        var found: WalkCursor?
+        var clean = true
+        forEachLive(in: c, from: start, gap: &clean) { live, after in
+            found = WalkCursor(classIndex: c, resume: after,
+                               item: ranked(cells.item(live.cell, classIndex: c), handle: live.handle, now: now))
+            return false
         }
-        cursor.batches += 1
+        return found
     }
 }
 
-struct ClassCursor {
+/// One class in the walk's merge heap: its next item and where to resume scanning its ring.
+/// The heap is a max-heap, and "greater" means served first.
+struct WalkCursor: Comparable {
     var classIndex: Int
-    var items: [RankedItem]
-    var position = 0
-    var batches = 1
+    var resume: UInt64
+    var item: RankedItem
 
-    init(classIndex: Int, items: [RankedItem]) {
-        self.classIndex = classIndex
-        self.items = items
-    }
-}
-
-/// A class in the merge heap, ordered by its current best item (max-heap: "greater" means served first).
-struct CursorRef: Comparable {
-    var index: Int
-    var best: RankedItem
-
-    static func < (a: CursorRef, b: CursorRef) -> Bool { b.best.precedes(a.best) }
-    static func == (a: CursorRef, b: CursorRef) -> Bool { a.best == b.best }
+    static func < (a: WalkCursor, b: WalkCursor) -> Bool { b.item.precedes(a.item) }
+    static func == (a: WalkCursor, b: WalkCursor) -> Bool { a.item == b.item }
 }

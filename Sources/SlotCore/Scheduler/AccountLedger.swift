@@ -12,9 +12,10 @@ struct AccountUsage: Sendable, Hashable {
     var decayedAsOf: Int64 = 0
 }
 
-/// All accounts' usage, and the rules that read it.
+/// All accounts' usage, and the rules that read it. Accounts are interned: the scheduler gives each account name a
+/// dense index once, so the per-pass checks read arrays instead of hashing names.
 struct AccountLedger: Sendable {
-    private(set) var usage: [String: AccountUsage] = [:]
+    private(set) var usage: [AccountUsage] = []
     var periodMillis: Int64
     var halfLifeMillis: Int64
 
@@ -28,36 +29,42 @@ struct AccountLedger: Sendable {
     /// When the budget period containing `now` ends.
     func periodEnd(at now: Int64) -> Int64 { (period(at: now) + 1) * periodMillis }
 
+    /// Makes room for account index `account`.
+    mutating func ensure(_ account: Int) {
+        if account >= usage.count { usage += [AccountUsage](repeating: AccountUsage(), count: account + 1 - usage.count) }
+    }
+
     /// GPU-hours charged in the period containing `now`.
-    func charged(_ account: String, at now: Int64) -> Double {
-        guard let entry = usage[account], entry.period == period(at: now) else { return 0 }
-        return entry.chargedGPUHours
+    func charged(_ account: Int, at now: Int64) -> Double {
+        guard account < usage.count, usage[account].period == period(at: now) else { return 0 }
+        return usage[account].chargedGPUHours
     }
 
     /// Budget left for new slots: the period budget minus what was charged and what running slots may still use.
-    func budgetLeft(_ account: String, budget: Int64, at now: Int64) -> Double {
-        Double(budget) - charged(account, at: now) - (usage[account]?.committedGPUHours ?? 0)
+    func budgetLeft(_ account: Int, budget: Int64, at now: Int64) -> Double {
+        Double(budget) - charged(account, at: now) - (account < usage.count ? usage[account].committedGPUHours : 0)
     }
 
-    func runningGPUs(_ account: String) -> Int { usage[account]?.runningGPUs ?? 0 }
+    func runningGPUs(_ account: Int) -> Int { account < usage.count ? usage[account].runningGPUs : 0 }
 
     /// Fair-share usage at `now`: every GPU-hour counts half after each half-life.
-    func decayedUsage(_ account: String, at now: Int64) -> Double {
-        guard let entry = usage[account] else { return 0 }
+    func decayedUsage(_ account: Int, at now: Int64) -> Double {
+        guard account < usage.count else { return 0 }
+        let entry = usage[account]
         let halfLives = Double(max(0, now - entry.decayedAsOf)) / Double(halfLifeMillis)
         return entry.decayedGPUHours * pow(0.5, halfLives)
     }
 
-    mutating func slotStarted(_ slot: Slot) {
-        var entry = usage[slot.account, default: AccountUsage()]
-        entry.runningGPUs += slot.gpuIndices.count
-        entry.committedGPUHours += gpuHours(slot, until: slot.end)
-        usage[slot.account] = entry
+    mutating func slotStarted(_ slot: Slot, account: Int) {
+        ensure(account)
+        usage[account].runningGPUs += slot.gpuIndices.count
+        usage[account].committedGPUHours += gpuHours(slot, until: slot.end)
     }
 
     /// Releases a slot that ended at `now` and charges what it actually used.
-    mutating func slotEnded(_ slot: Slot, at now: Int64) {
-        var entry = usage[slot.account, default: AccountUsage()]
+    mutating func slotEnded(_ slot: Slot, account: Int, at now: Int64) {
+        ensure(account)
+        var entry = usage[account]
         entry.runningGPUs -= slot.gpuIndices.count
         entry.committedGPUHours = max(0, entry.committedGPUHours - gpuHours(slot, until: slot.end))
         let used = gpuHours(slot, until: min(max(now, slot.start), slot.end))
@@ -67,9 +74,9 @@ struct AccountLedger: Sendable {
             entry.chargedGPUHours = 0
         }
         entry.chargedGPUHours += used
-        entry.decayedGPUHours = decayedUsage(slot.account, at: now) + used
+        entry.decayedGPUHours = decayedUsage(account, at: now) + used
         entry.decayedAsOf = now
-        usage[slot.account] = entry
+        usage[account] = entry
     }
 
     private func gpuHours(_ slot: Slot, until end: Int64) -> Double {

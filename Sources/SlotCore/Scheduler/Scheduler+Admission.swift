@@ -43,7 +43,10 @@ extension Scheduler {
             let item = QueueItem(id: request.id, submittedAt: request.submittedAt, classIndex: classIndex)
             switch queue.push(item) {
             case .success(let handle):
-                pending[request.id] = PendingRequest(request: request, handle: handle, classIndex: classIndex)
+                let entry = PendingRequest(request: request, handle: handle, classIndex: classIndex,
+                                           account: accountIndex(request.account))
+                pending[request.id] = entry
+                hot[Int(handle.slot)] = entry.hot(id: request.id)
                 return []
             case .failure(let refusal):
                 return [.reject(requestID: request.id, reasons: [.queueFull(detail: "\(refusal)")])]
@@ -56,7 +59,7 @@ extension Scheduler {
         guard let account = accounts[request.account], let category = policy.category(account.category) else {
             return .failure(.unknownAccount(account: request.account))
         }
-        let band = PriorityModel.band(usage: ledger.decayedUsage(request.account, at: now),
+        let band = PriorityModel.band(usage: ledger.decayedUsage(accountIndex(request.account), at: now),
                                       budget: category.gpuHoursPerPeriod)
         guard let index = model.classIndex(category: category.id, sector: request.sector, band: band) else {
             return .failure(.sectorNotAllowed(category: category.id, sector: request.sector))

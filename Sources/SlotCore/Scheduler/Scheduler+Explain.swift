@@ -37,7 +37,7 @@ extension Scheduler {
         let request = entry.request
         let inputs = PriorityInputs(requestID: id, category: account.category, sector: request.sector,
                                     submittedAt: request.submittedAt,
-                                    usageGPUHours: ledger.decayedUsage(request.account, at: now))
+                                    usageGPUHours: ledger.decayedUsage(entry.account, at: now))
         var ahead: [PendingRequest] = []
         var inClass = 0
         queue.walk(now: now) { ranked in

@@ -5,28 +5,32 @@ extension Scheduler {
     /// One allocation pass (EASY backfill); see the type's documentation.
     func schedulePass(now: Int64) -> [SchedulerAction] {
         reservation = nil
-        var started: [(entry: PendingRequest, slot: Slot, backfilled: Bool)] = []
+        var started: [(handle: QueueHandle, slot: Slot, backfilled: Bool)] = []
         var slack = Resources.zero  // what the reserved node has at the reserved start beyond the reservation
         var visited = 0
         queue.walk(now: now) { ranked in
             visited += 1
             guard visited <= backfillWindow else { return false }
-            guard let entry = pending[ranked.item.id], accountHold(entry.request, now: now).isEmpty else { return true }
-            let request = entry.request
+            let request = hot[Int(ranked.handle.slot)]
+            guard request.id == ranked.item.id, !isHeld(request, now: now) else { return true }
             if let reserved = reservation {
                 // Backfill: it must not delay the reservation, on the machines or through the account's limits.
                 guard leavesAccountRoom(for: reserved, after: request, now: now) else { return true }
+                let endsBefore = now + request.duration <= reserved.start
+                if let best = nodes.bestFit(request.resources), best != reserved.node || endsBefore {
+                    started.append((ranked.handle, startSlot(request, on: best, now: now), true))
+                    return true
+                }
                 for node in nodes.fitting(request.resources) {
-                    let endsBefore = now + request.duration <= reserved.start
                     if node == reserved.node && !endsBefore {
                         guard slack.covers(request.resources) else { continue }
                         slack = slack - request.resources
                     }
-                    started.append((entry, startSlot(request, on: node, now: now), true))
+                    started.append((ranked.handle, startSlot(request, on: node, now: now), true))
                     break
                 }
-            } else if let node = nodes.fitting(request.resources).first {
-                started.append((entry, startSlot(request, on: node, now: now), false))
+            } else if let node = nodes.bestFit(request.resources) {
+                started.append((ranked.handle, startSlot(request, on: node, now: now), false))
             } else {
                 let ordered = running.values.sorted { ($0.end, $0.requestID) < ($1.end, $1.requestID) }
                 if let found = earliestFit(of: request.resources, nodes: nodes, running: ordered, now: now) {
@@ -39,8 +43,8 @@ extension Scheduler {
         }
         var actions: [SchedulerAction] = []
         for decision in started {
-            _ = queue.take(decision.entry.handle, now: now)
-            pending[decision.entry.request.id] = nil
+            _ = queue.take(decision.handle, now: now)
+            pending[decision.slot.requestID] = nil
             if decision.backfilled { backfilledStarts += 1 }
             actions.append(.start(decision.slot, backfilled: decision.backfilled))
         }
@@ -50,26 +54,26 @@ extension Scheduler {
 
     /// True unless `candidate` shares the reserved request's account and starting it would leave that account unable
     /// to start the reserved request (GPU cap or period budget) at the reserved time.
-    private func leavesAccountRoom(for reserved: Reservation, after candidate: SlotRequest, now: Int64) -> Bool {
-        guard let reservedRequest = pending[reserved.requestID]?.request,
-              reservedRequest.account == candidate.account else { return true }
-        guard let account = accounts[candidate.account], let category = policy.category(account.category) else {
-            return false
+    private func leavesAccountRoom(for reserved: Reservation, after candidate: HotRequest, now: Int64) -> Bool {
+        guard let reservedRequest = pending[reserved.requestID], reservedRequest.account == candidate.account else {
+            return true
         }
+        let limits = accountLimits[candidate.account]
         let gpus = ledger.runningGPUs(candidate.account) + candidate.resources.gpus + reserved.resources.gpus
-        let left = ledger.budgetLeft(candidate.account, budget: category.gpuHoursPerPeriod, at: now)
-        return gpus <= category.maxConcurrentGPUs
-            && candidate.maximumGPUHours + reservedRequest.maximumGPUHours <= left
+        let left = ledger.budgetLeft(candidate.account, budget: limits.gpuHoursPerPeriod, at: now)
+        return gpus <= limits.maxConcurrentGPUs
+            && candidate.maximumGPUHours + reservedRequest.request.maximumGPUHours <= left
     }
 
     /// Allocates `request` on `node` now and records the running slot.
-    private func startSlot(_ request: SlotRequest, on node: Int, now: Int64) -> Slot {
+    private func startSlot(_ request: HotRequest, on node: Int, now: Int64) -> Slot {
         let gpuIndices = nodes[node].allocate(request.resources)
-        let slot = Slot(requestID: request.id, account: request.account, node: node, gpuIndices: gpuIndices,
-                        cpus: request.resources.cpus, memoryMiB: request.resources.memoryMiB, start: now,
-                        end: now + request.duration)
+        let slot = Slot(requestID: request.id, account: accountLimits[request.account].name, node: node,
+                        gpuIndices: gpuIndices, cpus: request.resources.cpus, memoryMiB: request.resources.memoryMiB,
+                        start: now, end: now + request.duration)
         running[request.id] = slot
-        ledger.slotStarted(slot)
+        slotAccounts[request.id] = request.account
+        ledger.slotStarted(slot, account: request.account)
         hardEnds.insert(HardEnd(end: slot.end, requestID: slot.requestID))
         return slot
     }
@@ -80,11 +84,12 @@ extension Scheduler {
             return [.accountMissing(account: request.account)]
         }
         var reasons: [PendingReason] = []
-        let inUse = ledger.runningGPUs(request.account)
+        let index = accountIndex(request.account)
+        let inUse = ledger.runningGPUs(index)
         if inUse + request.resources.gpus > category.maxConcurrentGPUs {
             reasons.append(.accountGPUCap(cap: category.maxConcurrentGPUs, inUse: inUse))
         }
-        let left = ledger.budgetLeft(request.account, budget: category.gpuHoursPerPeriod, at: now)
+        let left = ledger.budgetLeft(index, budget: category.gpuHoursPerPeriod, at: now)
         if request.maximumGPUHours > left {
             reasons.append(.budgetExhausted(needed: request.maximumGPUHours, left: max(0, left),
                                             resetsAt: ledger.periodEnd(at: now)))

@@ -20,6 +20,12 @@ public final class Scheduler {
 
     var accounts: [String: Account]
     var ledger: AccountLedger
+    var accountIndices: [String: Int] = [:]
+    var accountLimits: [AccountLimits] = []
+    /// The pass's view of each pending request, by queue slot.
+    var hot: [HotRequest]
+    /// The account index of each running slot.
+    var slotAccounts: [UInt64: Int] = [:]
     var pending: [UInt64: PendingRequest] = [:]
     public internal(set) var running: [UInt64: Slot] = [:]
     var hardEnds = Heap<HardEnd>()
@@ -47,6 +53,8 @@ public final class Scheduler {
         self.queueCapacity = queueCapacity
         self.perClassCapacity = perClassCapacity
         self.queue = Self.makeQueue(model, capacity: queueCapacity, perClassCapacity: perClassCapacity)
+        self.hot = [HotRequest](repeating: HotRequest(id: 0, account: 0, resources: .zero, duration: 0,
+                                                      maximumGPUHours: 0), count: queueCapacity)
     }
 
     static func makeQueue(_ model: PriorityModel, capacity: Int, perClassCapacity: Int?) -> SlotQueue {
@@ -62,7 +70,9 @@ public final class Scheduler {
         case .cancel(let id): actions += cancel(id, now: now)
         case .slotEnded(let id): actions += end(id, now: now)
         case .policyApplied(let newPolicy): apply(newPolicy, now: now)
-        case .accountChanged(let account): accounts[account.name] = account
+        case .accountChanged(let account):
+            accounts[account.name] = account
+            refreshLimits()
         case .tick: break
         }
         return actions + schedulePass(now: now)
@@ -102,7 +112,7 @@ public final class Scheduler {
     func finish(_ id: UInt64, now: Int64) -> Slot? {
         guard let slot = running.removeValue(forKey: id) else { return nil }
         nodes[slot.node].release(slot)
-        ledger.slotEnded(slot, at: now)
+        ledger.slotEnded(slot, account: slotAccounts.removeValue(forKey: id) ?? accountIndex(slot.account), at: now)
         return slot
     }
 
@@ -124,6 +134,7 @@ public final class Scheduler {
         model = PriorityModel(policy: newPolicy)
         ledger.periodMillis = max(1, newPolicy.defaults.budgetPeriod.milliseconds)
         ledger.halfLifeMillis = max(1, newPolicy.fairShare.halfLife.milliseconds)
+        refreshLimits()
         let old = pending
         queue = Self.makeQueue(model, capacity: queueCapacity, perClassCapacity: perClassCapacity)
         pending = [:]
@@ -133,7 +144,9 @@ public final class Scheduler {
                   case .success(let handle) = queue.push(QueueItem(id: entry.request.id, submittedAt: entry.request.submittedAt,
                                                                    classIndex: classIndex))
             else { continue }  // a request the new policy forbids stays out; `rejectedByPolicyChange` reports it
-            pending[entry.request.id] = PendingRequest(request: entry.request, handle: handle, classIndex: classIndex)
+            pending[entry.request.id] = PendingRequest(request: entry.request, handle: handle, classIndex: classIndex,
+                                                       account: entry.account)
+            hot[Int(handle.slot)] = entry.hot(id: entry.request.id)
         }
         rejectedByPolicyChange = old.keys.filter { pending[$0] == nil }.sorted()
     }
@@ -147,6 +160,12 @@ struct PendingRequest: Sendable {
     var request: SlotRequest
     var handle: QueueHandle
     var classIndex: Int
+    var account: Int
+
+    func hot(id: UInt64) -> HotRequest {
+        HotRequest(id: id, account: account, resources: request.resources, duration: request.duration,
+                   maximumGPUHours: request.maximumGPUHours)
+    }
 }
 
 /// A running slot's hard end, for the expiry heap.

@@ -1,0 +1,52 @@
+/// An account's limits, resolved from its category once (when the account or the policy changes).
+struct AccountLimits: Sendable {
+    var name: String
+    /// Index into `policy.categories`, or nil when the category does not exist in the current policy.
+    var category: Int?
+    var maxConcurrentGPUs: Int
+    var gpuHoursPerPeriod: Int64
+}
+
+/// What the allocation pass needs about a pending request, trivially copyable (no strings, no reference counting),
+/// stored by queue slot.
+struct HotRequest: Sendable {
+    var id: UInt64
+    var account: Int
+    var resources: Resources
+    var duration: Int64
+    var maximumGPUHours: Double
+}
+
+extension Scheduler {
+    /// The dense index of account `name`, created on first use.
+    func accountIndex(_ name: String) -> Int {
+        if let index = accountIndices[name] { return index }
+        let index = accountLimits.count
+        accountIndices[name] = index
+        accountLimits.append(limits(name: name))
+        ledger.ensure(index)
+        return index
+    }
+
+    func limits(name: String) -> AccountLimits {
+        guard let account = accounts[name], let index = policy.categories.firstIndex(where: { $0.id == account.category })
+        else { return AccountLimits(name: name, category: nil, maxConcurrentGPUs: 0, gpuHoursPerPeriod: 0) }
+        let category = policy.categories[index]
+        return AccountLimits(name: name, category: index, maxConcurrentGPUs: category.maxConcurrentGPUs,
+                             gpuHoursPerPeriod: category.gpuHoursPerPeriod)
+    }
+
+    /// Re-resolves every account's limits (after an account or policy change).
+    func refreshLimits() {
+        for index in accountLimits.indices { accountLimits[index] = limits(name: accountLimits[index].name) }
+    }
+
+    /// The pass's fast check: true when the account's own limits stop `request` from starting now.
+    @inline(__always)
+    func isHeld(_ request: HotRequest, now: Int64) -> Bool {
+        let limits = accountLimits[request.account]
+        guard limits.category != nil else { return true }
+        if ledger.runningGPUs(request.account) + request.resources.gpus > limits.maxConcurrentGPUs { return true }
+        return request.maximumGPUHours > ledger.budgetLeft(request.account, budget: limits.gpuHoursPerPeriod, at: now)
+    }
+}

@@ -88,11 +88,13 @@ public struct Simulation {
             }
         }
         var now = jobs.first?.submittedAt ?? 0
+        var idleWakeups = 0
         while true {
-            let candidates = [next < jobs.count ? jobs[next].submittedAt : nil, naturalEnds.min?.time,
-                              scheduler.nextWakeup(after: now)].compactMap { $0 }
-            guard let time = candidates.min() else { break }
+            let wakeup = scheduler.nextWakeup(after: now)
+            let candidates = [next < jobs.count ? jobs[next].submittedAt : nil, naturalEnds.min?.time, wakeup]
+            guard let time = candidates.compactMap({ $0 }).min() else { break }
             now = max(now, time)
+            var startedBefore = scheduler.running.count + outcomes.count
             while let end = naturalEnds.min, end.time <= now {
                 _ = naturalEnds.popMin()
                 outcomes[Int(end.id)].end = end.time
@@ -105,9 +107,16 @@ public struct Simulation {
                 next += 1
                 events += 1
             }
-            if let wakeup = scheduler.nextWakeup(after: now), wakeup <= now {
+            if let wakeup, wakeup <= now {
+                startedBefore = scheduler.backfilledStarts &+ scheduler.running.count
                 record(scheduler.handle(.tick, now: now), at: now)
                 events += 1
+                // Requests that nothing can ever start (every slot ended, no arrivals left) would wake us each
+                // budget period forever: stop after two idle periods and report them as still queued.
+                let idle = scheduler.running.isEmpty && next == jobs.count && naturalEnds.isEmpty
+                    && startedBefore == scheduler.backfilledStarts &+ scheduler.running.count
+                idleWakeups = idle ? idleWakeups + 1 : 0
+                if idleWakeups >= 2 { break }
             }
             if events >= nextProgress {
                 nextProgress += progressEvery
@@ -117,8 +126,10 @@ public struct Simulation {
             }
         }
         let seconds = (clock.now - began).seconds
+        let why = scheduler.pendingInOrder(now: now, limit: 1).first.flatMap { scheduler.explain($0, now: now) }
         return SimulationRun(outcomes: outcomes, events: events, wallSeconds: seconds,
-                             backfilledStarts: scheduler.backfilledStarts, finishedAt: now, inventory: inventory)
+                             backfilledStarts: scheduler.backfilledStarts, finishedAt: now, inventory: inventory,
+                             firstStillQueued: why)
     }
 }
 
@@ -131,6 +142,8 @@ public struct SimulationRun: Sendable {
     /// Virtual time when the last event was handled.
     public var finishedAt: Int64
     public var inventory: Inventory
+    /// Why the first job in queue order still queued at the end was not running, if any.
+    public var firstStillQueued: Explanation?
 }
 
 struct NaturalEnd: Comparable {

@@ -11,6 +11,10 @@ extension SimulationReport {
         lines.append("Started \(started), rejected \(rejected)\(rejectedDetail.isEmpty ? "" : " (\(rejectedDetail))"), "
             + "expired at their limit \(expired), backfilled starts \(backfilledStarts).")
         lines.append("\(utilisationResource) utilisation: \(fixed(utilisation * 100, 1))%")
+        if let stuck = firstStillQueued {
+            lines.append("Still queued at the end: request \(stuck.requestID) (first in queue order), because: "
+                + stuck.reasons.map(\.description).joined(separator: "; "))
+        }
         lines.append("")
         lines.append("By category:")
         lines += table(byCategory)

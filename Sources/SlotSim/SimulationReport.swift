@@ -38,6 +38,8 @@ public struct SimulationReport: Sendable, Codable {
     public var byClass: [GroupStats]
     /// Sorted waits (seconds) of started jobs per category, for plots.
     public var waitsByCategory: [String: [Double]]
+    /// Why the earliest job still queued at the end was waiting (nil when every admitted job started).
+    public var firstStillQueued: Explanation?
 
     public init(run: SimulationRun) {
         let outcomes = run.outcomes
@@ -64,6 +66,7 @@ public struct SimulationReport: Sendable, Codable {
         byCategory = Self.groups(outcomes, key: \.category, end: end)
         bySector = Self.groups(outcomes, key: \.sector, end: end)
         byClass = Self.groups(outcomes, key: { "\($0.category)/\($0.sector)" }, end: end)
+        firstStillQueued = run.firstStillQueued
         waitsByCategory = Dictionary(grouping: admitted.filter { $0.start != nil }, by: \.category)
             .mapValues { $0.compactMap(\.wait).map { Double($0) / 1_000 }.sorted() }
     }

@@ -2,7 +2,8 @@ import SlotCore
 
 /// What traces lack, filled in by a seeded, documented mapping, so a simulation is reproducible from its seed.
 ///
-/// - **Account**: one per trace owner (`tenant-<cluster>` for Philly, `user-<id>` for SWF).
+/// - **Account**: one per SWF user (`user-<id>`). Philly has no users: each virtual cluster is split into 8 accounts
+///   (`tenant-<cluster>-u<k>`, k from a fixed hash of the job's line), since a cluster is a team, not one applicant.
 /// - **Category**: per account, drawn uniformly from the policy's categories (sorted by id) by a generator seeded
 ///   with `seed` and the account name, so an account keeps its category across runs and policies with the same ids.
 /// - **Sector**: per job, drawn uniformly from the sectors the category may use (sorted by id), by a generator

@@ -49,6 +49,9 @@ public enum TraceReader {
         return jobs
     }
 
+    /// Accounts per Philly virtual cluster.
+    public static let usersPerTenant: UInt64 = 8
+
     /// Philly CSV: `timestamp,duration,num_gpus,gpu_time,cluster`, timestamps `YYYY-MM-DD HH:MM:SS` (UTC).
     static func philly(_ text: String, path: String) throws(TraceError) -> [TraceJob] {
         var jobs: [TraceJob] = []
@@ -62,9 +65,12 @@ public enum TraceReader {
                 throw .malformed(path: path, line: index + 1,
                                  expected: "timestamp,duration,num_gpus,gpu_time,cluster", found: line)
             }
+            // A virtual cluster is a team, not one applicant: its jobs are spread over `usersPerTenant` accounts by a
+            // fixed hash of the line, so per-account limits apply per applicant as a policy intends.
+            let user = (TraceMapping.fnv1a(String(fields[0]) + String(index)) >> 7) % usersPerTenant
             jobs.append(TraceJob(submittedAt: submit, runtime: max(1_000, Int64(duration * 1_000)),
                                  requestedLimit: nil, gpus: gpus, cpus: 4 * gpus,
-                                 owner: "tenant-\(fields[4])", line: index + 1))
+                                 owner: "tenant-\(fields[4])-u\(user)", line: index + 1))
         }
         return jobs
     }

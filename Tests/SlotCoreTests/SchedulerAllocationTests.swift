@@ -102,3 +102,17 @@ import Testing
         #expect(scheduler.pendingCount == 0 && scheduler.running.isEmpty)
     }
 }
+
+extension SchedulerAllocationTests {
+    @Test("Invariant: the next deadline is always a running slot's hard end, never one of a slot that ended early")
+    func noStaleDeadlines() {
+        let scheduler = F.scheduler()
+        _ = scheduler.handle(.submit(F.request(1, hours: 2)), now: 0)
+        _ = scheduler.handle(.submit(F.request(2, "carol", hours: 5)), now: 0)
+        _ = scheduler.handle(.slotEnded(requestID: 1), now: hour)
+        #expect(scheduler.nextDeadline == 5 * hour)
+        _ = scheduler.handle(.slotEnded(requestID: 2), now: hour)
+        #expect(scheduler.nextDeadline == nil)
+        #expect(scheduler.nextWakeup(after: hour) == nil, "nothing running, nothing pending: no wake-up")
+    }
+}

@@ -86,3 +86,15 @@ extension Scheduler {
         return reasons
     }
 }
+
+extension Scheduler {
+    /// The ids of the first `limit` pending requests in the order they are considered.
+    public func pendingInOrder(now: Int64, limit: Int) -> [UInt64] {
+        var ids: [UInt64] = []
+        queue.walk(now: now) { ranked in
+            if pending[ranked.item.id] != nil { ids.append(ranked.item.id) }
+            return ids.count < limit
+        }
+        return ids
+    }
+}

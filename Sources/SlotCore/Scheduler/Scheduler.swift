@@ -78,8 +78,12 @@ public final class Scheduler {
         return actions + schedulePass(now: now)
     }
 
-    /// The earliest hard end of a running slot.
-    public var nextDeadline: Int64? { hardEnds.min?.end }
+    /// The earliest hard end of a running slot. Entries of slots that ended early are dropped on the way, so the
+    /// caller is never woken for a slot that is gone.
+    public var nextDeadline: Int64? {
+        while let next = hardEnds.min, running[next.requestID]?.end != next.end { _ = hardEnds.popMin() }
+        return hardEnds.min?.end
+    }
 
     /// When the caller should send the next `.tick` after `now`: the next hard end, or the end of the budget period
     /// while requests wait (budgets reset then, so a request held by its budget can start).

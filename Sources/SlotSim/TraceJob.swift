@@ -12,6 +12,17 @@ public struct TraceJob: Sendable, Hashable {
     public var owner: String
     /// The 1-based line of the trace file, for error messages.
     public var line: Int
+
+    public init(submittedAt: Int64, runtime: Int64, requestedLimit: Int64?, gpus: Int, cpus: Int, owner: String,
+                line: Int) {
+        self.submittedAt = submittedAt
+        self.runtime = runtime
+        self.requestedLimit = requestedLimit
+        self.gpus = gpus
+        self.cpus = cpus
+        self.owner = owner
+        self.line = line
+    }
 }
 
 /// The trace formats `slotctl simulate` reads.

@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "SlotBench",
             dependencies: [
-                "SlotQueue",
+                "SlotQueue", "SlotCore",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -19,6 +19,10 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Runs per implementation; the median is reported.") var repetitions = 5
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "Run only the scenario with this number (1-4), e.g. to profile it.") var only: Int?
+    @Option(help: "What to measure: queue (the queue core against Mutex<Heap>) or scheduler (pass cost).")
+    var suite: Suite = .queue
+
+    enum Suite: String, ExpressibleByArgument { case queue, scheduler }
 
     func validate() throws {
         guard items >= 1_000 else { throw ValidationError("--items must be at least 1000") }
@@ -28,6 +32,7 @@ struct SlotBench: ParsableCommand {
     }
 
     func run() throws {
+        if suite == .scheduler { return runSchedulerSuite() }
         let w = Workload(items: items, classes: classes)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var rows: [Row] = []
@@ -62,6 +67,30 @@ struct SlotBench: ParsableCommand {
         } else {
             print("slotbench: \(items) items, \(classes) classes, median of \(repetitions), \(cores) cores")
             for row in rows { print(row.line) }
+        }
+    }
+}
+
+extension SlotBench {
+    /// Pass cost at 10k, 100k and 1M pending; the target is pass(1M) / pass(10k) <= 3.
+    func runSchedulerSuite() {
+        var results: [(pending: Int, seconds: Double)] = []
+        for pending in [10_000, 100_000, 1_000_000] {
+            FileHandle.standardError.write(Data("running: scheduling pass with \(pending) pending\n".utf8))
+            results.append((pending, SchedulerPassBenchmark.secondsPerPass(pending: pending, passes: 200)))
+        }
+        let base = results[0].seconds
+        if json {
+            let rows = results.map { "{\"pending\":\($0.pending),\"seconds_per_pass\":\($0.seconds),\"ratio\":\($0.seconds / base)}" }
+            print("{\"suite\":\"scheduler\",\"inventory\":\"8x8\",\"results\":[\(rows.joined(separator: ","))]}")
+            return
+        }
+        print("scheduling pass on a full 64-GPU machine (8x8), median of 200 passes, backfill window 256")
+        for row in results {
+            let ratio = row.seconds / base
+            let goal = row.pending == 1_000_000 ? "  target pass(1M)/pass(10k) <= 3: \(ratio <= 3 ? "met" : "MISSED")" : ""
+            print(pad("\(row.pending) pending", 16) + pad(fixed(row.seconds * 1e6, 1), 9, left: true) + " µs/pass   ratio "
+                  + fixed(ratio, 2) + "x" + goal)
         }
     }
 }

@@ -17,9 +17,8 @@ extension Scheduler {
         if let category, request.duration > category.maxDuration.milliseconds {
             problems.append(.durationOverMaximum(requested: request.duration, maximum: category.maxDuration.milliseconds))
         }
-        let largest = inventory.nodes.map { Resources(gpus: $0.gpus.count, cpus: $0.cpus, memoryMiB: $0.memoryMiB) }
-        if !largest.contains(where: { $0.covers(request.resources) }) {
-            let biggest = largest.max { ($0.gpus, $0.cpus, $0.memoryMiB) < ($1.gpus, $1.cpus, $1.memoryMiB) } ?? .zero
+        if !nodeSizes.contains(where: { $0.covers(request.resources) }) {
+            let biggest = nodeSizes.max { ($0.gpus, $0.cpus, $0.memoryMiB) < ($1.gpus, $1.cpus, $1.memoryMiB) } ?? .zero
             problems.append(.largerThanAnyNode(requested: request.resources, largest: biggest))
         }
         if let category {

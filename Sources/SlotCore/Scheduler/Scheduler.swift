@@ -15,6 +15,8 @@ public final class Scheduler {
     public private(set) var policy: Policy
     public private(set) var model: PriorityModel
     public let inventory: Inventory
+    /// Each node's full size, for the "larger than any node" admission rule.
+    let nodeSizes: [Resources]
     /// Pending requests examined per pass (Slurm's `bf_max_job_test`).
     public var backfillWindow: Int
 
@@ -46,6 +48,7 @@ public final class Scheduler {
         self.policy = policy
         self.model = PriorityModel(policy: policy)
         self.inventory = inventory
+        self.nodeSizes = inventory.nodes.map { Resources(gpus: $0.gpus.count, cpus: $0.cpus, memoryMiB: $0.memoryMiB) }
         self.backfillWindow = backfillWindow
         self.accounts = Dictionary(accounts.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
         self.ledger = AccountLedger(policy: policy)
@@ -67,6 +70,7 @@ public final class Scheduler {
         var actions = expireDue(now: now)
         switch event {
         case .submit(let request): actions += submit(request, now: now)
+        case .submitBatch(let requests): for request in requests { actions += submit(request, now: now) }
         case .cancel(let id): actions += cancel(id, now: now)
         case .slotEnded(let id): actions += end(id, now: now)
         case .policyApplied(let newPolicy): apply(newPolicy, now: now)

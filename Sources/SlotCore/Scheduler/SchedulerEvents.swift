@@ -1,6 +1,8 @@
 /// What happens to the scheduler. Each event is handled at a `now` the caller passes in (the injected clock).
 public enum SchedulerEvent: Sendable, Hashable {
     case submit(SlotRequest)
+    /// Many submits with one pass at the end: bulk import, or restoring pending requests after a restart.
+    case submitBatch([SlotRequest])
     /// Cancels a pending or running request (authorization is the caller's job).
     case cancel(requestID: UInt64)
     /// A running slot ended before its hard end (exited, failed, killed).

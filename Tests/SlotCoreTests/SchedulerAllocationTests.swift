@@ -116,3 +116,25 @@ extension SchedulerAllocationTests {
         #expect(scheduler.nextWakeup(after: hour) == nil, "nothing running, nothing pending: no wake-up")
     }
 }
+
+extension SchedulerAllocationTests {
+    @Test("Invariant: a policy change re-ranks pending requests and rejects, with reasons, those it now forbids")
+    func policyChange() throws {
+        let scheduler = F.scheduler(nodes: "1x4")
+        _ = scheduler.handle(.submit(F.request(1, gpus: 4, hours: 2)), now: 0)                       // running
+        _ = scheduler.handle(.submit(F.request(2, "bob", sector: "finance", gpus: 1, hours: 1)), now: 0)
+        _ = scheduler.handle(.submit(F.request(3, "carol", sector: "finance", gpus: 1, hours: 1)), now: 0)
+        _ = scheduler.handle(.submit(F.request(4, "carol", sector: "health", gpus: 1, hours: 1)), now: 0)
+        #expect(scheduler.pendingInOrder(now: 0, limit: 10) == [4, 3, 2], "uni before sme; health before finance")
+        // New policy: finance is worth most, and SMEs may no longer use it.
+        var policy = F.policy
+        policy.sectors = [Sector(id: "health", name: "Health", weight: 0), Sector(id: "finance", name: "Finance", weight: 500)]
+        let sme = try #require(policy.categories.firstIndex { $0.id == "sme" })
+        policy.categories[sme].sectors = ["health"]
+        let actions = scheduler.handle(.policyApplied(policy), now: 0)
+        #expect(actions.rejections.map(\.code) == ["sector-not-allowed"])
+        #expect(actions.contains { if case .reject(2, _) = $0 { true } else { false } })
+        #expect(scheduler.pendingInOrder(now: 0, limit: 10) == [3, 4], "re-ranked, nothing else lost")
+        #expect(scheduler.running.keys.sorted() == [1], "running slots are untouched")
+    }
+}

@@ -73,7 +73,7 @@ public final class Scheduler {
         case .submitBatch(let requests): for request in requests { actions += submit(request, now: now) }
         case .cancel(let id): actions += cancel(id, now: now)
         case .slotEnded(let id): actions += end(id, now: now)
-        case .policyApplied(let newPolicy): apply(newPolicy, now: now)
+        case .policyApplied(let newPolicy): actions += apply(newPolicy, now: now)
         case .accountChanged(let account):
             accounts[account.name] = account
             refreshLimits()
@@ -136,8 +136,9 @@ public final class Scheduler {
         return actions
     }
 
-    /// Re-ranks every pending request under `newPolicy`: same handles where the queue can hold the new classes.
-    private func apply(_ newPolicy: Policy, now: Int64) {
+    /// Re-ranks every pending request under `newPolicy`. A request the new policy forbids (its sector or category is
+    /// gone, or it now breaks a limit) is rejected with every reason, never dropped silently.
+    private func apply(_ newPolicy: Policy, now: Int64) -> [SchedulerAction] {
         policy = newPolicy
         model = PriorityModel(policy: newPolicy)
         ledger.periodMillis = max(1, newPolicy.defaults.budgetPeriod.milliseconds)
@@ -147,20 +148,26 @@ public final class Scheduler {
         queue = Self.makeQueue(model, capacity: queueCapacity, perClassCapacity: perClassCapacity)
         pending = [:]
         // Oldest first keeps FIFO within each new class.
+        var actions: [SchedulerAction] = []
         for entry in old.values.sorted(by: { ($0.request.submittedAt, $0.request.id) < ($1.request.submittedAt, $1.request.id) }) {
-            guard case .success(let classIndex) = classify(entry.request, now: now),
-                  case .success(let handle) = queue.push(QueueItem(id: entry.request.id, submittedAt: entry.request.submittedAt,
-                                                                   classIndex: classIndex))
-            else { continue }  // a request the new policy forbids stays out; `rejectedByPolicyChange` reports it
-            pending[entry.request.id] = PendingRequest(request: entry.request, handle: handle, classIndex: classIndex,
-                                                       account: entry.account)
-            hot[Int(handle.slot)] = entry.hot(id: entry.request.id)
+            let problems = admissionProblems(entry.request)
+            let classified = problems.isEmpty ? classify(entry.request, now: now) : .failure(problems[0])
+            let item = classified.map { QueueItem(id: entry.request.id, submittedAt: entry.request.submittedAt, classIndex: $0) }
+            switch (classified, item.map { queue.push($0) }) {
+            case (.success(let classIndex), .success(.success(let handle))):
+                let moved = PendingRequest(request: entry.request, handle: handle, classIndex: classIndex,
+                                           account: entry.account)
+                pending[entry.request.id] = moved
+                hot[Int(handle.slot)] = moved.hot(id: entry.request.id)
+            case (.failure(let reason), _):
+                actions.append(.reject(requestID: entry.request.id, reasons: problems.isEmpty ? [reason] : problems))
+            case (_, .success(.failure(let refusal))):
+                actions.append(.reject(requestID: entry.request.id, reasons: [.queueFull(detail: "\(refusal)")]))
+            default: break
+            }
         }
-        rejectedByPolicyChange = old.keys.filter { pending[$0] == nil }.sorted()
+        return actions
     }
-
-    /// Requests dropped by the last policy change because the new policy forbids them.
-    public private(set) var rejectedByPolicyChange: [UInt64] = []
 }
 
 /// A pending request and where it sits in the queue.

@@ -121,7 +121,3 @@ struct PolicyReport: Encodable {
         return lines
     }
 }
-
-func formatHours(_ hours: Double) -> String {
-    hours == hours.rounded() ? String(Int64(hours)) : String((hours * 10).rounded() / 10)
-}

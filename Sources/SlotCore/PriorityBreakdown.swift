@@ -95,7 +95,8 @@ extension PriorityModel {
     }
 }
 
-func formatHours(_ hours: Double) -> String {
+/// Hours for people: whole when whole, else one decimal (`12`, `1.5`).
+public func formatHours(_ hours: Double) -> String {
     let tenths = (hours * 10).rounded() / 10
     return tenths == tenths.rounded() ? String(Int64(tenths)) : String(tenths)
 }

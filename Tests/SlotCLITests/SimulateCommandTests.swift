@@ -3,7 +3,7 @@ import Testing
 
 /// `slotctl simulate` on the shared SWF trace, as an admin would run it before changing a policy.
 @Suite struct SimulateCommandTests {
-    static let swf = "../shared/traces/HPC2N-2002-2.2-cln.first57days.swf"
+    static var swf: String { SlotctlProcess.traces + "/HPC2N-2002-2.2-cln.first57days.swf" }
 
     @Test("Invariant: the help text is stable (golden file)")
     func helpIsGolden() throws {

@@ -11,6 +11,13 @@ struct SlotctlProcess {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// The shared traces: `$SLOTD_SHARED_DIR/traces` when set, else `../shared/traces` beside the repository.
+    static var traces: String {
+        let shared = ProcessInfo.processInfo.environment["SLOTD_SHARED_DIR"]
+            ?? repository.deletingLastPathComponent().appendingPathComponent("shared").path
+        return URL(fileURLWithPath: shared).appendingPathComponent("traces").path
+    }
+
     /// `slotctl` sits next to the test bundle in the build directory.
     static var binary: URL {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

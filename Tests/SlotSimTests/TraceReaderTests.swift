@@ -5,8 +5,14 @@ import Testing
 
 /// Traces are read strictly: every malformed line is named, and the shared real traces read completely.
 @Suite struct TraceReaderTests {
-    static let traces = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/traces")
+    /// `$SLOTD_SHARED_DIR/traces` when set, else `../shared/traces` beside the repository.
+    static var traces: URL {
+        if let shared = ProcessInfo.processInfo.environment["SLOTD_SHARED_DIR"] {
+            return URL(fileURLWithPath: shared).appendingPathComponent("traces")
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/traces")
+    }
 
     func write(_ text: String, _ name: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("slotd-\(UUID().uuidString)-\(name)").path
@@ -59,6 +65,8 @@ import Testing
     ])
     func sharedTraces(name: String, format: TraceFormat, jobs: Int) throws {
         let path = Self.traces.appendingPathComponent(name).path
+        try #require(FileManager.default.fileExists(atPath: path),
+                     "shared trace missing at \(path): set SLOTD_SHARED_DIR to the shared/ folder")
         #expect(try TraceReader.read(path: path, format: format).count == jobs)
     }
 }

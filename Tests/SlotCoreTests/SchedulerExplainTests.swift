@@ -61,3 +61,24 @@ import Testing
             .backfilled.isEmpty, "1 + 2 GPUs would exceed bob's cap of 2 when 11 starts")
     }
 }
+
+extension SchedulerExplainTests {
+    @Test("Invariant: a waiting request's fair-share band follows its account's decaying usage")
+    func rebanding() throws {
+        let scheduler = F.scheduler(nodes: "1x4")
+        let day = 24 * hour
+        // bob (SME, 20 GPU-h per period) uses 2 GPUs for 3 h: 6 GPU-h, 30% of his budget.
+        _ = scheduler.handle(.submit(F.request(1, "bob", sector: "finance", gpus: 2, hours: 3)), now: 0)
+        _ = scheduler.handle(.slotEnded(requestID: 1), now: 3 * hour)
+        // 2 GPUs × 8 h = 16 GPU-h > 14 left: held by the budget, so it stays pending.
+        _ = scheduler.handle(.submit(F.request(2, "bob", sector: "finance", gpus: 2, hours: 8, at: 3 * hour)),
+                             now: 3 * hour)
+        #expect(try #require(scheduler.explain(2, now: 3 * hour)?.queueClass).band == 1, "30% of budget: band 1")
+        // Eight days later (half-life 7 d) the 6 GPU-h count as 2.7, under 25%: the hourly re-band moves it.
+        _ = scheduler.handle(.tick, now: 3 * hour + 8 * day)
+        let after = try #require(scheduler.explain(2, now: 3 * hour + 8 * day))
+        #expect(after.queueClass?.band == 0)
+        #expect(after.priority?.terms.last?.points == 0, "the explained fair-share term agrees with the class")
+        #expect(scheduler.rebands == 1)
+    }
+}

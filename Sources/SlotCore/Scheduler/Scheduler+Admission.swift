@@ -44,7 +44,7 @@ extension Scheduler {
             case .success(let handle):
                 let entry = PendingRequest(request: request, handle: handle, classIndex: classIndex,
                                            account: accountIndex(request.account))
-                pending[request.id] = entry
+                addPending(entry)
                 hot[Int(handle.slot)] = entry.hot(id: request.id)
                 return []
             case .failure(let refusal):

@@ -44,7 +44,7 @@ extension Scheduler {
         var actions: [SchedulerAction] = []
         for decision in started {
             _ = queue.take(decision.handle, now: now)
-            pending[decision.slot.requestID] = nil
+            removePending(decision.slot.requestID)
             if decision.backfilled { backfilledStarts += 1 }
             actions.append(.start(decision.slot, backfilled: decision.backfilled))
         }

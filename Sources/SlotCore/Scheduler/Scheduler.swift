@@ -39,6 +39,17 @@ public final class Scheduler {
     public internal(set) var reservation: Reservation?
     /// Requests started by backfill so far (for reports).
     public internal(set) var backfilledStarts = 0
+    /// How often pending requests' fair-share bands are recomputed, milliseconds (default: one hour).
+    public var rebandInterval: Int64 = 3_600_000
+    var lastReband: Int64 = .min / 2
+    /// Pending requests moved to another fair-share band so far.
+    public internal(set) var rebands = 0
+    /// Pending request ids by account, for re-banding one account's requests.
+    var pendingByAccount: [Int: Set<UInt64>] = [:]
+    /// Each account's band at the last re-band (-1: not yet seen).
+    var bandAtReband: [Int] = []
+    /// Accounts that submitted since the last re-band (their new requests carry the band of their submit time).
+    var submittedSinceReband: Set<Int> = []
 
     /// - Parameters:
     ///   - queueCapacity: the most pending requests; a submit beyond it is rejected with `queue-full`.
@@ -65,9 +76,11 @@ public final class Scheduler {
                   perClassCapacity: perClassCapacity)
     }
 
+
     /// Handles one event at `now` (milliseconds) and returns what to do, in order.
     public func handle(_ event: SchedulerEvent, now: Int64) -> [SchedulerAction] {
         var actions = expireDue(now: now)
+        rebandIfDue(now: now)
         switch event {
         case .submit(let request): actions += submit(request, now: now)
         case .submitBatch(let requests): for request in requests { actions += submit(request, now: now) }
@@ -103,7 +116,7 @@ public final class Scheduler {
     // MARK: Events
 
     private func cancel(_ id: UInt64, now: Int64) -> [SchedulerAction] {
-        if let entry = pending.removeValue(forKey: id) {
+        if let entry = removePending(id) {
             _ = queue.cancel(entry.handle)
             return [.cancelled(requestID: id)]
         }
@@ -147,6 +160,7 @@ public final class Scheduler {
         let old = pending
         queue = Self.makeQueue(model, capacity: queueCapacity, perClassCapacity: perClassCapacity)
         pending = [:]
+        pendingByAccount = [:]
         // Oldest first keeps FIFO within each new class.
         var actions: [SchedulerAction] = []
         for entry in old.values.sorted(by: { ($0.request.submittedAt, $0.request.id) < ($1.request.submittedAt, $1.request.id) }) {
@@ -157,7 +171,7 @@ public final class Scheduler {
             case (.success(let classIndex), .success(.success(let handle))):
                 let moved = PendingRequest(request: entry.request, handle: handle, classIndex: classIndex,
                                            account: entry.account)
-                pending[entry.request.id] = moved
+                addPending(moved)
                 hot[Int(handle.slot)] = moved.hot(id: entry.request.id)
             case (.failure(let reason), _):
                 actions.append(.reject(requestID: entry.request.id, reasons: problems.isEmpty ? [reason] : problems))

@@ -11,6 +11,10 @@ import SlotQueue
 /// reserve its earliest start (from running slots' hard ends) and backfill lower requests that fit now and either
 /// end before that start or leave the reserved resources free (EASY backfill). Only the first
 /// ``backfillWindow`` pending requests are looked at per pass, so a pass does not grow with the queue.
+///
+/// Fair-share bands are set at submit and recomputed every ``rebandInterval`` (see `Scheduler+FairShare.swift`).
+/// Where to look: admission in `+Admission`, the pass in `+Pass`, explanations in `+Explain` and `+Plan`, account
+/// limits in `+Accounts`.
 public final class Scheduler {
     public private(set) var policy: Policy
     public private(set) var model: PriorityModel

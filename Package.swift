@@ -7,6 +7,7 @@
 //         └─ SlotPolicy                strict TOML policy loader and validator (file:line:column errors)
 //             └─ SlotCore              pure domain: policy model, explainable priority, scheduler engine
 //                 └─ SlotQueue         lock-free per-class priority queue core (atomics only)
+//   SlotSandbox                       slot execution: process executor (systemd executor: issue 4, open)
 //   SlotBench (Benchmarks/)            release benchmark of SlotQueue against Mutex<Heap>
 import PackageDescription
 
@@ -48,6 +49,8 @@ let package = Package(
             dependencies: ["SlotCore", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
+        .target(name: "CSlotSpawn"),
+        .target(name: "SlotSandbox", dependencies: ["CSlotSpawn"], swiftSettings: strict),
         .target(
             name: "SlotSim",
             dependencies: ["SlotCore", .product(name: "HeapModule", package: "swift-collections")],
@@ -73,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "SlotBench",
             dependencies: [
-                "SlotQueue", "SlotCore",
+                "SlotQueue", "SlotCore", "SlotSandbox",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -91,6 +94,7 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
+        .testTarget(name: "SlotSandboxTests", dependencies: ["SlotSandbox"], swiftSettings: strict),
         .testTarget(name: "SlotSimTests", dependencies: ["SlotSim", "SlotCore", "SlotPolicy"], swiftSettings: strict),
         // Drives the built slotctl binary; depends on it so `swift test` builds it first.
         .testTarget(name: "SlotCLITests", dependencies: ["slotctl"], exclude: ["Golden"], swiftSettings: strict),

@@ -19,10 +19,10 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Runs per implementation; the median is reported.") var repetitions = 5
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "Run only the scenario with this number (1-4), e.g. to profile it.") var only: Int?
-    @Option(help: "What to measure: queue (the queue core against Mutex<Heap>) or scheduler (pass cost).")
+    @Option(help: "What to measure: queue (core vs Mutex<Heap>), scheduler (pass cost) or executor (start latency).")
     var suite: Suite = .queue
 
-    enum Suite: String, ExpressibleByArgument { case queue, scheduler }
+    enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor }
 
     func validate() throws {
         guard items >= 1_000 else { throw ValidationError("--items must be at least 1000") }
@@ -33,6 +33,7 @@ struct SlotBench: ParsableCommand {
 
     func run() throws {
         if suite == .scheduler { return runSchedulerSuite() }
+        if suite == .executor { return try runExecutorSuite() }
         let w = Workload(items: items, classes: classes)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var rows: [Row] = []
@@ -91,6 +92,22 @@ extension SlotBench {
             let goal = row.pending == 1_000_000 ? "  target pass(1M)/pass(10k) <= 3: \(ratio <= 3 ? "met" : "MISSED")" : ""
             print(pad("\(row.pending) pending", 16) + pad(fixed(row.seconds * 1e6, 1), 9, left: true) + " µs/pass   ratio "
                   + fixed(ratio, 2) + "x" + goal)
+        }
+    }
+}
+
+extension SlotBench {
+    /// Start latency of the process executor: p50 and p99 of 1000 starts; the target is p99 < 100 ms.
+    func runExecutorSuite() throws {
+        FileHandle.standardError.write(Data("running: 1000 process-executor starts\n".utf8))
+        let samples = try ExecutorStartBenchmark.latencies(count: 1_000)
+        let p50 = samples[samples.count / 2], p99 = samples[samples.count * 99 / 100], worst = samples.last ?? 0
+        if json {
+            print("{\"suite\":\"executor\",\"starts\":\(samples.count),\"p50_s\":\(p50),\"p99_s\":\(p99),\"max_s\":\(worst)}")
+        } else {
+            print("process executor, \(samples.count) starts of /bin/true: p50 \(fixed(p50 * 1e3, 2)) ms, "
+                  + "p99 \(fixed(p99 * 1e3, 2)) ms, max \(fixed(worst * 1e3, 2)) ms  "
+                  + "(target p99 < 100 ms: \(p99 < 0.1 ? "met" : "MISSED"))")
         }
     }
 }

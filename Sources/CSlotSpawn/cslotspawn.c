@@ -1,0 +1,9 @@
+#define _GNU_SOURCE
+#include <spawn.h>
+#include "cslotspawn.h"
+
+int cslot_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+short cslot_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }

@@ -1,0 +1,70 @@
+/// What an executor needs to run a granted slot.
+public struct SlotLaunch: Sendable, Hashable, Codable {
+    public var id: UInt64
+    /// The program and its arguments; the program is looked up on `PATH` when it has no slash.
+    public var command: [String]
+    public var workingDirectory: String
+    public var environment: [String: String]
+    /// The slot's GPUs; exported as `CUDA_VISIBLE_DEVICES`.
+    public var gpuIndices: [Int]
+    /// The hard limit from start, milliseconds (Art. 25: a limited period).
+    public var timeLimit: Int64
+    /// Where the workload's stdout and stderr go (appended).
+    public var logFile: String
+
+    public init(id: UInt64, command: [String], workingDirectory: String, environment: [String: String] = [:],
+                gpuIndices: [Int] = [], timeLimit: Int64, logFile: String) {
+        self.id = id
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+        self.gpuIndices = gpuIndices
+        self.timeLimit = timeLimit
+        self.logFile = logFile
+    }
+}
+
+/// How a slot ended.
+public enum SlotOutcome: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The workload exited by itself with this status.
+    case exited(code: Int32)
+    /// The workload was killed by a signal it did not ask for (not by the executor).
+    case killed(signal: Int32)
+    /// The time limit was reached and the executor stopped the whole process group.
+    case timedOut
+    /// The executor stopped it on request (cancel).
+    case stopped
+
+    public var description: String {
+        switch self {
+        case .exited(let code): "exited with status \(code)"
+        case .killed(let signal): "killed by signal \(signal)"
+        case .timedOut: "stopped at its time limit"
+        case .stopped: "stopped on request"
+        }
+    }
+}
+
+/// Why an executor could not do what was asked. Stable codes for the wire.
+public enum ExecutorError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The workload could not be started (bad program, working directory, log file...).
+    case failedToStart(id: UInt64, reason: String)
+    case alreadyRunning(id: UInt64)
+    case notRunning(id: UInt64)
+
+    public var code: String {
+        switch self {
+        case .failedToStart: "executor.failed-to-start"
+        case .alreadyRunning: "executor.already-running"
+        case .notRunning: "executor.not-running"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .failedToStart(let id, let reason): "slot \(id) failed to start: \(reason)"
+        case .alreadyRunning(let id): "slot \(id) is already running"
+        case .notRunning(let id): "slot \(id) is not running"
+        }
+    }
+}

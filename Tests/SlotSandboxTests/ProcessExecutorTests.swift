@@ -1,0 +1,100 @@
+import Foundation
+import SlotSandbox
+import Testing
+
+/// The process executor end to end, with real processes.
+@Suite struct ProcessExecutorTests {
+    let directory: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("slotd-exec-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func launch(_ id: UInt64, _ script: String, limit: Int64 = 30_000, gpus: [Int] = []) -> SlotLaunch {
+        SlotLaunch(id: id, command: ["/bin/sh", "-c", script], workingDirectory: directory,
+                   environment: ["PATH": "/usr/bin:/bin"], gpuIndices: gpus, timeLimit: limit,
+                   logFile: directory + "/slot-\(id).log")
+    }
+
+    /// Waits up to `seconds` for slot `id` to end.
+    func outcome(_ executor: ProcessExecutor, _ id: UInt64, within seconds: Double = 10) async throws -> SlotOutcome? {
+        let clock = ContinuousClock()
+        let start = clock.now
+        while clock.now - start < .milliseconds(Int(seconds * 1_000)) {
+            if let outcome = executor.outcome(of: id) { return outcome }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    func log(_ id: UInt64) throws -> String { try String(contentsOfFile: directory + "/slot-\(id).log", encoding: .utf8) }
+
+    @Test("Invariant: the workload's exit status comes through, and its output and environment are captured")
+    func exitCodeOutputEnvironment() async throws {
+        let executor = ProcessExecutor()
+        try executor.start(launch(1, "echo out; echo err >&2; echo gpus=$CUDA_VISIBLE_DEVICES; pwd; exit 7", gpus: [0, 2]))
+        #expect(try await outcome(executor, 1) == .exited(code: 7))
+        #expect(try log(1) == "out\nerr\ngpus=0,2\n\(directory)\n")
+    }
+
+    @Test("Invariant: a workload running past its limit is stopped within 1 s of the limit")
+    func timeLimit() async throws {
+        let executor = ProcessExecutor(gracePeriod: .seconds(1))
+        let clock = ContinuousClock()
+        let start = clock.now
+        try executor.start(launch(2, "sleep 60", limit: 1_000))
+        #expect(try await outcome(executor, 2, within: 5) == .timedOut)
+        let elapsed = clock.now - start
+        #expect(elapsed >= .milliseconds(1_000) && elapsed < .milliseconds(2_000), "ended after \(elapsed)")
+    }
+
+    @Test("Invariant: stopping a slot kills its whole process group, grandchildren included, even if they ignore SIGTERM")
+    func stopKillsGrandchildren() async throws {
+        let executor = ProcessExecutor(gracePeriod: .milliseconds(500))
+        try executor.start(launch(3, "(trap '' TERM; sleep 60) & echo $! > child.pid; sleep 60 & echo $! > grandchild.pid; wait"))
+        let pidFile = directory + "/grandchild.pid"
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: pidFile) { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(100))
+        let pids = try ["child.pid", "grandchild.pid"].map {
+            try #require(Int32(try String(contentsOfFile: directory + "/" + $0, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        try executor.stop(3)
+        #expect(try await outcome(executor, 3) == .stopped)
+        try await Task.sleep(for: .milliseconds(700))  // past the grace period: SIGKILL for the one ignoring SIGTERM
+        for pid in pids { #expect(!Self.isAlive(pid), "process \(pid) of the slot survived") }
+    }
+
+    @Test("Invariant: a workload that cannot start gets a named error, and nothing is left running")
+    func failedToStart() throws {
+        let executor = ProcessExecutor()
+        var missing = launch(4, "true")
+        missing.command = ["/nonexistent/program"]
+        #expect(throws: ExecutorError.failedToStart(id: 4, reason: "/nonexistent/program: No such file or directory")) {
+            try executor.start(missing)
+        }
+        var badDirectory = launch(5, "true")
+        badDirectory.workingDirectory = "/nonexistent/dir"
+        #expect(throws: ExecutorError.self) { try executor.start(badDirectory) }
+        #expect(executor.running.isEmpty)
+        #expect(throws: ExecutorError.notRunning(id: 9)) { try executor.stop(9) }
+    }
+
+    @Test("Invariant: one slot id runs at most once at a time")
+    func noDoubleStart() async throws {
+        let executor = ProcessExecutor(gracePeriod: .milliseconds(200))
+        try executor.start(launch(6, "sleep 30"))
+        #expect(throws: ExecutorError.alreadyRunning(id: 6)) { try executor.start(launch(6, "true")) }
+        try executor.stop(6)
+        #expect(try await outcome(executor, 6) == .stopped)
+    }
+
+    /// Alive means present and not a zombie.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(close, offsetBy: 2)]
+        return state != "Z" && state != "X"
+    }
+}

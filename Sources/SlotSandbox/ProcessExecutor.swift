@@ -1,4 +1,3 @@
-@preconcurrency import Dispatch
 import Foundation
 import Synchronization
 
@@ -14,7 +13,9 @@ import Glibc
 /// group outlives its slot. A process that calls `setsid` itself escapes the group; containing that needs cgroups
 /// (the systemd executor, or cgroup v2 delegation), which this executor does not do yet.
 ///
-/// Output goes to the slot's log file. Events are reported through the `onEvent` callback, on executor threads.
+/// Timing does not depend on any shared thread pool: every slot has two dedicated OS threads, one blocked in
+/// `waitpid`, one supervising the deadline and stop requests, so a busy process cannot delay a time limit.
+/// Output goes to the slot's log file. Events are reported through `onEvent`, on those threads.
 public final class ProcessExecutor: Sendable {
     /// What the executor reports.
     public enum Event: Sendable, Hashable {
@@ -22,16 +23,21 @@ public final class ProcessExecutor: Sendable {
         case ended(id: UInt64, outcome: SlotOutcome)
     }
 
+    /// How a slot ended and how long it ran, measured by the executor.
+    public struct Result: Sendable, Hashable {
+        public var outcome: SlotOutcome
+        public var ran: Duration
+    }
+
     /// Time between SIGTERM and SIGKILL.
     public let gracePeriod: Duration
     private let onEvent: @Sendable (Event) -> Void
     private let runs = Mutex<[UInt64: Run]>([:])
-    private let finished = Mutex<[UInt64: SlotOutcome]>([:])
+    private let finished = Mutex<[UInt64: Result]>([:])
 
     struct Run: Sendable {
         var pid: pid_t
-        /// Set when the executor decided to end the slot (time limit or stop), so the outcome says why.
-        var endedBy: SlotOutcome?
+        var supervisor: SlotSupervisor
     }
 
     public init(gracePeriod: Duration = .seconds(5), onEvent: @escaping @Sendable (Event) -> Void = { _ in }) {
@@ -45,70 +51,116 @@ public final class ProcessExecutor: Sendable {
         var environment = launch.environment
         environment["CUDA_VISIBLE_DEVICES"] = launch.gpuIndices.map(String.init).joined(separator: ",")
         environment["SLOTD_SLOT_ID"] = String(launch.id)
-        let pid: pid_t = try runs.withLock { runs throws(ExecutorError) -> pid_t in
+        let started = ContinuousClock.now
+        let deadline = started + .milliseconds(launch.timeLimit)
+        let run: Run = try runs.withLock { runs throws(ExecutorError) -> Run in
             guard runs[launch.id] == nil else { throw .alreadyRunning(id: launch.id) }
             switch ProcessSpawn.spawn(launch.command, environment: environment,
                                       workingDirectory: launch.workingDirectory, logFile: launch.logFile) {
             case .failure(let failure): throw .failedToStart(id: launch.id, reason: failure.reason)
             case .success(let pid):
-                runs[launch.id] = Run(pid: pid)
-                return pid
+                let run = Run(pid: pid, supervisor: SlotSupervisor(pid: pid, deadline: deadline, grace: gracePeriod))
+                runs[launch.id] = run
+                return run
             }
         }
         _ = finished.withLock { $0.removeValue(forKey: launch.id) }
-        onEvent(.started(id: launch.id, pid: pid))
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(clamping: launch.timeLimit))) {
-            [self] in
-            // Only if the same process still runs this slot (it may have ended, and the id been reused).
-            if runs.withLock({ $0[launch.id]?.pid == pid }) { end(launch.id, as: .timedOut) }
-        }
-        let waiter = Thread { [self] in reap(launch.id, pid: pid) }
-        waiter.name = "slotd-slot-\(launch.id)"
-        waiter.start()
-        return pid
+        onEvent(.started(id: launch.id, pid: run.pid))
+        Self.thread("slotd-supervise-\(launch.id)") { run.supervisor.supervise() }
+        Self.thread("slotd-wait-\(launch.id)") { [self] in reap(launch.id, run: run, started: started) }
+        return run.pid
     }
 
     /// Stops a running slot: SIGTERM to its process group, SIGKILL after the grace period.
     public func stop(_ id: UInt64) throws(ExecutorError) {
-        guard runs.withLock({ $0[id] != nil }) else { throw .notRunning(id: id) }
-        end(id, as: .stopped)
+        guard let run = runs.withLock({ $0[id] }) else { throw .notRunning(id: id) }
+        run.supervisor.requestStop()
     }
 
     /// How slot `id` ended, once it has.
-    public func outcome(of id: UInt64) -> SlotOutcome? { finished.withLock { $0[id] } }
+    public func outcome(of id: UInt64) -> SlotOutcome? { finished.withLock { $0[id]?.outcome } }
+
+    /// How slot `id` ended and how long it ran, once it has.
+    public func result(of id: UInt64) -> Result? { finished.withLock { $0[id] } }
 
     /// Ids of the slots running now.
     public var running: [UInt64] { runs.withLock { Array($0.keys) } }
 
-    // MARK: Internals
-
-    private func end(_ id: UInt64, as reason: SlotOutcome) {
-        let pid: pid_t? = runs.withLock { runs in
-            guard var run = runs[id] else { return nil }
-            if run.endedBy == nil { run.endedBy = reason }
-            runs[id] = run
-            return run.pid
-        }
-        guard let pid else { return }
-        kill(-pid, SIGTERM)
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(gracePeriod.milliseconds))) { [self] in
-            // Only if the same process still runs this slot.
-            if runs.withLock({ $0[id]?.pid == pid }) { kill(-pid, SIGKILL) }
-        }
+    /// Waits for the group leader, cleans up its group, and reports the outcome.
+    private func reap(_ id: UInt64, run: Run, started: ContinuousClock.Instant) {
+        let status = ProcessSpawn.wait(run.pid)
+        let ran = ContinuousClock.now - started
+        kill(-run.pid, SIGKILL)  // stragglers in the slot's group end with it
+        let endedBy = run.supervisor.finish()
+        runs.withLock { _ = $0.removeValue(forKey: id) }
+        let outcome: SlotOutcome = endedBy
+            ?? (status.exited.map { .exited(code: $0) } ?? .killed(signal: status.signal ?? 0))
+        finished.withLock { $0[id] = Result(outcome: outcome, ran: ran) }
+        onEvent(.ended(id: id, outcome: outcome))
     }
 
-    /// Waits for the group leader, cleans up its group, and reports the outcome.
-    private func reap(_ id: UInt64, pid: pid_t) {
-        let status = ProcessSpawn.wait(pid)
-        kill(-pid, SIGKILL)  // stragglers in the slot's group end with it
-        let run = runs.withLock { $0.removeValue(forKey: id) }
-        let outcome: SlotOutcome = run?.endedBy
-            ?? (status.exited.map { .exited(code: $0) } ?? .killed(signal: status.signal ?? 0))
-        finished.withLock { $0[id] = outcome }
-        onEvent(.ended(id: id, outcome: outcome))
+    private static func thread(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.stackSize = 256 * 1_024
+        thread.start()
     }
 }
 
-extension Duration {
-    var milliseconds: Int64 { components.seconds * 1_000 + components.attoseconds / 1_000_000_000_000_000 }
+/// One slot's deadline and stop requests, on its own thread: waits until the deadline, a stop request or the
+/// end; then SIGTERM to the group, and SIGKILL if it has not ended after the grace period.
+final class SlotSupervisor: @unchecked Sendable {
+    // @unchecked Sendable is sound: `stopRequested`, `done` and `endedBy` are read and written only while
+    // `condition` is locked; `pid`, `deadline` and `grace` are immutable.
+    private let condition = NSCondition()
+    private let pid: pid_t
+    private let deadline: ContinuousClock.Instant
+    private let grace: Duration
+    private var stopRequested = false
+    private var done = false
+    private var endedBy: SlotOutcome?
+
+    init(pid: pid_t, deadline: ContinuousClock.Instant, grace: Duration) {
+        self.pid = pid
+        self.deadline = deadline
+        self.grace = grace
+    }
+
+    func requestStop() {
+        condition.lock()
+        stopRequested = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Called once the leader has been reaped; returns why the executor ended it, if it did.
+    func finish() -> SlotOutcome? {
+        condition.lock()
+        defer { condition.unlock() }
+        done = true
+        condition.broadcast()
+        return endedBy
+    }
+
+    func supervise() {
+        condition.lock()
+        while !done && !stopRequested && ContinuousClock.now < deadline { wait(until: deadline) }
+        guard !done else { return condition.unlock() }
+        endedBy = stopRequested ? .stopped : .timedOut
+        condition.unlock()
+        kill(-pid, SIGTERM)
+        let killAt = ContinuousClock.now + grace
+        condition.lock()
+        while !done && ContinuousClock.now < killAt { wait(until: killAt) }
+        let stillRunning = !done
+        condition.unlock()
+        if stillRunning { kill(-pid, SIGKILL) }
+    }
+
+    /// Waits on the condition (locked by the caller) until `instant` or a broadcast.
+    private func wait(until instant: ContinuousClock.Instant) {
+        let remaining = ContinuousClock.now.duration(to: instant)
+        let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
+        _ = condition.wait(until: Date(timeIntervalSinceNow: max(0, seconds)))
+    }
 }

@@ -41,12 +41,11 @@ import Testing
     @Test("Invariant: a workload running past its limit is stopped within 1 s of the limit")
     func timeLimit() async throws {
         let executor = ProcessExecutor(gracePeriod: .seconds(1))
-        let clock = ContinuousClock()
-        let start = clock.now
         try executor.start(launch(2, "sleep 60", limit: 1_000))
-        #expect(try await outcome(executor, 2, within: 5) == .timedOut)
-        let elapsed = clock.now - start
-        #expect(elapsed >= .milliseconds(1_000) && elapsed < .milliseconds(2_000), "ended after \(elapsed)")
+        #expect(try await outcome(executor, 2, within: 10) == .timedOut)
+        // Measured by the executor's own threads, so a busy test runner cannot blur it.
+        let ran = try #require(executor.result(of: 2)?.ran)
+        #expect(ran >= .milliseconds(1_000) && ran < .milliseconds(2_000), "ended after \(ran)")
     }
 
     @Test("Invariant: stopping a slot kills its whole process group, grandchildren included, even if they ignore SIGTERM")

@@ -50,7 +50,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "CSlotSpawn"),
-        .target(name: "SlotSandbox", dependencies: ["CSlotSpawn"], swiftSettings: strict),
+        .target(name: "SlotSandbox", dependencies: ["CSlotSpawn"], exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "SlotSim",
             dependencies: ["SlotCore", .product(name: "HeapModule", package: "swift-collections")],

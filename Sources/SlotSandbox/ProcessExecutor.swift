@@ -29,8 +29,18 @@ public final class ProcessExecutor: Sendable {
         public var ran: Duration
     }
 
+    /// What ``adopt()`` found for one record left by an earlier executor.
+    public enum Adoption: Sendable, Hashable {
+        /// The same process is still running: it is supervised again, with its original deadline.
+        case adopted(id: UInt64, pid: Int32)
+        /// The process is gone (or its pid now belongs to another process): the slot is lost, its record removed.
+        case lost(id: UInt64, pid: Int32)
+    }
+
     /// Time between SIGTERM and SIGKILL.
     public let gracePeriod: Duration
+    /// Where running slots are recorded for re-adoption after a restart (nil: not recorded).
+    public let stateDirectory: String?
     private let onEvent: @Sendable (Event) -> Void
     private let runs = Mutex<[UInt64: Run]>([:])
     private let finished = Mutex<[UInt64: Result]>([:])
@@ -40,8 +50,10 @@ public final class ProcessExecutor: Sendable {
         var supervisor: SlotSupervisor
     }
 
-    public init(gracePeriod: Duration = .seconds(5), onEvent: @escaping @Sendable (Event) -> Void = { _ in }) {
+    public init(gracePeriod: Duration = .seconds(5), stateDirectory: String? = nil,
+                onEvent: @escaping @Sendable (Event) -> Void = { _ in }) {
         self.gracePeriod = gracePeriod
+        self.stateDirectory = stateDirectory
         self.onEvent = onEvent
     }
 
@@ -65,10 +77,47 @@ public final class ProcessExecutor: Sendable {
             }
         }
         _ = finished.withLock { $0.removeValue(forKey: launch.id) }
+        if let stateDirectory, let startTime = ProcStat.startTime(of: run.pid) {
+            let deadlineEpoch = Int64(Date().timeIntervalSince1970 * 1_000) + launch.timeLimit
+            try? SlotRecord(id: launch.id, pid: run.pid, startTime: startTime, deadlineEpochMillis: deadlineEpoch,
+                            logFile: launch.logFile).write(to: stateDirectory)
+        }
         onEvent(.started(id: launch.id, pid: run.pid))
         Self.thread("slotd-supervise-\(launch.id)") { run.supervisor.supervise() }
-        Self.thread("slotd-wait-\(launch.id)") { [self] in reap(launch.id, run: run, started: started) }
+        Self.thread("slotd-wait-\(launch.id)") { [self] in
+            let status = ProcessSpawn.wait(run.pid)
+            reap(launch.id, run: run, started: started,
+                 natural: status.exited.map { .exited(code: $0) } ?? .killed(signal: status.signal ?? 0))
+        }
         return run.pid
+    }
+
+    /// Finds the slots an earlier executor left running (from ``stateDirectory``) and supervises them again.
+    /// Never starts anything: a slot is either re-adopted (same pid, same kernel start time) or reported lost.
+    public func adopt() -> [Adoption] {
+        guard let stateDirectory else { return [] }
+        var found: [Adoption] = []
+        for record in SlotRecord.readAll(in: stateDirectory).sorted(by: { $0.id < $1.id }) {
+            guard ProcStat.startTime(of: record.pid) == record.startTime,
+                  runs.withLock({ $0[record.id] == nil }) else {
+                SlotRecord.remove(directory: stateDirectory, id: record.id)
+                found.append(.lost(id: record.id, pid: record.pid))
+                continue
+            }
+            let remaining = record.deadlineEpochMillis - Int64(Date().timeIntervalSince1970 * 1_000)
+            let started = ContinuousClock.now
+            let run = Run(pid: record.pid, supervisor: SlotSupervisor(
+                pid: record.pid, deadline: started + .milliseconds(max(0, remaining)), grace: gracePeriod))
+            runs.withLock { $0[record.id] = run }
+            Self.thread("slotd-supervise-\(record.id)") { run.supervisor.supervise() }
+            Self.thread("slotd-watch-\(record.id)") { [self] in
+                // Not our child: watch /proc until the process is gone.
+                while ProcStat.startTime(of: record.pid) == record.startTime { usleep(50_000) }
+                reap(record.id, run: run, started: started, natural: .endedAfterRestart)
+            }
+            found.append(.adopted(id: record.id, pid: record.pid))
+        }
+        return found
     }
 
     /// Stops a running slot: SIGTERM to its process group, SIGKILL after the grace period.
@@ -80,21 +129,31 @@ public final class ProcessExecutor: Sendable {
     /// How slot `id` ended, once it has.
     public func outcome(of id: UInt64) -> SlotOutcome? { finished.withLock { $0[id]?.outcome } }
 
+    /// Blocks the calling thread until slot `id` has ended, or `timeout` passes; returns how it ended. It waits on
+    /// the OS thread itself, so it does not depend on a shared task pool being free.
+    public func waitForOutcome(of id: UInt64, timeout: Duration) -> SlotOutcome? {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            if let outcome = outcome(of: id) { return outcome }
+            usleep(5_000)
+        }
+        return outcome(of: id)
+    }
+
     /// How slot `id` ended and how long it ran, once it has.
     public func result(of id: UInt64) -> Result? { finished.withLock { $0[id] } }
 
     /// Ids of the slots running now.
     public var running: [UInt64] { runs.withLock { Array($0.keys) } }
 
-    /// Waits for the group leader, cleans up its group, and reports the outcome.
-    private func reap(_ id: UInt64, run: Run, started: ContinuousClock.Instant) {
-        let status = ProcessSpawn.wait(run.pid)
+    /// After the group leader ended: cleans up its group, forgets the record, and reports the outcome.
+    private func reap(_ id: UInt64, run: Run, started: ContinuousClock.Instant, natural: SlotOutcome) {
         let ran = ContinuousClock.now - started
         kill(-run.pid, SIGKILL)  // stragglers in the slot's group end with it
         let endedBy = run.supervisor.finish()
         runs.withLock { _ = $0.removeValue(forKey: id) }
-        let outcome: SlotOutcome = endedBy
-            ?? (status.exited.map { .exited(code: $0) } ?? .killed(signal: status.signal ?? 0))
+        if let stateDirectory { SlotRecord.remove(directory: stateDirectory, id: id) }
+        let outcome: SlotOutcome = endedBy ?? natural
         finished.withLock { $0[id] = Result(outcome: outcome, ran: ran) }
         onEvent(.ended(id: id, outcome: outcome))
     }

@@ -34,6 +34,9 @@ public enum SlotOutcome: Sendable, Hashable, Codable, CustomStringConvertible {
     case timedOut
     /// The executor stopped it on request (cancel).
     case stopped
+    /// Re-adopted after a daemon restart and then ended by itself; its exit status is unknowable (it was not our
+    /// child any more).
+    case endedAfterRestart
 
     public var description: String {
         switch self {
@@ -41,6 +44,7 @@ public enum SlotOutcome: Sendable, Hashable, Codable, CustomStringConvertible {
         case .killed(let signal): "killed by signal \(signal)"
         case .timedOut: "stopped at its time limit"
         case .stopped: "stopped on request"
+        case .endedAfterRestart: "ended after a daemon restart (exit status unknown)"
         }
     }
 }

@@ -11,8 +11,8 @@ import Atomics
 ///
 /// ## Threads
 /// - ``push(_:)`` and ``cancel(_:)`` may be called from any number of threads at once.
-/// - The *consumer* operations (``takeBest(now:)``, ``candidates(now:limit:)``, ``take(_:now:)`` and
-///   ``rebuild(bases:classOf:)``) must be called by one thread at a time: the scheduler. Debug builds trap when
+/// - The *consumer* operations (``takeBest(now:)``, ``candidates(now:limit:)``, ``walk(now:_:)``,
+///   ``take(_:now:)`` and ``rebuild(bases:classOf:)``) must be called by one thread at a time: the scheduler. Debug builds trap when
 ///   two consumers overlap.
 ///
 /// ## Progress guarantee (precisely)

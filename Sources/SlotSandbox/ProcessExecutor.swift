@@ -63,11 +63,12 @@ public final class ProcessExecutor: Sendable {
         var environment = launch.environment
         environment["CUDA_VISIBLE_DEVICES"] = launch.gpuIndices.map(String.init).joined(separator: ",")
         environment["SLOTD_SLOT_ID"] = String(launch.id)
+        let command = try Self.command(for: launch)
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(launch.timeLimit)
         let run: Run = try runs.withLock { runs throws(ExecutorError) -> Run in
             guard runs[launch.id] == nil else { throw .alreadyRunning(id: launch.id) }
-            switch ProcessSpawn.spawn(launch.command, environment: environment,
+            switch ProcessSpawn.spawn(command, environment: environment,
                                       workingDirectory: launch.workingDirectory, logFile: launch.logFile) {
             case .failure(let failure): throw .failedToStart(id: launch.id, reason: failure.reason)
             case .success(let pid):
@@ -156,6 +157,21 @@ public final class ProcessExecutor: Sendable {
         let outcome: SlotOutcome = endedBy ?? natural
         finished.withLock { $0[id] = Result(outcome: outcome, ran: ran) }
         onEvent(.ended(id: id, outcome: outcome))
+    }
+
+    /// The workload's command, behind `setpriv` when it must run as another user.
+    static func command(for launch: SlotLaunch) throws(ExecutorError) -> [String] {
+        guard let user = launch.user, user.uid != getuid() || user.gid != getgid() else { return launch.command }
+        guard getuid() == 0 else {
+            throw .failedToStart(id: launch.id, reason: "running as uid \(user.uid) needs root; slotd runs as \(getuid())")
+        }
+        let setpriv = "/usr/bin/setpriv"
+        guard access(setpriv, X_OK) == 0 else {
+            throw .failedToStart(id: launch.id, reason: "\(setpriv) not found (util-linux) to switch to uid \(user.uid)")
+        }
+        // Supplementary groups from the user's passwd entry when there is one; none otherwise.
+        let groups = getpwuid(user.uid) != nil ? "--init-groups" : "--clear-groups"
+        return [setpriv, "--reuid=\(user.uid)", "--regid=\(user.gid)", groups, "--"] + launch.command
     }
 
     private static func thread(_ name: String, _ body: @escaping @Sendable () -> Void) {

@@ -11,9 +11,12 @@ public struct SlotLaunch: Sendable, Hashable, Codable {
     public var timeLimit: Int64
     /// Where the workload's stdout and stderr go (appended).
     public var logFile: String
+    /// The applicant the workload runs as; nil runs it as the executor's own user.
+    public var user: SlotUser?
 
     public init(id: UInt64, command: [String], workingDirectory: String, environment: [String: String] = [:],
-                gpuIndices: [Int] = [], timeLimit: Int64, logFile: String) {
+                gpuIndices: [Int] = [], timeLimit: Int64, logFile: String, user: SlotUser? = nil) {
+        self.user = user
         self.id = id
         self.command = command
         self.workingDirectory = workingDirectory
@@ -21,6 +24,17 @@ public struct SlotLaunch: Sendable, Hashable, Codable {
         self.gpuIndices = gpuIndices
         self.timeLimit = timeLimit
         self.logFile = logFile
+    }
+}
+
+/// A Unix identity to run a workload as (from the kernel-verified caller, never from a request field).
+public struct SlotUser: Sendable, Hashable, Codable {
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public init(uid: UInt32, gid: UInt32) {
+        self.uid = uid
+        self.gid = gid
     }
 }
 

@@ -95,3 +95,23 @@ import Testing
         return state != "Z" && state != "X"
     }
 }
+
+extension ProcessExecutorTests {
+    @Test("Invariant: a workload runs as the applicant's uid and gid, not as slotd", .enabled(if: getuid() == 0))
+    func runsAsApplicant() throws {
+        let executor = ProcessExecutor()
+        var asNobody = launch(11, "id -u; id -g")
+        asNobody.user = SlotUser(uid: 65_534, gid: 65_534)
+        try executor.start(asNobody)
+        let ended = outcome(executor, 11)
+        #expect(ended == .exited(code: 0))
+        #expect(try log(11) == "65534\n65534\n")
+    }
+
+    @Test("Invariant: without root, starting as another user is refused with a named error", .enabled(if: getuid() != 0))
+    func otherUserNeedsRoot() {
+        var other = launch(12, "true")
+        other.user = SlotUser(uid: getuid() + 1, gid: getgid())
+        #expect(throws: ExecutorError.self) { try ProcessExecutor().start(other) }
+    }
+}

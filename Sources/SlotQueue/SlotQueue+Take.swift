@@ -35,21 +35,13 @@ extension SlotQueue {
     /// Backfill uses this to look past the head: nobody loses their place, and a candidate is then claimed with
     /// ``take(_:now:)``, which fails harmlessly if the entry was cancelled meanwhile.
     public func candidates(now: Int64, limit: Int) -> [RankedItem] {
-        enterConsumer()
-        defer { leaveConsumer() }
         guard limit > 0 else { return [] }
-        var all: [RankedItem] = []
-        forEachNonEmptyClass { c in
-            // Within a class FIFO order is priority order, so no class contributes more than `limit`.
-            var taken = 0
-            forEachLive(in: c) { live in
-                all.append(ranked(cells.item(live.cell, classIndex: c), handle: live.handle, now: now))
-                taken += 1
-                return taken < limit
-            }
+        var found: [RankedItem] = []
+        walk(now: now) { item in
+            found.append(item)
+            return found.count < limit
         }
-        all.sort { $0.precedes($1) }
-        return all.count > limit ? Array(all.prefix(limit)) : all
+        return found
     }
 
     // MARK: Internals (consumer only)

@@ -2,12 +2,17 @@
 // The target list is the architecture: each target is one layer and dependencies flow downward.
 //
 //   slotctl, slotd (executables)      thin entry points
-//     └─ SlotCLI                       the CLI's command table (ArgumentParser), offline verbs
-//         ├─ SlotSim                   trace replay through the engine: readers, mapping, report
-//         └─ SlotPolicy                strict TOML policy loader and validator (file:line:column errors)
-//             └─ SlotCore              pure domain: policy model, explainable priority, scheduler engine
-//                 └─ SlotQueue         lock-free per-class priority queue core (atomics only)
-//   SlotSandbox                       slot execution: process executor (systemd executor: issue 4, open)
+//     ├─ SlotCLI                       the CLI's command table (ArgumentParser)
+//     │   ├─ SlotClient                blocking Varlink client over the Unix socket (no NIO: fast CLI start)
+//     │   └─ SlotSim                   trace replay through the engine: readers, mapping, report
+//     └─ SlotDaemon                    the daemon: engine (scheduler + store + executor), Varlink server (NIO),
+//         │                            identity (SO_PEERCRED), config, sd_notify, lifecycle
+//         ├─ SlotStore                 SQLite via GRDB (WAL): requests, transitions, accounts, audit hash chain
+//         ├─ SlotSandbox               slot execution: process executor (systemd executor: issue 4, open)
+//         └─ SlotProtocol              Varlink envelopes, the io.slotd.* IDL, wire messages and named errors
+//   SlotPolicy                        strict TOML policy loader and validator (file:line:column errors)
+//     └─ SlotCore                      pure domain: policy model, explainable priority, scheduler engine
+//         └─ SlotQueue                 lock-free per-class priority queue core (atomics only)
 //   SlotBench (Benchmarks/)            release benchmark of SlotQueue against Mutex<Heap>
 import PackageDescription
 
@@ -29,6 +34,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -51,6 +61,31 @@ let package = Package(
         ),
         .target(name: "CSlotSpawn"),
         .target(name: "SlotSandbox", dependencies: ["CSlotSpawn"], exclude: ["README.md"], swiftSettings: strict),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "SlotProtocol", dependencies: ["SlotCore"], swiftSettings: strict),
+        .target(name: "SlotClient", dependencies: ["SlotProtocol"], swiftSettings: strict),
+        .target(
+            name: "SlotStore",
+            dependencies: [
+                "SlotCore", "SlotProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SlotDaemon",
+            dependencies: [
+                "SlotCore", "SlotPolicy", "SlotProtocol", "SlotStore", "SlotSandbox", "CSystemd",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "SlotSim",
             dependencies: ["SlotCore", .product(name: "HeapModule", package: "swift-collections")],
@@ -59,7 +94,7 @@ let package = Package(
         .target(
             name: "SlotCLI",
             dependencies: [
-                "SlotCore", "SlotPolicy", "SlotSim",
+                "SlotCore", "SlotPolicy", "SlotSim", "SlotProtocol", "SlotClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -68,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "slotd",
             dependencies: [
-                "SlotCore", "SlotPolicy",
+                "SlotDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

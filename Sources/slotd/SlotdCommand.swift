@@ -1,48 +1,83 @@
 import ArgumentParser
 import Foundation
-import SlotCore
-import SlotPolicy
+import Logging
+import SlotDaemon
 
 /// `slotd`: the slot daemon.
-///
-/// This build validates its configuration (the policy) and stops: the control server, persistence and slot
-/// execution are not built yet (issues 4 and 5). It exits with status 1 so no supervisor mistakes it for a running
-/// daemon.
 @main
-struct SlotdCommand: ParsableCommand {
+struct SlotdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slotd",
         abstract: "The slotd daemon: grants sandboxed, time-limited compute slots.",
         discussion: """
-            This build only loads and validates the policy, then exits with status 1: the Varlink control server, \
-            the SQLite store and slot execution are not built yet. Use `slotctl policy check FILE` to validate \
-            policies.
+            System mode (default) reads /etc/slotd/slotd.toml and is normally started by systemd \
+            (slotd.socket, slotd.service). Dev mode needs no root: state, database, logs and the socket live \
+            under ./.slotd-dev, the policy is Policies/default.toml, and the user running slotd is an admin with \
+            an account, so `slotctl submit` works at once.
+
+            Signals: SIGHUP re-reads the policy file (a bad file keeps the policy in force; `slotctl status` \
+            shows the error); SIGTERM stops gracefully (running slots keep running and are re-adopted on the next \
+            start).
+
+            Examples:
+              swift run slotd --dev
+              slotd --dev --state-directory /tmp/slotd --inventory 1x4:32:256
+              SLOTD_SOCKET=/tmp/s.sock slotd --dev
             """,
-        version: "0.1.0"
+        version: "0.2.0"
     )
 
     @Flag(help: "Development mode: local state directory, embedded defaults, no root needed.")
     var dev = false
 
-    @Option(help: "The allocation policy file.", completion: .file(extensions: ["toml"]))
-    var policy = "Policies/default.toml"
+    @Option(help: "Configuration file (system mode default: /etc/slotd/slotd.toml; dev mode: none).",
+            completion: .file(extensions: ["toml"]))
+    var config: String?
 
-    func run() throws {
-        let loaded: (policy: Policy, warnings: [PolicyDiagnostic])
+    @Option(help: "State directory (database, slot logs, socket in dev mode).", completion: .directory)
+    var stateDirectory: String?
+
+    @Option(help: "The allocation policy file.", completion: .file(extensions: ["toml"]))
+    var policy: String?
+
+    @Option(help: "The Varlink socket to listen on (also SLOTD_SOCKET; ignored when socket-activated).")
+    var socket: String?
+
+    @Option(help: "\"detect\", or a declared inventory COUNTxGPUS[:CPUS[:MEMORY_GIB]], e.g. 1x8:64:512.")
+    var inventory: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "slotd")
         do {
-            loaded = try PolicyLoader.load(contentsOf: policy)
+            var settings = dev ? DaemonConfig.dev() : DaemonConfig.system
+            let file = config ?? (dev ? nil : "/etc/slotd/slotd.toml")
+            if let file, config != nil || FileManager.default.fileExists(atPath: file) {
+                settings = try DaemonConfig.load(file, over: settings)
+            }
+            if let stateDirectory {
+                let state = stateDirectory.hasPrefix("/") ? stateDirectory
+                    : FileManager.default.currentDirectoryPath + "/" + stateDirectory
+                if settings.socket == settings.stateDirectory + "/io.slotd" { settings.socket = state + "/io.slotd" }
+                settings.stateDirectory = state
+            }
+            if let policy { settings.policyFile = policy.hasPrefix("/") ? policy
+                : FileManager.default.currentDirectoryPath + "/" + policy }
+            if let socket { settings.socket = socket }
+            if let inventory { settings.inventory = inventory }
+            try await Daemon.run(settings, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("slotd: \(error)\n".utf8))
             throw ExitCode.failure
         }
-        for warning in loaded.warnings { FileHandle.standardError.write(Data("slotd: \(warning)\n".utf8)) }
-        let classes = PriorityModel(policy: loaded.policy).classes.count
-        FileHandle.standardError.write(Data("""
-            slotd: policy \(policy) is valid (\(loaded.policy.sectors.count) sectors, \
-            \(loaded.policy.categories.count) categories, \(classes) queue classes).
-            slotd: serving is not built yet (control server, store and executor are open issues); exiting.
-
-            """.utf8))
-        throw ExitCode.failure
     }
 }
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

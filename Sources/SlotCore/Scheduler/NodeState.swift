@@ -24,6 +24,18 @@ struct NodeState: Sendable, Hashable {
         return taken
     }
 
+    /// Takes exactly `slot`'s GPUs and sizes (a slot resumed after a restart); false, changing nothing, when they
+    /// are not free.
+    mutating func claim(_ slot: Slot) -> Bool {
+        guard slot.gpuIndices.allSatisfy({ gpuFree.indices.contains($0) && gpuFree[$0] }),
+              Set(slot.gpuIndices).count == slot.gpuIndices.count, cpus >= slot.cpus, memoryMiB >= slot.memoryMiB
+        else { return false }
+        for index in slot.gpuIndices { gpuFree[index] = false }
+        cpus -= slot.cpus
+        memoryMiB -= slot.memoryMiB
+        return true
+    }
+
     mutating func release(_ slot: Slot) {
         for index in slot.gpuIndices where index < gpuFree.count { gpuFree[index] = true }
         cpus += slot.cpus

@@ -95,6 +95,7 @@ public final class Scheduler {
             accounts[account.name] = account
             refreshLimits()
         case .tick: break
+        case .resume(let slot): actions += resume(slot)
         }
         return actions + schedulePass(now: now)
     }
@@ -115,6 +116,15 @@ public final class Scheduler {
 
     public var pendingCount: Int { pending.count }
 
+    /// What each node has free now, in inventory order.
+    public var freeByNode: [Resources] { nodes.map(\.free) }
+
+    /// The queue class of a pending request (`category/sector/band`), or nil when it is not pending.
+    public func queueClass(of id: UInt64) -> PriorityClass? {
+        guard let entry = pending[id], model.classes.indices.contains(entry.classIndex) else { return nil }
+        return model.classes[entry.classIndex]
+    }
+
     public func pendingRequest(_ id: UInt64) -> SlotRequest? { pending[id]?.request }
 
     // MARK: Events
@@ -126,6 +136,19 @@ public final class Scheduler {
         }
         if let slot = finish(id, now: now) { return [.stop(slot)] }
         return [.ignored(reason: "request \(id) is neither pending nor running")]
+    }
+
+    private func resume(_ slot: Slot) -> [SchedulerAction] {
+        guard nodes.indices.contains(slot.node), running[slot.requestID] == nil, pending[slot.requestID] == nil,
+              nodes[slot.node].claim(slot) else {
+            return [.ignored(reason: "slot \(slot.requestID) does not fit the inventory or is already known")]
+        }
+        let account = accountIndex(slot.account)
+        running[slot.requestID] = slot
+        slotAccounts[slot.requestID] = account
+        ledger.slotStarted(slot, account: account)
+        hardEnds.insert(HardEnd(end: slot.end, requestID: slot.requestID))
+        return []
     }
 
     private func end(_ id: UInt64, now: Int64) -> [SchedulerAction] {

@@ -13,6 +13,9 @@ public enum SchedulerEvent: Sendable, Hashable {
     case accountChanged(Account)
     /// Time passed; slots at their hard end expire.
     case tick
+    /// A slot that was running before a restart and is still running (the executor re-adopted it): it holds its
+    /// resources again until its original hard end. Ignored when the node, its GPUs or the id do not fit.
+    case resume(Slot)
 }
 
 /// What the scheduler asks its caller to do, or tells it.

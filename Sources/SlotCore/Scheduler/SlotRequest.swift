@@ -49,5 +49,17 @@ public struct Slot: Sendable, Hashable, Codable {
     /// The hard end: the engine emits `expire` at this time if the slot is still running.
     public var end: Int64
 
+    public init(requestID: UInt64, account: String, node: Int, gpuIndices: [Int], cpus: Int, memoryMiB: Int,
+                start: Int64, end: Int64) {
+        self.requestID = requestID
+        self.account = account
+        self.node = node
+        self.gpuIndices = gpuIndices
+        self.cpus = cpus
+        self.memoryMiB = memoryMiB
+        self.start = start
+        self.end = end
+    }
+
     public var resources: Resources { Resources(gpus: gpuIndices.count, cpus: cpus, memoryMiB: memoryMiB) }
 }

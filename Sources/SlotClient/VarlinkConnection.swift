@@ -1,0 +1,165 @@
+import Foundation
+import SlotProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking Varlink connection over a Unix socket, for the CLI and tests. One call at a time; `more` calls
+/// deliver each reply to a closure until the server stops continuing.
+///
+/// It uses plain POSIX sockets, not SwiftNIO, so `slotctl` starts in milliseconds.
+public final class VarlinkConnection {
+    public let path: String
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    /// The largest reply accepted, bytes.
+    public var maximumFrame = 64 << 20
+
+    /// Connects to the socket at `path`.
+    public init(path: String) throws(ClientError) {
+        self.path = path
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .cannotConnect(path: path, reason: String(cString: strerror(errno))) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw .cannotConnect(path: path, reason: "socket path is too long")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else {
+            let error = errno
+            close(fd)
+            throw error == ENOENT || error == ECONNREFUSED
+                ? .daemonNotRunning(path: path)
+                : .cannotConnect(path: path, reason: String(cString: strerror(error)))
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Calls `method` and returns its reply's parameters, or throws its named error.
+    public func call<P: Codable & Sendable, R: Codable & Sendable>(
+        _ method: String, _ parameters: P, as: R.Type = R.self
+    ) throws(ClientError) -> R {
+        try send(VarlinkCall(method: method, parameters: parameters))
+        return try receive(R.self).parameters
+    }
+
+    /// Calls `method` with `more`, handing each reply to `body` until the server stops continuing or `body`
+    /// returns false.
+    public func stream<P: Codable & Sendable, R: Codable & Sendable>(
+        _ method: String, _ parameters: P, as: R.Type = R.self, _ body: (R) throws(ClientError) -> Bool
+    ) throws(ClientError) {
+        try send(VarlinkCall(method: method, parameters: parameters, more: true))
+        while true {
+            let reply = try receive(R.self)
+            guard try body(reply.parameters), reply.continues else { return }
+        }
+    }
+
+    /// Sends a call without waiting for a reply (`oneway`).
+    public func oneway<P: Codable & Sendable>(_ method: String, _ parameters: P) throws(ClientError) {
+        try send(VarlinkCall(method: method, parameters: parameters, oneway: true))
+    }
+
+    /// Sends raw bytes (tests of malformed input).
+    public func sendRaw(_ bytes: [UInt8]) throws(ClientError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw .io(String(cString: strerror(errno))) }
+            offset += written
+        }
+    }
+
+    func send<P: Codable & Sendable>(_ call: VarlinkCall<P>) throws(ClientError) {
+        let data: Data
+        do { data = try Varlink.frame(call) } catch { throw .protocolError("cannot encode the call: \(error)") }
+        try sendRaw([UInt8](data))
+    }
+
+    /// Reads one frame; nil at end of stream.
+    public func readFrame() throws(ClientError) -> [UInt8]? {
+        while true {
+            if let end = buffer.firstIndex(of: Varlink.terminator) {
+                let frame = Array(buffer[..<end])
+                buffer.removeSubrange(...end)
+                return frame
+            }
+            guard buffer.count <= maximumFrame else { throw .protocolError("reply larger than \(maximumFrame) bytes") }
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { return nil }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(String(cString: strerror(errno)))
+            }
+            buffer.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    private struct Received<R> {
+        var parameters: R
+        var continues: Bool
+    }
+
+    private func receive<R: Codable & Sendable>(_: R.Type) throws(ClientError) -> Received<R> {
+        guard let frame = try readFrame() else { throw .connectionClosed }
+        let decoder = JSONDecoder()
+        let data = Data(frame)
+        let header: VarlinkReply<WireError.Parameters>
+        do { header = try decoder.decode(VarlinkReply<WireError.Parameters>.self, from: data) } catch {
+            throw .protocolError("reply is not a Varlink reply: \(error)")
+        }
+        if let name = header.error {
+            throw .remote(WireError(name, header.parameters ?? WireError.Parameters()))
+        }
+        do {
+            let reply = try decoder.decode(VarlinkReply<R>.self, from: data)
+            guard let parameters = reply.parameters else { throw ClientError.protocolError("reply has no parameters") }
+            return Received(parameters: parameters, continues: reply.continues ?? false)
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw .protocolError("unexpected reply: \(error)")
+        }
+    }
+}
+
+/// Why a call failed, from the client's side.
+public enum ClientError: Error, Sendable, CustomStringConvertible {
+    /// Nothing listens on the socket.
+    case daemonNotRunning(path: String)
+    case cannotConnect(path: String, reason: String)
+    /// The daemon answered with a named error.
+    case remote(WireError)
+    case connectionClosed
+    case protocolError(String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .daemonNotRunning(let path):
+            "slotd is not running (nothing listens on \(path)).\n"
+                + "  Start it: `systemctl start slotd.socket` (installed), or `swift run slotd --dev` (from a checkout).\n"
+                + "  Another socket: --socket PATH or SLOTD_SOCKET."
+        case .cannotConnect(let path, let reason): "cannot connect to \(path): \(reason)"
+        case .remote(let error): "\(error)"
+        case .connectionClosed: "the daemon closed the connection"
+        case .protocolError(let reason): "protocol error: \(reason)"
+        case .io(let reason): "I/O error: \(reason)"
+        }
+    }
+}

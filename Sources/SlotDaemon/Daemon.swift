@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SlotCore
+import SlotPolicy
+import SlotStore
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Puts the daemon together and runs it until SIGTERM/SIGINT:
+/// lock the state directory → open the store → choose the policy → recover → listen → `READY=1`.
+public enum Daemon {
+    public static func run(_ config: DaemonConfig, logger: Logger) async throws {
+        let fm = FileManager.default
+        for directory in [config.stateDirectory, config.stateDirectory + "/logs", config.stateDirectory + "/slots"] {
+            do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+                throw DaemonError.stateDirectory("cannot create \(directory): \(error.localizedDescription)")
+            }
+        }
+        let lock = try InstanceLock(directory: config.stateDirectory)
+        defer { withExtendedLifetime(lock) {} }
+
+        let store = try SlotStore(path: config.stateDirectory + "/slotd.sqlite", durability: config.durability)
+        let inventory = try InventoryDetection.inventory(config.inventory)
+        let (policy, pendingFileApply) = try choosePolicy(config, store: store, logger: logger)
+        let engine = try Engine(config: config, store: store, policy: policy, inventory: inventory, logger: logger,
+                                clock: { Int64(Date().timeIntervalSince1970 * 1_000) })
+        if let source = pendingFileApply {
+            let system = Caller(uid: getuid(), gid: getgid(), pid: getpid(), user: "slotd", isAdmin: true)
+            try await engine.install(source: source, file: config.policyFile, appliedBy: system,
+                                     reason: "policy file \(config.policyFile) loaded at start")
+        }
+        let recovered = try await engine.recover()
+        if config.mode == .dev, let user = Caller.userName(getuid()) {
+            let category = policy.policy.categories.first { $0.maxConcurrentGPUs > 0 } ?? policy.policy.categories[0]
+            try await engine.ensureAccount(user, category: category.id)
+        }
+        logger.info("""
+            recovered \(recovered.pending) pending, \(recovered.adopted) running re-adopted, \(recovered.lost) lost; \
+            inventory \(inventory.nodes.count) node(s), \(inventory.totalGPUs) GPU(s)
+            """)
+
+        let listener: ControlServer.Listener
+        if let fd = Systemd.listenDescriptor() {
+            listener = .descriptor(fd)
+            logger.info("socket-activated (fd \(fd))")
+        } else {
+            let socket = ProcessInfo.processInfo.environment["SLOTD_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? config.socket
+            try? fm.createDirectory(atPath: (socket as NSString).deletingLastPathComponent,
+                                    withIntermediateDirectories: true)
+            listener = .path(socket)
+            logger.info("listening on \(socket)")
+        }
+        let devAdmin: UInt32? = config.mode == .dev ? getuid() : nil
+        let server = ControlServer(
+            listener: listener, limits: config.limits, dispatcher: Dispatcher(engine: engine),
+            identify: { Caller.resolve(uid: $0.uid, gid: $0.gid, pid: $0.pid, adminGroup: config.adminGroup,
+                                       devAdminUID: devAdmin) },
+            logger: logger,
+            onListening: {
+                Task {
+                    let line = await engine.statusLine()
+                    Systemd.notify("READY=1\nSTATUS=\(line)")
+                }
+            })
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: EngineService(engine: engine)),
+                    .init(service: server),
+                    .init(service: SystemdService(engine: engine, logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped; running slots keep running and are re-adopted at the next start")
+    }
+
+    /// The policy in force at start: the newest applied version in the database, unless the policy file changed
+    /// since it was last read (then the file is applied as a new version, when valid).
+    static func choosePolicy(_ config: DaemonConfig, store: SlotStore, logger: Logger) throws
+        -> (Engine.PolicyState, pendingFileApply: String?)
+    {
+        let history = try store.policyHistory()
+        let fileText = try? String(contentsOfFile: config.policyFile, encoding: .utf8)
+        let lastFromFile = history.last { $0.file == config.policyFile }
+        let current = history.last
+        let fileChanged = fileText.map { sha256Hex($0) != lastFromFile?.hash } ?? false
+        if let current, !fileChanged, let policy = PolicyLoader.check(text: current.source, file: current.file).policy {
+            return (Engine.PolicyState(policy: policy, source: current.source, hash: current.hash, file: current.file),
+                    nil)
+        }
+        guard let fileText else {
+            throw DaemonError.policy("cannot read the policy file \(config.policyFile)")
+        }
+        let check = PolicyLoader.check(text: fileText, file: config.policyFile)
+        guard let policy = check.policy else {
+            let errors = check.errors.map(\.description).joined(separator: "\n")
+            if let current, let old = PolicyLoader.check(text: current.source, file: current.file).policy {
+                logger.error("the policy file has errors; the last applied policy stays in force:\n\(errors)")
+                return (Engine.PolicyState(policy: old, source: current.source, hash: current.hash,
+                                           file: current.file, error: errors), nil)
+            }
+            throw DaemonError.policy("the policy file has errors:\n\(errors)")
+        }
+        for warning in check.warnings { logger.warning("\(warning)") }
+        // Start on it at once; `install` records it (and its audit record) before anything is served.
+        return (Engine.PolicyState(policy: policy, source: fileText, hash: "", file: config.policyFile), fileText)
+    }
+}
+
+extension Engine.PolicyState {
+    init(policy: Policy, source: String, hash: String, file: String) {
+        self.init(policy: policy, source: source, hash: hash, file: file, error: nil)
+    }
+}
+
+/// Why the daemon could not start. Printed as is, exit status 1.
+public enum DaemonError: Error, CustomStringConvertible {
+    case stateDirectory(String)
+    case alreadyRunning(directory: String, pid: String)
+    case policy(String)
+
+    public var description: String {
+        switch self {
+        case .stateDirectory(let reason): reason
+        case .alreadyRunning(let directory, let pid):
+            "another slotd (pid \(pid)) is already running on the state directory \(directory); stop it first, "
+                + "or give this one its own --state-directory"
+        case .policy(let reason): reason
+        }
+    }
+}
+
+/// One daemon per state directory: an exclusive `flock` on `slotd.lock`, held for the process's life (the kernel
+/// drops it if slotd dies, so a crash never leaves a stale lock).
+final class InstanceLock {
+    let fd: Int32
+
+    init(directory: String) throws {
+        let path = directory + "/slotd.lock"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DaemonError.stateDirectory("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            close(fd)
+            throw DaemonError.alreadyRunning(directory: directory, pid: holder.isEmpty ? "?" : holder)
+        }
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    deinit { close(fd) }
+}
+
+/// Runs the engine until graceful shutdown, then stops it taking work.
+struct EngineService: Service {
+    let engine: Engine
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await engine.run() }
+        await engine.shutdown()
+    }
+}
+
+/// SIGHUP reloads (RELOADING=1 … READY=1), STATUS= every few seconds, WATCHDOG=1 while the engine answers, and
+/// STOPPING=1 at shutdown.
+struct SystemdService: Service {
+    let engine: Engine
+    let logger: Logger
+
+    func run() async throws {
+        let watchdog = Systemd.watchdogInterval()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                    Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Systemd.monotonicMicroseconds())")
+                    logger.info("SIGHUP: reloading the policy")
+                    await engine.reload()
+                    Systemd.notify("READY=1\nSTATUS=\(await engine.statusLine())")
+                }
+            }
+            group.addTask {
+                let period = watchdog.map { $0 / 2 } ?? .seconds(5)
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: min(period, .seconds(5)))
+                    let line = await engine.statusLine()
+                    Systemd.notify(watchdog == nil ? "STATUS=\(line)" : "WATCHDOG=1\nSTATUS=\(line)")
+                }
+            }
+            try? await gracefulShutdown()
+            Systemd.notify("STOPPING=1\nSTATUS=stopping: finishing calls in progress")
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import SlotCore
+import SlotStore
+import TOMLKit
+
+/// The daemon's configuration: `/etc/slotd/slotd.toml` in system mode, embedded defaults with `--dev`.
+/// Strict: an unknown key, a wrong type or an out-of-range value is an error naming the key; nothing is guessed.
+public struct DaemonConfig: Sendable, Hashable {
+    public enum Mode: String, Sendable { case dev, system }
+
+    public var mode: Mode
+    /// The Varlink socket (ignored when systemd passes one: socket activation).
+    public var socket: String
+    /// Database, slot records and slot logs live here.
+    public var stateDirectory: String
+    public var policyFile: String
+    /// `detect`, or a declared inventory `COUNTxGPUS[:CPUS[:MEMORY_GIB]]` (e.g. `1x8:64:512`).
+    public var inventory: String
+    /// Members of this Unix group (and root) are admins.
+    public var adminGroup: String
+    public var durability: SlotStore.Durability
+    public var limits: Limits
+
+    public struct Limits: Sendable, Hashable {
+        public var maxFrameBytes = 1 << 20
+        public var maxConnections = 1_024
+        /// Calls read ahead of the one being answered, per connection (back-pressure beyond it).
+        public var maxCallsInFlight = 64
+        /// A connection that sends nothing for this long (and has no call open) is closed.
+        public var idleTimeoutSeconds = 300
+        /// Most pending requests; beyond it Submit is refused with `queue-full`.
+        public var queueCapacity = 200_000
+        /// SIGTERM → SIGKILL grace when a slot is stopped.
+        public var stopGraceSeconds = 10
+    }
+
+    /// Dev mode: everything under `stateDirectory` (default `.slotd-dev` in the working directory), the
+    /// repository's default policy, a detected inventory, and the invoking user as admin.
+    public static func dev(stateDirectory: String = ".slotd-dev", policyFile: String = "Policies/default.toml")
+        -> DaemonConfig
+    {
+        let state = absolute(stateDirectory)
+        return DaemonConfig(
+            mode: .dev, socket: state + "/io.slotd", stateDirectory: state, policyFile: absolute(policyFile),
+            inventory: "detect", adminGroup: "slotd-admin", durability: .full, limits: Limits())
+    }
+
+    /// System mode defaults (what `/etc/slotd/slotd.toml` overrides).
+    public static let system = DaemonConfig(
+        mode: .system, socket: "/run/slotd/io.slotd", stateDirectory: "/var/lib/slotd",
+        policyFile: "/etc/slotd/policy.toml", inventory: "detect", adminGroup: "slotd-admin", durability: .full,
+        limits: Limits())
+
+    /// Reads `path` over `base`. Every key is optional; unknown keys are errors.
+    public static func load(_ path: String, over base: DaemonConfig) throws(ConfigError) -> DaemonConfig {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .cannotRead(path: path) }
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw .invalid(path: path, key: "", reason: "not valid TOML: \(error)")
+        }
+        var config = base
+        var reader = ConfigReader(path: path, table: table, prefix: "")
+        config.socket = try reader.string("socket") ?? config.socket
+        config.stateDirectory = try reader.string("state_directory") ?? config.stateDirectory
+        config.policyFile = try reader.string("policy") ?? config.policyFile
+        config.inventory = try reader.string("inventory") ?? config.inventory
+        config.adminGroup = try reader.string("admin_group") ?? config.adminGroup
+        if let durability = try reader.string("durability") {
+            guard let value = SlotStore.Durability(rawValue: durability) else {
+                throw .invalid(path: path, key: "durability", reason: "expected \"full\" or \"normal\"")
+            }
+            config.durability = value
+        }
+        if let limits = try reader.table("limits") {
+            var inner = ConfigReader(path: path, table: limits, prefix: "limits.")
+            let l = config.limits
+            config.limits.maxFrameBytes = try inner.int("max_frame_bytes", 1_024...(64 << 20)) ?? l.maxFrameBytes
+            config.limits.maxConnections = try inner.int("max_connections", 1...100_000) ?? l.maxConnections
+            config.limits.maxCallsInFlight = try inner.int("max_calls_in_flight", 1...10_000) ?? l.maxCallsInFlight
+            config.limits.idleTimeoutSeconds = try inner.int("idle_timeout_seconds", 1...86_400) ?? l.idleTimeoutSeconds
+            config.limits.queueCapacity = try inner.int("queue_capacity", 16...10_000_000) ?? l.queueCapacity
+            config.limits.stopGraceSeconds = try inner.int("stop_grace_seconds", 0...3_600) ?? l.stopGraceSeconds
+            try inner.finish()
+        }
+        try reader.finish()
+        return config
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
+/// Reads one table strictly, remembering which keys it read so ``finish()`` can reject the rest.
+struct ConfigReader {
+    let path: String
+    let table: TOMLTable
+    let prefix: String
+    var read: Set<String> = []
+
+    init(path: String, table: TOMLTable, prefix: String) {
+        self.path = path
+        self.table = table
+        self.prefix = prefix
+    }
+
+    mutating func string(_ key: String) throws(ConfigError) -> String? {
+        read.insert(key)
+        guard let value = table[key] else { return nil }
+        guard let string = value.string, !string.isEmpty else {
+            throw .invalid(path: path, key: prefix + key, reason: "expected a non-empty string")
+        }
+        return string
+    }
+
+    mutating func int(_ key: String, _ range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+        read.insert(key)
+        guard let value = table[key] else { return nil }
+        guard let int = value.int, range.contains(int) else {
+            throw .invalid(path: path, key: prefix + key,
+                           reason: "expected an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return int
+    }
+
+    mutating func table(_ key: String) throws(ConfigError) -> TOMLTable? {
+        read.insert(key)
+        guard let value = table[key] else { return nil }
+        guard let inner = value.table else { throw .invalid(path: path, key: prefix + key, reason: "expected a table") }
+        return inner
+    }
+
+    func finish() throws(ConfigError) {
+        let unknown = table.keys.filter { !read.contains($0) }.sorted()
+        if let first = unknown.first {
+            throw .invalid(path: path, key: prefix + first,
+                           reason: "unknown key (known: \(read.sorted().joined(separator: ", ")))")
+        }
+    }
+}
+
+/// Why the daemon cannot start. Stable codes.
+public enum ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    case cannotRead(path: String)
+    case invalid(path: String, key: String, reason: String)
+    case inventory(String)
+
+    public var description: String {
+        switch self {
+        case .cannotRead(let path): "cannot read the configuration file \(path)"
+        case .invalid(let path, let key, let reason): "\(path): \(key.isEmpty ? "" : "'\(key)': ")\(reason)"
+        case .inventory(let reason): "inventory: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import SlotProtocol
+
+/// Routes one decoded frame to the engine and encodes the answer. It never throws: every failure becomes a named
+/// Varlink error, so one bad call cannot hurt the connection's other calls, nor other connections.
+struct Dispatcher: Sendable {
+    let engine: Engine
+
+    /// What the connection does with a call's answer.
+    enum Answer: Sendable {
+        /// One reply frame (terminator included).
+        case reply(Data)
+        /// A `oneway` call: nothing is sent back.
+        case none
+        /// A `more` call: a stream of reply frames.
+        case stream(AsyncStream<Data>)
+        /// Send this error frame, then close the connection (the peer is not speaking Varlink).
+        case fatal(Data)
+    }
+
+    func answer(_ frame: Data, caller: Caller) async -> Answer {
+        let header: VarlinkCallHeader
+        do {
+            header = try JSONDecoder().decode(VarlinkCallHeader.self, from: frame)
+        } catch {
+            return .fatal(Self.encode(error: .invalidFrame("not a Varlink call (a JSON object with a string "
+                + "'method'): \(Self.summary(error))")))
+        }
+        let oneway = header.oneway ?? false
+        do {
+            if header.more == true, !oneway {
+                return .stream(try await stream(header, frame, caller))
+            }
+            let reply = try await call(header, frame, caller)
+            return oneway ? .none : .reply(reply)
+        } catch let error as WireError {
+            return oneway ? .none : .reply(Self.encode(error: error))
+        } catch {
+            return oneway ? .none : .reply(Self.encode(error: .internalError("\(error)")))
+        }
+    }
+
+    private func call(_ header: VarlinkCallHeader, _ frame: Data, _ caller: Caller) async throws -> Data {
+        let e = engine
+        switch header.method {
+        case "org.varlink.service.GetInfo":
+            return try Self.encode(GetInfoReply(vendor: "slotd", product: "slotd", version: SlotdVersion.current,
+                                                url: "https://github.com/slotd/slotd", interfaces: Interfaces.names))
+        case "org.varlink.service.GetInterfaceDescription":
+            let p = try Self.parameters(frame, InterfaceParameters.self)
+            let text = p.interface == "org.varlink.service" ? Interfaces.service : Interfaces.all[p.interface]
+            guard let text else { throw WireError.interfaceNotFound(p.interface) }
+            return try Self.encode(InterfaceDescriptionReply(description: text))
+
+        case "io.slotd.Requests.Submit":
+            let p = try Self.parameters(frame, SubmitParameters.self)
+            return try Self.encode(RequestReply(request: try await e.submit(p, caller)))
+        case "io.slotd.Requests.Get":
+            let p = try Self.parameters(frame, IDParameters.self)
+            return try Self.encode(RequestReply(request: try await e.get(p.id, caller)))
+        case "io.slotd.Requests.List":
+            let p = try Self.parameters(frame, ListParameters.self)
+            return try Self.encode(ListReply(requests: try await e.list(p, caller)))
+        case "io.slotd.Requests.Queue":
+            let p = try Self.parameters(frame, QueueParameters.self)
+            return try Self.encode(await e.queue(limit: p.limit, caller))
+        case "io.slotd.Requests.Cancel":
+            let p = try Self.parameters(frame, IDParameters.self)
+            return try Self.encode(RequestReply(request: try await e.cancel(p.id, caller)))
+        case "io.slotd.Requests.Explain":
+            let p = try Self.parameters(frame, IDParameters.self)
+            return try Self.encode(try await e.explain(p.id, caller))
+        case "io.slotd.Requests.Watch":
+            throw WireError("org.varlink.service.ExpectedMore")
+
+        case "io.slotd.Accounts.Whoami":
+            return try Self.encode(await e.whoami(caller))
+        case "io.slotd.Accounts.Add", "io.slotd.Accounts.Update":
+            let p = try Self.parameters(frame, AccountParameters.self)
+            let update = header.method.hasSuffix("Update")
+            return try Self.encode(AccountReply(account: try await e.addAccount(p, caller, update: update)))
+        case "io.slotd.Accounts.Remove":
+            let p = try Self.parameters(frame, AccountParameters.self)
+            return try Self.encode(AccountReply(account: try await e.removeAccount(p, caller)))
+        case "io.slotd.Accounts.List":
+            return try Self.encode(AccountListReply(accounts: try await e.listAccounts(caller)))
+
+        case "io.slotd.Policy.Get":
+            return try Self.encode(await e.currentPolicy())
+        case "io.slotd.Policy.Check":
+            let p = try Self.parameters(frame, PolicyCheckParameters.self)
+            return try Self.encode(await e.checkPolicy(p.source))
+        case "io.slotd.Policy.Apply":
+            let p = try Self.parameters(frame, PolicyApplyParameters.self)
+            return try Self.encode(try await e.applyPolicy(p, caller))
+        case "io.slotd.Policy.History":
+            return try Self.encode(PolicyHistoryReply(versions: try await e.policyHistory()))
+
+        case "io.slotd.System.Status":
+            return try Self.encode(await e.status())
+        case "io.slotd.System.Resources":
+            return try Self.encode(await e.resources())
+        case "io.slotd.System.Audit":
+            let p = try Self.parameters(frame, AuditParameters.self)
+            return try Self.encode(try await e.auditTrail(p, caller))
+        case "io.slotd.System.Backup":
+            let p = try Self.parameters(frame, BackupParameters.self)
+            return try Self.encode(try await e.backup(p, caller))
+
+        default:
+            if !Interfaces.names.contains(header.interface) { throw WireError.interfaceNotFound(header.interface) }
+            throw WireError.methodNotFound(header.method)
+        }
+    }
+
+    private func stream(_ header: VarlinkCallHeader, _ frame: Data, _ caller: Caller) async throws
+        -> AsyncStream<Data>
+    {
+        guard header.method == "io.slotd.Requests.Watch" else {
+            // Any other method answers once, with continues unset: a valid answer to a `more` call.
+            let one = try await call(header, frame, caller)
+            return AsyncStream { $0.yield(one); $0.finish() }
+        }
+        let p = try Self.parameters(frame, WatchParameters.self)
+        let updates = try await engine.watch(caller, id: p.id)
+        return AsyncStream { continuation in
+            let task = Task {
+                for await info in updates {
+                    let final = p.id != nil && info.state.isFinal
+                    guard let data = try? Self.encode(WatchReply(request: info), continues: !final) else { continue }
+                    continuation.yield(data)
+                    if final { break }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    // MARK: Encoding
+
+    static func parameters<P: Codable & Sendable>(_ frame: Data, _: P.Type) throws(WireError) -> P {
+        do {
+            let call = try JSONDecoder().decode(VarlinkCall<P>.self, from: frame)
+            if let parameters = call.parameters { return parameters }
+            return try JSONDecoder().decode(P.self, from: Data("{}".utf8))
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw .invalidParameter((context.codingPath.map(\.stringValue) + [key.stringValue])
+                .filter { $0 != "parameters" }.joined(separator: "."))
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            throw .invalidParameter(context.codingPath.map(\.stringValue).filter { $0 != "parameters" }
+                .joined(separator: "."))
+        } catch {
+            throw .invalidParameter("parameters")
+        }
+    }
+
+    static func encode<R: Codable & Sendable>(_ value: R, continues: Bool? = nil) throws -> Data {
+        try Varlink.frame(VarlinkReply(parameters: value, continues: continues))
+    }
+
+    static func encode(error: WireError) -> Data {
+        (try? Varlink.frame(VarlinkReply(parameters: error.parameters, error: error.name)))
+            ?? Data("{\"error\":\"io.slotd.System.InternalError\"}\0".utf8)
+    }
+
+    static func summary(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted: "invalid JSON"
+        case DecodingError.keyNotFound(let key, _): "missing '\(key.stringValue)'"
+        case DecodingError.typeMismatch: "a field has the wrong type"
+        default: "undecodable"
+        }
+    }
+}

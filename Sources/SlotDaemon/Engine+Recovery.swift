@@ -1,0 +1,56 @@
+import Foundation
+import SlotCore
+import SlotProtocol
+import SlotSandbox
+import SlotStore
+
+/// Start-up: bring back accounts, the policy, pending requests (in their original order) and running slots.
+extension Engine {
+    /// Restores state from the store and the executor's slot records. Never starts a slot twice: a running slot
+    /// is either re-adopted (same process) or recorded as lost.
+    func recover() throws(StoreError) -> (pending: Int, adopted: Int, lost: Int) {
+        for account in try store.accounts() {
+            accounts[account.name] = account
+            _ = scheduler.handle(.accountChanged(Account(name: account.name, category: account.category)), now: now)
+        }
+        let (pending, running) = try store.active()
+        let adoptions = executor.adopt()
+        var adopted: Set<Int64> = []
+        for case .adopted(let id, _) in adoptions { adopted.insert(Int64(id)) }
+        var lost: [(request: StoredRequest, detail: String, at: Int64)] = []
+        for var request in running {
+            if adopted.contains(request.id), let node = request.node, let start = request.startedAt {
+                active[request.id] = request
+                let slot = Slot(requestID: UInt64(request.id), account: request.account, node: node,
+                                gpuIndices: request.gpuIndices ?? [], cpus: request.cpus, memoryMiB: request.memoryMiB,
+                                start: start, end: start + request.durationMs)
+                _ = scheduler.handle(.resume(slot), now: now)
+            } else {
+                request.state = .lost
+                request.endedAt = now
+                request.outcome = "its process was gone when slotd restarted"
+                lost.append((request, "lost: not running after restart", now))
+            }
+        }
+        // Records for slots the store does not call running (e.g. cancelled while slotd was down): stop them.
+        for id in adopted where !running.contains(where: { $0.id == id }) {
+            stopping[id] = .cancelled
+            try? executor.stop(UInt64(id))
+        }
+        try store.update(lost)
+        for request in pending { active[request.id] = request }
+        perform(scheduler.handle(.submitBatch(pending.map(Self.schedulerRequest)), now: now))
+        return (pending.count, adopted.count, lost.count)
+    }
+
+    /// Makes sure `name` has an account (dev mode: the invoking user gets one so the first submit works).
+    func ensureAccount(_ name: String, category: String) throws(StoreError) {
+        guard accounts[name] == nil else { return }
+        let account = StoredAccount(name: name, category: category, createdAt: now)
+        try store.save(account, audit: AuditEvent(
+            actor: "slotd", actorUID: Int64(getuid()), action: "account.add", target: name,
+            reason: "dev mode: the user running slotd gets an account", detail: "category \(category)"), at: now)
+        accounts[name] = account
+        _ = scheduler.handle(.accountChanged(Account(name: name, category: category)), now: now)
+    }
+}

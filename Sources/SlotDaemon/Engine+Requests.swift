@@ -1,0 +1,188 @@
+import Foundation
+import SlotCore
+import SlotProtocol
+import SlotStore
+
+/// io.slotd.Requests: submit (with group commit), get, list, queue, cancel, explain.
+extension Engine {
+    static let maximumCommandBytes = 64 * 1_024
+    static let maximumPurposeBytes = 2_000
+    static let maximumEnvironment = 256
+
+    /// Validates, stores and queues a request. Returns once the request is committed and the scheduler has seen
+    /// it: pending, running, or rejected (thrown as PolicyViolation with every reason, and kept in the history).
+    func submit(_ p: SubmitParameters, _ caller: Caller) async throws -> RequestInfo {
+        guard acceptingWork else { throw WireError.shuttingDown() }
+        guard let account = accounts[caller.user] else { throw WireError.noAccount(user: caller.user) }
+        let request = try makeRequest(p, caller, account: account)
+        return try await withCheckedThrowingContinuation { continuation in
+            batch.append(PendingSubmit(request: request, continuation: continuation))
+            if !flushScheduled {
+                flushScheduled = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    /// Group commit: every submit that arrived since the last flush is stored in one transaction, then given to
+    /// the scheduler in one pass, then acknowledged. No acknowledgement precedes its commit.
+    func flush() {
+        let submits = batch
+        batch = []
+        flushScheduled = false
+        guard !submits.isEmpty else { return }
+        do {
+            try store.insert(submits.map(\.request))
+        } catch {
+            logger.error("cannot store \(submits.count) submit(s): \(error)")
+            for submit in submits { submit.continuation.resume(throwing: WireError.internalError("\(error)")) }
+            return
+        }
+        for submit in submits { active[submit.request.id] = submit.request }
+        let requests = submits.map { Self.schedulerRequest($0.request) }
+        var rejected: [Int64: [Reason]] = [:]
+        perform(scheduler.handle(.submitBatch(requests), now: now), rejected: &rejected)
+        for submit in submits {
+            let id = submit.request.id
+            if let reasons = rejected[id] {
+                submit.continuation.resume(throwing: WireError.policyViolation(id: id, reasons))
+            } else {
+                let current = active[id] ?? submit.request
+                notify(current)
+                submit.continuation.resume(returning: current.info(nodeNames: nodeNames))
+            }
+        }
+    }
+
+    static func schedulerRequest(_ r: StoredRequest) -> SlotRequest {
+        SlotRequest(id: UInt64(r.id), account: r.account, sector: r.sector,
+                    resources: Resources(gpus: r.gpus, cpus: r.cpus, memoryMiB: r.memoryMiB), duration: r.durationMs,
+                    purpose: "", submittedAt: r.submittedAt)
+    }
+
+    /// Checks the shape of a submit (the policy's rules are the scheduler's) and fills defaults.
+    private func makeRequest(_ p: SubmitParameters, _ caller: Caller, account: StoredAccount)
+        throws(WireError) -> StoredRequest
+    {
+        let i = "io.slotd.Requests"
+        guard !p.command.isEmpty, !p.command[0].isEmpty else {
+            throw .invalid(i, parameter: "command", "give the program to run and its arguments")
+        }
+        guard p.command.reduce(0, { $0 + $1.utf8.count }) <= Self.maximumCommandBytes else {
+            throw .invalid(i, parameter: "command", "longer than \(Self.maximumCommandBytes) bytes")
+        }
+        guard p.workingDirectory.hasPrefix("/") else {
+            throw .invalid(i, parameter: "workingDirectory", "must be an absolute path")
+        }
+        guard (0...64).contains(p.gpus) else { throw .invalid(i, parameter: "gpus", "must be 0 to 64") }
+        let cpus = p.cpus ?? max(1, 8 * p.gpus)
+        guard (1...100_000).contains(cpus) else { throw .invalid(i, parameter: "cpus", "must be 1 to 100000") }
+        let memory = p.memoryMiB ?? 4_096 * cpus
+        guard (1...(1 << 30)).contains(memory) else { throw .invalid(i, parameter: "memoryMiB", "must be positive") }
+        guard p.purpose.utf8.count <= Self.maximumPurposeBytes else {
+            throw .invalid(i, parameter: "purpose", "longer than \(Self.maximumPurposeBytes) bytes")
+        }
+        let environment = p.environment ?? [:]
+        guard environment.count <= Self.maximumEnvironment,
+              environment.keys.allSatisfy({ !$0.isEmpty && !$0.contains("=") && !$0.contains("\0") }) else {
+            throw .invalid(i, parameter: "environment", "at most \(Self.maximumEnvironment) NAME=VALUE pairs")
+        }
+        let policy = policyState.policy
+        let category = policy.category(account.category)
+        let sector: String
+        if let given = p.sector {
+            sector = given
+        } else if let only = category?.sectors, only.count == 1, only[0] != "*" {
+            sector = only[0]
+        } else {
+            let sectors = category?.sectors ?? []
+            let allowed = (sectors.contains("*") ? policy.sectors.map(\.id) : sectors).joined(separator: ", ")
+            throw .invalid(i, parameter: "sector", "name a sector; category '\(account.category)' may use: \(allowed)")
+        }
+        let durationMs: Int64
+        if let seconds = p.durationSeconds {
+            guard seconds > 0, seconds <= 366 * 86_400 else {
+                throw .invalid(i, parameter: "durationSeconds", "must be 1 second to 366 days")
+            }
+            durationMs = seconds * 1_000
+        } else {
+            let fallback = policy.defaults.duration.milliseconds
+            durationMs = min(fallback, category?.maxDuration.milliseconds ?? fallback)
+        }
+        let id = nextID
+        nextID += 1
+        return StoredRequest(
+            id: id, uid: Int64(caller.uid), gid: Int64(caller.gid), account: account.name, sector: sector,
+            gpus: p.gpus, cpus: cpus, memoryMiB: memory, durationMs: durationMs, purpose: p.purpose,
+            command: p.command, workingDirectory: p.workingDirectory, environment: environment, submittedAt: now)
+    }
+
+    func get(_ id: Int64, _ caller: Caller) throws(WireError) -> RequestInfo {
+        try visibleRequest(id, caller).info(nodeNames: nodeNames)
+    }
+
+    func list(_ p: ListParameters, _ caller: Caller) throws(WireError) -> [RequestInfo] {
+        let states = p.states ?? [.pending, .running]
+        let limit = min(max(p.limit ?? 1_000, 1), 1_000_000)
+        let everyone = caller.isAdmin && (p.allUsers ?? false)
+        do {
+            return try store.requests(states: states, uid: everyone ? nil : Int64(caller.uid), limit: limit)
+                .map { $0.info(nodeNames: nodeNames) }
+        } catch { throw .internalError("\(error)") }
+    }
+
+    /// The queue in service order. Others' requests are anonymised: position, class and size (Art. 10).
+    func queue(limit: Int?, _ caller: Caller) -> QueueReply {
+        let limit = min(max(limit ?? 1_000, 1), 1_000_000)
+        let now = self.now
+        var entries: [QueueEntry] = []
+        for (index, id) in scheduler.pendingInOrder(now: now, limit: limit).enumerated() {
+            guard let request = active[Int64(id)] else { continue }
+            let klass = scheduler.queueClass(of: id).map { "\($0.category)/\($0.sector)/\($0.band)" } ?? "?"
+            entries.append(entry(request, position: index + 1, queueClass: klass, caller))
+        }
+        for slot in scheduler.running.values.sorted(by: { $0.start < $1.start }) where entries.count < limit {
+            guard let request = active[Int64(slot.requestID)] else { continue }
+            entries.append(entry(request, position: nil, queueClass: "running", caller))
+        }
+        return QueueReply(pending: scheduler.pendingCount, running: scheduler.running.count, entries: entries)
+    }
+
+    private func entry(_ r: StoredRequest, position: Int?, queueClass: String, _ caller: Caller) -> QueueEntry {
+        let mine = r.uid == Int64(caller.uid)
+        return QueueEntry(position: position, state: r.state, queueClass: queueClass, gpus: r.gpus, cpus: r.cpus,
+                          memoryMiB: r.memoryMiB, durationSeconds: r.durationMs / 1_000, mine: mine,
+                          id: mine || caller.isAdmin ? r.id : nil)
+    }
+
+    /// Cancels a pending request or stops a running slot of the caller's (admins: anyone's).
+    func cancel(_ id: Int64, _ caller: Caller) async throws(WireError) -> RequestInfo {
+        let request = try visibleRequest(id, caller)
+        guard !request.state.isFinal else {
+            throw .invalid("io.slotd.Requests", parameter: "id", "request \(id) already ended (\(request.state.rawValue))")
+        }
+        perform(scheduler.handle(.cancel(requestID: UInt64(id)), now: now))
+        return (active[id] ?? (try? store.request(id)) ?? request).info(nodeNames: nodeNames)
+    }
+
+    func explain(_ id: Int64, _ caller: Caller) throws(WireError) -> ExplainReply {
+        let request = try visibleRequest(id, caller)
+        guard let explanation = scheduler.explain(UInt64(id), now: now) else {
+            return ExplainReply(
+                id: id, state: request.state, priority: nil, terms: [], position: nil, positionInClass: nil,
+                queueClass: nil, reasons: request.reasons ?? [], estimatedStart: nil,
+                estimateNote: "request \(id) is \(request.state.rawValue)" + (request.outcome.map { ": \($0)" } ?? ""))
+        }
+        let terms = explanation.priority?.terms.map {
+            PriorityTermInfo(name: $0.kind.rawValue, points: Double($0.points), detail: $0.detail,
+                             source: $0.source.description)
+        } ?? []
+        return ExplainReply(
+            id: id, state: explanation.state == .running ? .running : .pending,
+            priority: explanation.priority.map { Double($0.total) }, terms: terms, position: explanation.position,
+            positionInClass: explanation.positionInClass,
+            queueClass: explanation.queueClass.map { "\($0.category)/\($0.sector)/\($0.band)" },
+            reasons: explanation.reasons.map { Reason(code: $0.code, message: $0.description) },
+            estimatedStart: explanation.estimatedStart, estimateNote: explanation.estimateNote)
+    }
+}

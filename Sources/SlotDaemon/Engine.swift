@@ -1,0 +1,273 @@
+import Foundation
+import Logging
+import SlotCore
+import SlotPolicy
+import SlotProtocol
+import SlotSandbox
+import SlotStore
+
+/// The daemon's single point of decision: it owns the scheduler, the store and the executor, and serialises every
+/// change through this actor. Effects happen in a fixed order: store first (so nothing is acknowledged or started
+/// that is not on disk), then the executor, then watchers.
+///
+/// Where to look: submits and queries in `Engine+Requests`, accounts/policy/audit in `Engine+Admin`, start-up
+/// recovery in `Engine+Recovery`.
+public actor Engine {
+    let config: DaemonConfig
+    let store: SlotStore
+    let executor: ProcessExecutor
+    let logger: Logger
+    /// Milliseconds since the Unix epoch (injected for tests).
+    let clock: @Sendable () -> Int64
+    let startedAt: Int64
+    let nodeNames: [String]
+
+    var scheduler: Scheduler
+    var policyState: PolicyState
+    var accounts: [String: StoredAccount] = [:]
+    /// Pending and running requests (the rest live only in the store).
+    var active: [Int64: StoredRequest] = [:]
+    var nextID: Int64
+    /// Submits waiting for the next group commit.
+    var batch: [PendingSubmit] = []
+    var flushScheduled = false
+    /// Why the executor is stopping a slot, so its end is recorded as that (cancelled, expired).
+    var stopping: [Int64: RequestState] = [:]
+    var watchers: [UUID: Watcher] = [:]
+    var acceptingWork = true
+    let executorEvents: AsyncStream<ProcessExecutor.Event>
+
+    struct PendingSubmit {
+        var request: StoredRequest
+        var continuation: CheckedContinuation<RequestInfo, any Error>
+    }
+
+    struct Watcher {
+        var uid: UInt32?
+        var id: Int64?
+        var continuation: AsyncStream<RequestInfo>.Continuation
+    }
+
+    /// The policy in force and the last refused reload's error.
+    struct PolicyState {
+        var policy: Policy
+        var source: String
+        var hash: String
+        var file: String
+        var error: String?
+    }
+
+    init(config: DaemonConfig, store: SlotStore, policy: PolicyState, inventory: Inventory, logger: Logger,
+         clock: @escaping @Sendable () -> Int64) throws(StoreError) {
+        self.config = config
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+        self.startedAt = clock()
+        self.policyState = policy
+        self.nodeNames = inventory.nodes.map(\.name)
+        let (stream, continuation) = AsyncStream<ProcessExecutor.Event>.makeStream()
+        self.executorEvents = stream
+        self.executor = ProcessExecutor(
+            gracePeriod: .seconds(config.limits.stopGraceSeconds), stateDirectory: config.stateDirectory + "/slots",
+            onEvent: { continuation.yield($0) })
+        self.scheduler = Scheduler(policy: policy.policy, inventory: inventory,
+                                   queueCapacity: config.limits.queueCapacity,
+                                   perClassCapacity: min(config.limits.queueCapacity, 16_384))
+        self.nextID = try store.nextRequestID()
+    }
+
+    var now: Int64 { clock() }
+
+    // MARK: Running
+
+    /// Follows executor events and the scheduler's deadlines until cancelled.
+    func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [executorEvents] in
+                for await event in executorEvents { await self.executorEvent(event) }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    let wait = await self.millisecondsToWakeup()
+                    try? await Task.sleep(for: .milliseconds(wait))
+                    await self.tick()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func millisecondsToWakeup() -> Int64 {
+        let now = self.now
+        guard let next = scheduler.nextWakeup(after: now) else { return 1_000 }
+        return max(1, min(1_000, next - now))
+    }
+
+    func tick() {
+        perform(scheduler.handle(.tick, now: now))
+    }
+
+    /// Stops taking new work; running slots keep running (they are re-adopted on the next start).
+    func shutdown() {
+        acceptingWork = false
+        for watcher in watchers.values { watcher.continuation.finish() }
+        watchers = [:]
+    }
+
+    // MARK: Actions
+
+    /// Carries out what the scheduler decided: store first, then executor, then watchers.
+    func perform(_ actions: [SchedulerAction], rejected: inout [Int64: [Reason]]) {
+        let now = self.now
+        var changes: [(request: StoredRequest, detail: String, at: Int64)] = []
+        var starts: [(StoredRequest, Slot)] = []
+        for action in actions {
+            switch action {
+            case .start(let slot, let backfilled):
+                guard var request = active[Int64(slot.requestID)] else { continue }
+                request.state = .running
+                request.startedAt = now
+                request.node = slot.node
+                request.gpuIndices = slot.gpuIndices
+                request.logFile = logFile(Int64(slot.requestID))
+                changes.append((request, backfilled ? "started (backfilled)" : "started", now))
+                starts.append((request, slot))
+            case .reject(let id, let reasons):
+                guard var request = active[Int64(id)] else { continue }
+                let wire = reasons.map { Reason(code: $0.code, message: $0.description) }
+                request.state = .rejected
+                request.reasons = wire
+                request.endedAt = now
+                rejected[Int64(id)] = wire
+                changes.append((request, "rejected: " + reasons.map(\.code).joined(separator: ", "), now))
+            case .cancelled(let id):
+                guard var request = active[Int64(id)] else { continue }
+                request.state = .cancelled
+                request.endedAt = now
+                changes.append((request, "cancelled while pending", now))
+            case .stop(let slot):
+                stopping[Int64(slot.requestID)] = .cancelled
+                try? executor.stop(slot.requestID)
+            case .expire(let slot):
+                stopping[Int64(slot.requestID)] = .expired
+                try? executor.stop(slot.requestID)
+            case .estimate, .ignored:
+                break
+            }
+        }
+        commit(changes)
+        for (request, slot) in starts { launch(request, slot) }
+    }
+
+    func perform(_ actions: [SchedulerAction]) {
+        var rejected: [Int64: [Reason]] = [:]
+        perform(actions, rejected: &rejected)
+    }
+
+    /// Saves changes, updates the active set and tells watchers.
+    func commit(_ changes: [(request: StoredRequest, detail: String, at: Int64)]) {
+        guard !changes.isEmpty else { return }
+        do {
+            try store.update(changes)
+        } catch {
+            // The in-memory decision stands (the workload must still be confined and stopped); the log says the
+            // history has a gap.
+            logger.error("cannot record \(changes.count) state change(s): \(error)")
+        }
+        for change in changes {
+            if change.request.state.isFinal {
+                active[change.request.id] = nil
+            } else {
+                active[change.request.id] = change.request
+            }
+            notify(change.request)
+        }
+    }
+
+    func logFile(_ id: Int64) -> String { config.stateDirectory + "/logs/\(id).log" }
+
+    /// Starts a granted slot in the executor; a start failure ends the slot as failed.
+    private func launch(_ request: StoredRequest, _ slot: Slot) {
+        let runAsOther = request.uid != Int64(getuid())
+        let launch = SlotLaunch(
+            id: UInt64(request.id), command: request.command, workingDirectory: request.workingDirectory,
+            environment: request.environment, gpuIndices: slot.gpuIndices, timeLimit: max(1, slot.end - now),
+            logFile: logFile(request.id),
+            user: runAsOther ? SlotUser(uid: UInt32(request.uid), gid: UInt32(request.gid)) : nil)
+        do {
+            try executor.start(launch)
+        } catch {
+            logger.warning("request \(request.id): \(error)")
+            var failed = request
+            failed.state = .failed
+            failed.endedAt = now
+            failed.outcome = "\(error)"
+            commit([(failed, "failed to start: \(error)", now)])
+            perform(scheduler.handle(.slotEnded(requestID: UInt64(request.id)), now: now))
+        }
+    }
+
+    /// A slot ended (or was re-adopted and ended): record how, free its resources, and schedule again.
+    func executorEvent(_ event: ProcessExecutor.Event) {
+        guard case .ended(let id64, let outcome) = event else { return }
+        let id = Int64(id64)
+        let now = self.now
+        let reason = stopping.removeValue(forKey: id)
+        guard var request = active[id] ?? (try? store.request(id)) ?? nil, !request.state.isFinal || reason != nil
+        else { return }
+        switch (reason, outcome) {
+        case (.some(let state), _): request.state = state
+        case (nil, .timedOut): request.state = .expired
+        case (nil, .exited(0)): request.state = .completed
+        case (nil, .endedAfterRestart): request.state = .completed
+        default: request.state = .failed
+        }
+        if case .exited(let code) = outcome { request.exitCode = Int(code) }
+        if case .killed(let signal) = outcome { request.exitCode = 128 + Int(signal) }
+        request.outcome = outcome.description
+        request.endedAt = now
+        commit([(request, "\(request.state.rawValue): \(outcome)", now)])
+        perform(scheduler.handle(.slotEnded(requestID: id64), now: now))
+    }
+
+    // MARK: Watchers
+
+    func notify(_ request: StoredRequest) {
+        guard !watchers.isEmpty else { return }
+        let info = request.info(nodeNames: nodeNames)
+        for watcher in watchers.values {
+            if let id = watcher.id, id != request.id { continue }
+            if let uid = watcher.uid, Int64(uid) != request.uid { continue }
+            watcher.continuation.yield(info)
+            if watcher.id != nil, request.state.isFinal { watcher.continuation.finish() }
+        }
+    }
+
+    /// Subscribes to changes of request `id` (or of every request the caller may see in full).
+    func watch(_ caller: Caller, id: Int64?) throws(WireError) -> AsyncStream<RequestInfo> {
+        if let id {
+            _ = try visibleRequest(id, caller)
+        }
+        let (stream, continuation) = AsyncStream<RequestInfo>.makeStream(bufferingPolicy: .bufferingNewest(1_024))
+        let key = UUID()
+        watchers[key] = Watcher(uid: caller.isAdmin && id != nil ? nil : caller.uid, id: id, continuation: continuation)
+        continuation.onTermination = { _ in Task { await self.unwatch(key) } }
+        if let id, let current = try? store.request(id) {
+            continuation.yield(current.info(nodeNames: nodeNames))
+            if current.state.isFinal { continuation.finish() }
+        }
+        return stream
+    }
+
+    private func unwatch(_ key: UUID) { watchers[key] = nil }
+
+    /// A request the caller may see in full, or NotFound (another user's request is not even confirmed to exist).
+    func visibleRequest(_ id: Int64, _ caller: Caller) throws(WireError) -> StoredRequest {
+        let request: StoredRequest?
+        do { request = try active[id] ?? store.request(id) } catch { throw .internalError("\(error)") }
+        guard let request, caller.isAdmin || request.uid == Int64(caller.uid) else { throw .notFound(id) }
+        return request
+    }
+}

@@ -1,0 +1,286 @@
+/// The Varlink interface definitions slotd serves through `org.varlink.service.GetInterfaceDescription`.
+///
+/// They are the public contract: field and error names here are what scripts and the Python `varlink` client see.
+/// Every member carries a `#` doc comment (a test checks). Times are milliseconds since the Unix epoch.
+public enum Interfaces {
+    public static let all: [String: String] = [
+        "io.slotd.Requests": requests,
+        "io.slotd.Accounts": accounts,
+        "io.slotd.Policy": policy,
+        "io.slotd.System": system,
+    ]
+
+    /// Interface names in the order GetInfo lists them.
+    public static let names = ["org.varlink.service", "io.slotd.Requests", "io.slotd.Accounts", "io.slotd.Policy",
+                               "io.slotd.System"]
+
+    public static let requests = """
+        # Compute requests: submit, follow, explain and cancel time-limited slots (Art. 25, 26).
+        # The caller is identified by the kernel (SO_PEERCRED); no parameter names a user.
+        interface io.slotd.Requests
+
+        # A request's lifecycle state.
+        type State (pending, running, rejected, cancelled, completed, failed, expired, lost)
+
+        # One reason with a stable code and a human message.
+        type Reason (code: string, message: string)
+
+        # A request with every detail; sent only to its owner and to admins (Art. 10).
+        type Request (
+          id: int,
+          state: State,
+          account: string,
+          uid: int,
+          sector: string,
+          gpus: int,
+          cpus: int,
+          memoryMiB: int,
+          durationSeconds: int,
+          purpose: string,
+          command: []string,
+          workingDirectory: string,
+          submittedAt: int,
+          startedAt: ?int,
+          endedAt: ?int,
+          outcome: ?string,
+          exitCode: ?int,
+          reasons: ?[]Reason,
+          node: ?string,
+          gpuIndices: ?[]int,
+          logFile: ?string
+        )
+
+        # Another user's request as anyone may see it: position, class and size only.
+        type QueueEntry (
+          position: ?int,
+          state: State,
+          queueClass: string,
+          gpus: int,
+          cpus: int,
+          memoryMiB: int,
+          durationSeconds: int,
+          mine: bool,
+          id: ?int
+        )
+
+        # One term of a priority, with the policy line its weight came from.
+        type Term (name: string, points: float, detail: string, source: ?string)
+
+        # Asks for a slot. Acknowledged only after the request is stored durably. The duration defaults to the
+        # policy's default (clamped to the category maximum), cpus to 8 per GPU (at least 1), memory to 4 GiB per CPU;
+        # the sector may be omitted only when the caller's category allows exactly one.
+        method Submit(
+          sector: ?string,
+          gpus: int,
+          cpus: ?int,
+          memoryMiB: ?int,
+          durationSeconds: ?int,
+          purpose: string,
+          command: []string,
+          workingDirectory: string,
+          environment: ?[string]string
+        ) -> (request: Request)
+
+        # One of the caller's requests (admins: any request).
+        method Get(id: int) -> (request: Request)
+
+        # The caller's requests (admins with allUsers: everyone's), newest first. Default states: pending, running.
+        method List(allUsers: ?bool, states: ?[]State, limit: ?int) -> (requests: []Request)
+
+        # The whole queue in the order it is served, others anonymised.
+        method Queue(limit: ?int) -> (pending: int, running: int, entries: []QueueEntry)
+
+        # Cancels a pending request or stops a running slot.
+        method Cancel(id: int) -> (request: Request)
+
+        # Why the request has its priority, where it stands, every reason it is not running, and when it should start.
+        method Explain(id: int) -> (
+          id: int,
+          state: State,
+          priority: ?float,
+          terms: []Term,
+          position: ?int,
+          positionInClass: ?int,
+          queueClass: ?string,
+          reasons: []Reason,
+          estimatedStart: ?int,
+          estimateNote: string
+        )
+
+        # Streams state changes (call with more): of one request, or of all the caller's requests.
+        method Watch(id: ?int) -> (request: Request)
+
+        # No request with this id that the caller may see.
+        error NotFound (id: int, reason: string)
+
+        # The caller may not do this (another user's request, or an admin action).
+        error PermissionDenied (reason: string)
+
+        # The request breaks the policy: every rule it breaks.
+        error PolicyViolation (id: ?int, reason: string, reasons: []Reason)
+
+        # The caller has no account.
+        error NoAccount (reason: string, user: string, hint: string)
+
+        # A parameter is out of range or malformed.
+        error InvalidParameter (parameter: string, reason: string)
+        """
+
+    public static let accounts = """
+        # Accounts map a Unix user to an applicant category (Art. 26.2). Admins manage them; every change is audited.
+        interface io.slotd.Accounts
+
+        # An account.
+        type Account (name: string, category: string, createdAt: int)
+
+        # Who the kernel says the caller is, whether they are an admin, and their account.
+        method Whoami() -> (user: string, uid: int, gid: int, admin: bool, account: ?Account)
+
+        # Creates an account (admin; reason required).
+        method Add(name: string, category: ?string, reason: string) -> (account: Account)
+
+        # Every account (admin).
+        method List() -> (accounts: []Account)
+
+        # Changes an account's category (admin; reason required).
+        method Update(name: string, category: ?string, reason: string) -> (account: Account)
+
+        # Removes an account (admin; reason required). Its requests stay in the history.
+        method Remove(name: string, reason: string) -> (account: Account)
+
+        # No such account.
+        error NotFound (reason: string)
+
+        # The caller is not an admin.
+        error PermissionDenied (reason: string)
+
+        # A parameter is out of range or malformed (unknown category, empty reason...).
+        error InvalidParameter (parameter: string, reason: string)
+        """
+
+    public static let policy = """
+        # The allocation policy in force: sector and category weights, limits, aging and fair share (Art. 26).
+        interface io.slotd.Policy
+
+        # A policy version applied at some time.
+        type Version (seq: int, version: string, hash: string, appliedAt: int, appliedBy: string, reason: string)
+
+        # The policy in force and its source text.
+        method Get() -> (version: string, hash: string, file: string, source: string)
+
+        # Validates a policy text without applying it.
+        method Check(source: string) -> (valid: bool, diagnostics: []string)
+
+        # Applies a policy text (admin; reason required). A policy with errors never replaces the one in force.
+        method Apply(source: string, reason: string) -> (version: string, hash: string, file: string, source: string)
+
+        # Every policy applied, oldest first.
+        method History() -> (versions: []Version)
+
+        # The policy has errors; nothing changed.
+        error Invalid (reason: string)
+
+        # The caller is not an admin.
+        error PermissionDenied (reason: string)
+
+        # A parameter is out of range or malformed.
+        error InvalidParameter (parameter: string, reason: string)
+        """
+
+    public static let system = """
+        # The daemon itself: status, resources, the audit trail, backups, and protocol errors.
+        interface io.slotd.System
+
+        # One node of the inventory and what is free on it now.
+        type Node (name: string, gpus: int, cpus: int, memoryMiB: int, freeGPUs: int, freeCPUs: int, freeMemoryMiB: int)
+
+        # One audit record; hash chains it to the record before (Art. 8).
+        type AuditEntry (
+          seq: int,
+          at: int,
+          actor: string,
+          actorUID: int,
+          action: string,
+          target: string,
+          reason: string,
+          detail: string,
+          hash: string
+        )
+
+        # Version, mode, queue sizes, the policy in force, and the last refused reload's error.
+        method Status() -> (
+          version: string,
+          mode: string,
+          executor: string,
+          startedAt: int,
+          pending: int,
+          running: int,
+          policyVersion: string,
+          policyHash: string,
+          policyFile: string,
+          policyError: ?string,
+          nodes: int,
+          gpus: int,
+          freeGPUs: int
+        )
+
+        # The inventory: every node with its free resources.
+        method Resources() -> (nodes: []Node)
+
+        # The audit trail, newest first (admin). With verify, the whole hash chain is checked.
+        method Audit(limit: ?int, verify: ?bool) -> (entries: []AuditEntry, verified: ?bool, brokenAt: ?int, problem: ?string)
+
+        # An online, consistent copy of the database (admin; reason required). The path must not exist.
+        method Backup(path: string, reason: string) -> (path: string, bytes: int)
+
+        # A frame was not a JSON object, or not a valid call. The connection is closed.
+        error InvalidFrame (reason: string)
+
+        # A frame was longer than the limit. The connection is closed.
+        error FrameTooLarge (reason: string, limit: int)
+
+        # The daemon serves its maximum number of connections. The connection is closed.
+        error TooManyConnections (reason: string, limit: int)
+
+        # The daemon is stopping.
+        error ShuttingDown (reason: string)
+
+        # Something failed inside the daemon; the call did nothing.
+        error InternalError (reason: string)
+
+        # The caller is not an admin.
+        error PermissionDenied (reason: string)
+
+        # A parameter is out of range or malformed.
+        error InvalidParameter (parameter: string, reason: string)
+        """
+
+    public static let service = """
+        # The Varlink service interface.
+        interface org.varlink.service
+
+        # Information about the service.
+        method GetInfo() -> (vendor: string, product: string, version: string, url: string, interfaces: []string)
+
+        # The description of an interface.
+        method GetInterfaceDescription(interface: string) -> (description: string)
+
+        # The interface is not served.
+        error InterfaceNotFound (interface: string)
+
+        # The method is not served.
+        error MethodNotFound (method: string)
+
+        # The method is declared but not implemented.
+        error MethodNotImplemented (method: string)
+
+        # A parameter is missing or has the wrong type.
+        error InvalidParameter (parameter: string)
+
+        # The call needs more: true.
+        error ExpectedMore ()
+
+        # The caller may not call this method.
+        error PermissionDenied ()
+        """
+}

@@ -1,0 +1,208 @@
+/// Messages of `io.slotd.Requests` (see `Interfaces.swift` for the IDL and each field's meaning).
+/// Times are milliseconds since the Unix epoch; durations are seconds; memory is MiB.
+
+/// The lifecycle of a request. The raw values are stable wire names.
+public enum RequestState: String, Codable, Sendable, CaseIterable {
+    case pending, running, rejected, cancelled, completed, failed, expired, lost
+
+    /// True once the request can change no more.
+    public var isFinal: Bool { self != .pending && self != .running }
+}
+
+public struct SubmitParameters: Codable, Sendable, Hashable {
+    public var sector: String?
+    public var gpus: Int
+    public var cpus: Int?
+    public var memoryMiB: Int?
+    public var durationSeconds: Int64?
+    public var purpose: String
+    public var command: [String]
+    public var workingDirectory: String
+    public var environment: [String: String]?
+
+    public init(sector: String?, gpus: Int, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String,
+                command: [String], workingDirectory: String, environment: [String: String]?) {
+        self.sector = sector
+        self.gpus = gpus
+        self.cpus = cpus
+        self.memoryMiB = memoryMiB
+        self.durationSeconds = durationSeconds
+        self.purpose = purpose
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+    }
+}
+
+/// A request with every detail: only its owner and admins receive this.
+public struct RequestInfo: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var state: RequestState
+    public var account: String
+    public var uid: Int64
+    public var sector: String
+    public var gpus: Int
+    public var cpus: Int
+    public var memoryMiB: Int
+    public var durationSeconds: Int64
+    public var purpose: String
+    public var command: [String]
+    public var workingDirectory: String
+    public var submittedAt: Int64
+    public var startedAt: Int64?
+    public var endedAt: Int64?
+    /// How it ended (exit status, signal, time limit...), once it has.
+    public var outcome: String?
+    public var exitCode: Int?
+    /// Why it was rejected, every rule.
+    public var reasons: [Reason]?
+    public var node: String?
+    public var gpuIndices: [Int]?
+    public var logFile: String?
+
+    public init(id: Int64, state: RequestState, account: String, uid: Int64, sector: String, gpus: Int, cpus: Int,
+                memoryMiB: Int, durationSeconds: Int64, purpose: String, command: [String], workingDirectory: String,
+                submittedAt: Int64) {
+        self.id = id
+        self.state = state
+        self.account = account
+        self.uid = uid
+        self.sector = sector
+        self.gpus = gpus
+        self.cpus = cpus
+        self.memoryMiB = memoryMiB
+        self.durationSeconds = durationSeconds
+        self.purpose = purpose
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.submittedAt = submittedAt
+    }
+}
+
+/// Another user's pending or running request as anyone may see it (Art. 10): no user, no purpose, no command.
+public struct QueueEntry: Codable, Sendable, Hashable {
+    /// 1 = next to be considered; nil for running requests.
+    public var position: Int?
+    public var state: RequestState
+    /// The queue class: `category/sector/band`.
+    public var queueClass: String
+    public var gpus: Int
+    public var cpus: Int
+    public var memoryMiB: Int
+    public var durationSeconds: Int64
+    /// True when the caller owns it (then `id` is set too).
+    public var mine: Bool
+    public var id: Int64?
+
+    public init(position: Int?, state: RequestState, queueClass: String, gpus: Int, cpus: Int, memoryMiB: Int,
+                durationSeconds: Int64, mine: Bool, id: Int64?) {
+        self.position = position
+        self.state = state
+        self.queueClass = queueClass
+        self.gpus = gpus
+        self.cpus = cpus
+        self.memoryMiB = memoryMiB
+        self.durationSeconds = durationSeconds
+        self.mine = mine
+        self.id = id
+    }
+}
+
+public struct IDParameters: Codable, Sendable, Hashable {
+    public var id: Int64
+    public init(id: Int64) { self.id = id }
+}
+
+public struct RequestReply: Codable, Sendable, Hashable {
+    public var request: RequestInfo
+    public init(request: RequestInfo) { self.request = request }
+}
+
+public struct ListParameters: Codable, Sendable, Hashable {
+    /// Admins: every user's requests in full. Others: ignored (they see their own).
+    public var allUsers: Bool?
+    /// Only these states (default: pending and running).
+    public var states: [RequestState]?
+    public var limit: Int?
+
+    public init(allUsers: Bool? = nil, states: [RequestState]? = nil, limit: Int? = nil) {
+        self.allUsers = allUsers
+        self.states = states
+        self.limit = limit
+    }
+}
+
+public struct ListReply: Codable, Sendable, Hashable {
+    public var requests: [RequestInfo]
+    public init(requests: [RequestInfo]) { self.requests = requests }
+}
+
+public struct QueueParameters: Codable, Sendable, Hashable {
+    public var limit: Int?
+    public init(limit: Int? = nil) { self.limit = limit }
+}
+
+public struct QueueReply: Codable, Sendable, Hashable {
+    public var pending: Int
+    public var running: Int
+    public var entries: [QueueEntry]
+    public init(pending: Int, running: Int, entries: [QueueEntry]) {
+        self.pending = pending
+        self.running = running
+        self.entries = entries
+    }
+}
+
+/// One term of a priority: its value, how it was computed, and the policy line it came from.
+public struct PriorityTermInfo: Codable, Sendable, Hashable {
+    public var name: String
+    public var points: Double
+    public var detail: String
+    public var source: String?
+    public init(name: String, points: Double, detail: String, source: String?) {
+        self.name = name
+        self.points = points
+        self.detail = detail
+        self.source = source
+    }
+}
+
+public struct ExplainReply: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var state: RequestState
+    public var priority: Double?
+    public var terms: [PriorityTermInfo]
+    public var position: Int?
+    public var positionInClass: Int?
+    public var queueClass: String?
+    /// Every reason it is not running now.
+    public var reasons: [Reason]
+    public var estimatedStart: Int64?
+    public var estimateNote: String
+
+    public init(id: Int64, state: RequestState, priority: Double?, terms: [PriorityTermInfo], position: Int?,
+                positionInClass: Int?, queueClass: String?, reasons: [Reason], estimatedStart: Int64?,
+                estimateNote: String) {
+        self.id = id
+        self.state = state
+        self.priority = priority
+        self.terms = terms
+        self.position = position
+        self.positionInClass = positionInClass
+        self.queueClass = queueClass
+        self.reasons = reasons
+        self.estimatedStart = estimatedStart
+        self.estimateNote = estimateNote
+    }
+}
+
+public struct WatchParameters: Codable, Sendable, Hashable {
+    /// Follow one request; without it, every request the caller can see in full.
+    public var id: Int64?
+    public init(id: Int64? = nil) { self.id = id }
+}
+
+public struct WatchReply: Codable, Sendable, Hashable {
+    public var request: RequestInfo
+    public init(request: RequestInfo) { self.request = request }
+}

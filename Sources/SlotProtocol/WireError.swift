@@ -1,0 +1,118 @@
+/// A named Varlink error: its fully qualified name and its parameters. One type for every error on the wire, so
+/// the server, the client and scripts agree on names (they are part of the public contract: see the IDL).
+public struct WireError: Error, Codable, Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    public var parameters: Parameters
+
+    /// Every parameter any slotd error carries; each error sets the ones its IDL declares.
+    public struct Parameters: Codable, Sendable, Hashable {
+        public var id: Int64?
+        public var parameter: String?
+        public var reason: String?
+        public var reasons: [Reason]?
+        public var method: String?
+        public var interface: String?
+        public var limit: Int?
+        public var user: String?
+        public var hint: String?
+
+        public init(id: Int64? = nil, parameter: String? = nil, reason: String? = nil, reasons: [Reason]? = nil,
+                    method: String? = nil, interface: String? = nil, limit: Int? = nil, user: String? = nil,
+                    hint: String? = nil) {
+            self.id = id
+            self.parameter = parameter
+            self.reason = reason
+            self.reasons = reasons
+            self.method = method
+            self.interface = interface
+            self.limit = limit
+            self.user = user
+            self.hint = hint
+        }
+    }
+
+    public init(_ name: String, _ parameters: Parameters = Parameters()) {
+        self.name = name
+        self.parameters = parameters
+    }
+
+    /// The short name: `io.slotd.Requests.NotFound` → `NotFound`.
+    public var shortName: String { name.split(separator: ".").last.map(String.init) ?? name }
+
+    public var description: String {
+        var text = name
+        let p = parameters
+        if let reason = p.reason { text += ": \(reason)" }
+        if let id = p.id { text += " (request \(id))" }
+        if let parameter = p.parameter { text += " [parameter \(parameter)]" }
+        if let method = p.method { text += " [method \(method)]" }
+        if let interface = p.interface { text += " [interface \(interface)]" }
+        if let limit = p.limit { text += " [limit \(limit)]" }
+        for reason in p.reasons ?? [] { text += "\n  - \(reason.message) [\(reason.code)]" }
+        if let hint = p.hint { text += "\n  hint: \(hint)" }
+        return text
+    }
+}
+
+extension WireError {
+    // org.varlink.service: the errors every Varlink service speaks.
+    public static func methodNotFound(_ method: String) -> WireError {
+        WireError("org.varlink.service.MethodNotFound", Parameters(method: method))
+    }
+    public static func interfaceNotFound(_ interface: String) -> WireError {
+        WireError("org.varlink.service.InterfaceNotFound", Parameters(interface: interface))
+    }
+    public static func invalidParameter(_ parameter: String) -> WireError {
+        WireError("org.varlink.service.InvalidParameter", Parameters(parameter: parameter))
+    }
+
+    // io.slotd.Requests
+    public static func notFound(_ id: Int64) -> WireError {
+        WireError("io.slotd.Requests.NotFound", Parameters(id: id, reason: "no request \(id) that you can see"))
+    }
+    public static func permissionDenied(_ interface: String, _ reason: String) -> WireError {
+        WireError("\(interface).PermissionDenied", Parameters(reason: reason))
+    }
+    public static func policyViolation(id: Int64?, _ reasons: [Reason]) -> WireError {
+        WireError("io.slotd.Requests.PolicyViolation",
+                  Parameters(id: id, reason: "the request breaks \(reasons.count) policy rule(s)", reasons: reasons))
+    }
+    public static func invalid(_ interface: String, parameter: String, _ reason: String) -> WireError {
+        WireError("\(interface).InvalidParameter", Parameters(parameter: parameter, reason: reason))
+    }
+    public static func noAccount(user: String) -> WireError {
+        WireError("io.slotd.Requests.NoAccount", Parameters(
+            reason: "user '\(user)' has no account", user: user,
+            hint: "ask an admin to run `slotctl account add \(user) --category ... --reason ...`"))
+    }
+
+    // io.slotd.System: protocol-level errors (the connection is closed after the first three).
+    public static func invalidFrame(_ reason: String) -> WireError {
+        WireError("io.slotd.System.InvalidFrame", Parameters(reason: reason))
+    }
+    public static func frameTooLarge(limit: Int) -> WireError {
+        WireError("io.slotd.System.FrameTooLarge",
+                  Parameters(reason: "a frame is larger than the limit", limit: limit))
+    }
+    public static func tooManyConnections(limit: Int) -> WireError {
+        WireError("io.slotd.System.TooManyConnections",
+                  Parameters(reason: "the daemon is serving its maximum number of connections", limit: limit))
+    }
+    public static func shuttingDown() -> WireError {
+        WireError("io.slotd.System.ShuttingDown", Parameters(reason: "the daemon is stopping; retry shortly"))
+    }
+    public static func internalError(_ reason: String) -> WireError {
+        WireError("io.slotd.System.InternalError", Parameters(reason: reason))
+    }
+}
+
+/// One reason with a stable code and a human message (policy violations, pending reasons).
+public struct Reason: Codable, Sendable, Hashable {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,74 @@
+import GRDB
+
+/// The schema, as named migrations. Append only: a released migration is never edited, a change is a new one.
+/// GRDB records which ran in `grdb_migrations`; a database with migrations this build does not know (written by a
+/// newer slotd) is refused at open (see ``SlotStore/open(path:)``).
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-requests-accounts-audit") { db in
+            try db.create(table: "request") { t in
+                t.primaryKey("id", .integer)
+                t.column("uid", .integer).notNull()
+                t.column("gid", .integer).notNull()
+                t.column("account", .text).notNull()
+                t.column("sector", .text).notNull()
+                t.column("gpus", .integer).notNull()
+                t.column("cpus", .integer).notNull()
+                t.column("memoryMiB", .integer).notNull()
+                t.column("durationMs", .integer).notNull()
+                t.column("purpose", .text).notNull()
+                t.column("command", .jsonText).notNull()
+                t.column("workingDirectory", .text).notNull()
+                t.column("environment", .jsonText).notNull()
+                t.column("submittedAt", .integer).notNull()
+                t.column("state", .text).notNull()
+                t.column("startedAt", .integer)
+                t.column("endedAt", .integer)
+                t.column("outcome", .text)
+                t.column("exitCode", .integer)
+                t.column("reasons", .jsonText)
+                t.column("node", .integer)
+                t.column("gpuIndices", .jsonText)
+                t.column("logFile", .text)
+            }
+            try db.create(index: "request_by_state", on: "request", columns: ["state", "submittedAt", "id"])
+            try db.create(index: "request_by_uid", on: "request", columns: ["uid", "id"])
+            try db.create(table: "transition") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("requestId", .integer).notNull().indexed()
+                t.column("state", .text).notNull()
+                t.column("at", .integer).notNull()
+                t.column("detail", .text).notNull()
+            }
+            try db.create(table: "account") { t in
+                t.primaryKey("name", .text)
+                t.column("category", .text).notNull()
+                t.column("createdAt", .integer).notNull()
+            }
+            try db.create(table: "policy_version") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("version", .text).notNull()
+                t.column("hash", .text).notNull()
+                t.column("file", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("appliedAt", .integer).notNull()
+                t.column("appliedBy", .text).notNull()
+                t.column("reason", .text).notNull()
+            }
+            try db.create(table: "audit") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("at", .integer).notNull()
+                t.column("actor", .text).notNull()
+                t.column("actorUID", .integer).notNull()
+                t.column("action", .text).notNull()
+                t.column("target", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("detail", .text).notNull()
+                t.column("prevHash", .text).notNull()
+                t.column("hash", .text).notNull()
+            }
+        }
+        return migrator
+    }
+}

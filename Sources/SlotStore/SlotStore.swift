@@ -1,0 +1,257 @@
+import Foundation
+import GRDB
+import SlotProtocol
+
+/// slotd's durable state in one SQLite database (WAL mode, through GRDB).
+///
+/// The daemon's engine is the only writer; readers (`Get`, `List`) read committed state concurrently. Every write
+/// is one transaction, so a caller that gets control back after a write knows it is on disk (with the durability
+/// `synchronous` gives: `FULL` survives power loss, `NORMAL` survives a crash of slotd).
+public final class SlotStore: Sendable {
+    public enum Durability: String, Sendable, CaseIterable {
+        /// Every commit is fsynced: survives power loss.
+        case full
+        /// WAL appends without fsync per commit: survives a crash or kill of slotd, not of the machine.
+        case normal
+    }
+
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and runs pending migrations. Refuses a database written
+    /// by a newer slotd (it has migrations this build does not know), so a downgrade never corrupts state.
+    public init(path: String, durability: Durability = .full) throws(StoreError) {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw .cannotOpen(path: path, reason: "\(error)")
+        }
+        let migrator = Migrations.migrator
+        do {
+            let unknown = try pool.read { db in
+                try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
+            }
+            guard unknown.isEmpty else {
+                throw StoreError.newerSchema(path: path, unknown: unknown.sorted())
+            }
+            try migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .cannotOpen(path: path, reason: "migration failed: \(error)")
+        }
+    }
+
+    /// Runs `body` in one write transaction.
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.write(body) } catch { throw .io("\(error)") }
+    }
+
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(body) } catch { throw .io("\(error)") }
+    }
+
+    // MARK: Requests
+
+    /// Stores new requests and their `pending` transitions in one transaction (group commit).
+    public func insert(_ requests: [StoredRequest]) throws(StoreError) {
+        try write { db in
+            for request in requests {
+                try request.insert(db)
+                try Transition(requestId: request.id, state: .pending, at: request.submittedAt, detail: "submitted")
+                    .insert(db)
+            }
+        }
+    }
+
+    /// Saves changed requests and one transition each, in one transaction.
+    public func update(_ changes: [(request: StoredRequest, detail: String, at: Int64)]) throws(StoreError) {
+        guard !changes.isEmpty else { return }
+        let changes = changes.map { ($0.request, $0.detail, $0.at) }
+        try write { db in
+            for (request, detail, at) in changes {
+                try request.update(db)
+                try Transition(requestId: request.id, state: request.state, at: at, detail: detail).insert(db)
+            }
+        }
+    }
+
+    public func request(_ id: Int64) throws(StoreError) -> StoredRequest? {
+        try read { db in try StoredRequest.fetchOne(db, key: id) }
+    }
+
+    /// Requests in `states`, newest first; only `uid`'s when given.
+    public func requests(states: [RequestState], uid: Int64?, limit: Int) throws(StoreError) -> [StoredRequest] {
+        try read { db in
+            var query = StoredRequest.filter(states.map(\.rawValue).contains(Column("state")))
+            if let uid { query = query.filter(Column("uid") == uid) }
+            return try query.order(Column("id").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// Pending requests in submission order, and running ones: what a restarting daemon resumes.
+    public func active() throws(StoreError) -> (pending: [StoredRequest], running: [StoredRequest]) {
+        try read { db in
+            let pending = try StoredRequest.filter(Column("state") == RequestState.pending.rawValue)
+                .order(Column("submittedAt"), Column("id")).fetchAll(db)
+            let running = try StoredRequest.filter(Column("state") == RequestState.running.rawValue)
+                .order(Column("id")).fetchAll(db)
+            return (pending, running)
+        }
+    }
+
+    /// The next unused request id.
+    public func nextRequestID() throws(StoreError) -> Int64 {
+        try read { db in (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM request") ?? 0) + 1 }
+    }
+
+    public func transitions(of id: Int64) throws(StoreError) -> [Transition] {
+        try read { db in try Transition.filter(Column("requestId") == id).order(Column("seq")).fetchAll(db) }
+    }
+
+    // MARK: Accounts
+
+    public func accounts() throws(StoreError) -> [StoredAccount] {
+        try read { db in try StoredAccount.order(Column("name")).fetchAll(db) }
+    }
+
+    public func account(_ name: String) throws(StoreError) -> StoredAccount? {
+        try read { db in try StoredAccount.fetchOne(db, key: name) }
+    }
+
+    /// Saves (inserts or replaces) an account and its audit record in one transaction.
+    public func save(_ account: StoredAccount, audit: AuditEvent, at: Int64) throws(StoreError) {
+        try write { db in
+            try account.save(db)
+            try Self.appendAudit(audit, at: at, db)
+        }
+    }
+
+    /// Deletes an account and records why, in one transaction.
+    public func remove(account name: String, audit: AuditEvent, at: Int64) throws(StoreError) {
+        try write { db in
+            _ = try StoredAccount.deleteOne(db, key: name)
+            try Self.appendAudit(audit, at: at, db)
+        }
+    }
+
+    // MARK: Policies
+
+    public func currentPolicy() throws(StoreError) -> StoredPolicy? {
+        try read { db in try StoredPolicy.order(Column("seq").desc).fetchOne(db) }
+    }
+
+    public func policyHistory() throws(StoreError) -> [StoredPolicy] {
+        try read { db in try StoredPolicy.order(Column("seq")).fetchAll(db) }
+    }
+
+    /// Records a policy coming into force, and its audit record, in one transaction.
+    public func record(_ policy: StoredPolicy, audit: AuditEvent) throws(StoreError) {
+        try write { db in
+            try policy.insert(db)
+            try Self.appendAudit(audit, at: policy.appliedAt, db)
+        }
+    }
+
+    // MARK: Audit
+
+    /// Appends one record to the audit chain.
+    public func audit(_ event: AuditEvent, at: Int64) throws(StoreError) {
+        try write { db in try Self.appendAudit(event, at: at, db) }
+    }
+
+    static func appendAudit(_ event: AuditEvent, at: Int64, _ db: Database) throws {
+        let last = try AuditRecord.order(Column("seq").desc).fetchOne(db)
+        var record = AuditRecord(
+            seq: (last?.seq ?? 0) + 1, at: at, actor: event.actor, actorUID: event.actorUID, action: event.action,
+            target: event.target, reason: event.reason, detail: event.detail,
+            prevHash: last?.hash ?? AuditRecord.genesis, hash: "")
+        record.hash = record.computedHash
+        try record.insert(db)
+    }
+
+    /// The newest `limit` audit records, newest first.
+    public func auditRecords(limit: Int) throws(StoreError) -> [AuditRecord] {
+        try read { db in try AuditRecord.order(Column("seq").desc).limit(limit).fetchAll(db) }
+    }
+
+    /// Recomputes the whole chain: every record must follow its predecessor (seq 1, 2, 3...), name its hash, and
+    /// hash to its stored value.
+    public func verifyAudit() throws(StoreError) -> AuditVerification {
+        try read { db in
+            var previous = AuditRecord.genesis
+            var expectedSeq: Int64 = 1
+            var count = 0
+            let cursor = try AuditRecord.order(Column("seq")).fetchCursor(db)
+            while let record = try cursor.next() {
+                count += 1
+                let seq = record.seq ?? 0
+                if seq != expectedSeq {
+                    return AuditVerification(intact: false, records: count, brokenAt: expectedSeq,
+                                             problem: "record \(expectedSeq) is missing")
+                }
+                if record.prevHash != previous {
+                    return AuditVerification(intact: false, records: count, brokenAt: seq,
+                                             problem: "record \(seq) does not follow record \(seq - 1)")
+                }
+                if record.computedHash != record.hash {
+                    return AuditVerification(intact: false, records: count, brokenAt: seq,
+                                             problem: "record \(seq) was changed after it was written")
+                }
+                previous = record.hash
+                expectedSeq += 1
+            }
+            return AuditVerification(intact: true, records: count, brokenAt: nil, problem: nil)
+        }
+    }
+
+    // MARK: Backup
+
+    /// Copies the database online into a new file at `path` through SQLite's backup API: a consistent snapshot
+    /// while the daemon keeps writing.
+    public func backup(to path: String) throws(StoreError) -> Int64 {
+        guard !FileManager.default.fileExists(atPath: path) else { throw .io("\(path) already exists") }
+        do {
+            let destination = try DatabaseQueue(path: path)
+            try pool.backup(to: destination)
+            try destination.close()
+        } catch {
+            throw .io("backup to \(path) failed: \(error)")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        return size ?? 0
+    }
+}
+
+/// Why the store failed. Stable codes for logs.
+public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    /// The database was written by a newer slotd.
+    case newerSchema(path: String, unknown: [String])
+    case io(String)
+
+    public var code: String {
+        switch self {
+        case .cannotOpen: "store.cannot-open"
+        case .newerSchema: "store.newer-schema"
+        case .io: "store.io"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "cannot open the database \(path): \(reason)"
+        case .newerSchema(let path, let unknown):
+            "the database \(path) was written by a newer slotd (unknown migrations: "
+                + "\(unknown.joined(separator: ", "))); refusing to downgrade it. Install that version again, or "
+                + "restore a backup made by this one."
+        case .io(let reason): "database error: \(reason)"
+        }
+    }
+}

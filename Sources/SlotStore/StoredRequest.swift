@@ -1,0 +1,128 @@
+import GRDB
+import SlotProtocol
+
+/// A request as stored: everything submitted (so it can be restarted, explained and reported from the history)
+/// and where it is in its lifecycle. One row per request; every change of `state` also appends a `transition` row.
+public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "request"
+
+    public var id: Int64
+    public var uid: Int64
+    public var gid: Int64
+    public var account: String
+    public var sector: String
+    public var gpus: Int
+    public var cpus: Int
+    public var memoryMiB: Int
+    public var durationMs: Int64
+    public var purpose: String
+    public var command: [String]
+    public var workingDirectory: String
+    public var environment: [String: String]
+    public var submittedAt: Int64
+    public var state: RequestState
+    public var startedAt: Int64?
+    public var endedAt: Int64?
+    public var outcome: String?
+    public var exitCode: Int?
+    public var reasons: [Reason]?
+    public var node: Int?
+    public var gpuIndices: [Int]?
+    public var logFile: String?
+
+    public init(id: Int64, uid: Int64, gid: Int64, account: String, sector: String, gpus: Int, cpus: Int,
+                memoryMiB: Int, durationMs: Int64, purpose: String, command: [String], workingDirectory: String,
+                environment: [String: String], submittedAt: Int64) {
+        self.id = id
+        self.uid = uid
+        self.gid = gid
+        self.account = account
+        self.sector = sector
+        self.gpus = gpus
+        self.cpus = cpus
+        self.memoryMiB = memoryMiB
+        self.durationMs = durationMs
+        self.purpose = purpose
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+        self.submittedAt = submittedAt
+        self.state = .pending
+    }
+
+    /// The full view, for the owner and admins. `nodeNames` maps node indices to names.
+    public func info(nodeNames: [String] = []) -> RequestInfo {
+        var info = RequestInfo(
+            id: id, state: state, account: account, uid: uid, sector: sector, gpus: gpus, cpus: cpus,
+            memoryMiB: memoryMiB, durationSeconds: durationMs / 1_000, purpose: purpose, command: command,
+            workingDirectory: workingDirectory, submittedAt: submittedAt)
+        info.startedAt = startedAt
+        info.endedAt = endedAt
+        info.outcome = outcome
+        info.exitCode = exitCode
+        info.reasons = reasons
+        info.node = node.map { nodeNames.indices.contains($0) ? nodeNames[$0] : "node\($0)" }
+        info.gpuIndices = gpuIndices
+        info.logFile = logFile
+        return info
+    }
+}
+
+/// One state change of one request: the history reports are rebuilt from.
+public struct Transition: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "transition"
+    public var seq: Int64?
+    public var requestId: Int64
+    public var state: RequestState
+    public var at: Int64
+    public var detail: String
+
+    public init(requestId: Int64, state: RequestState, at: Int64, detail: String) {
+        self.requestId = requestId
+        self.state = state
+        self.at = at
+        self.detail = detail
+    }
+}
+
+/// An account row: a Unix user name and its applicant category.
+public struct StoredAccount: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "account"
+    public var name: String
+    public var category: String
+    public var createdAt: Int64
+
+    public init(name: String, category: String, createdAt: Int64) {
+        self.name = name
+        self.category = category
+        self.createdAt = createdAt
+    }
+
+    public var info: AccountInfo { AccountInfo(name: name, category: category, createdAt: createdAt) }
+}
+
+/// A policy that was in force from `appliedAt`.
+public struct StoredPolicy: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "policy_version"
+    public var seq: Int64?
+    public var version: String
+    public var hash: String
+    public var file: String
+    public var source: String
+    public var appliedAt: Int64
+    public var appliedBy: String
+    public var reason: String
+
+    public init(version: String, hash: String, file: String, source: String, appliedAt: Int64, appliedBy: String,
+                reason: String) {
+        self.version = version
+        self.hash = hash
+        self.file = file
+        self.source = source
+        self.appliedAt = appliedAt
+        self.appliedBy = appliedBy
+        self.reason = reason
+    }
+}
+
+extension RequestState: DatabaseValueConvertible {}

@@ -7,11 +7,17 @@ public struct Slotctl: ParsableCommand {
         commandName: "slotctl",
         abstract: "Request and manage time-limited compute slots on the national AI platform.",
         discussion: """
+            Talks to slotd over its Varlink socket; who you are comes from the kernel, not from any option.
             Every verb accepts --json for machine-readable output.
             Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 permission denied, 5 rejected by policy.
             """,
         version: SlotctlVersion.current,
-        subcommands: [PolicyCommand.self, SimulateCommand.self]
+        subcommands: [
+            SubmitCommand.self, ListCommand.self, ShowCommand.self, ExplainCommand.self, CancelCommand.self,
+            WatchCommand.self, LogsCommand.self, QueueCommand.self, ResourcesCommand.self, WhoamiCommand.self,
+            StatusCommand.self, PolicyCommand.self, AccountCommand.self, AuditCommand.self, AdminCommand.self,
+            SimulateCommand.self,
+        ]
     )
 
     public init() {}
@@ -40,7 +46,7 @@ public struct Slotctl: ParsableCommand {
 
 /// The version `slotctl --version` prints.
 public enum SlotctlVersion {
-    public static let current = "0.1.0"
+    public static let current = "0.2.0"
 }
 
 /// Options every verb shares.

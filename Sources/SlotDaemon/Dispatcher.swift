@@ -70,6 +70,9 @@ struct Dispatcher: Sendable {
         case "io.slotd.Requests.Explain":
             let p = try Self.parameters(frame, IDParameters.self)
             return try Self.encode(try await e.explain(p.id, caller))
+        case "io.slotd.Requests.Logs":
+            let p = try Self.parameters(frame, LogsParameters.self)
+            return try Self.encode(try await e.logs(p, caller))
         case "io.slotd.Requests.Watch":
             throw WireError("org.varlink.service.ExpectedMore")
 

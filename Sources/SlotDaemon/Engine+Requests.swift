@@ -185,4 +185,22 @@ extension Engine {
             reasons: explanation.reasons.map { Reason(code: $0.code, message: $0.description) },
             estimatedStart: explanation.estimatedStart, estimateNote: explanation.estimateNote)
     }
+
+    /// A chunk of the workload's log, for its owner (and admins).
+    func logs(_ p: LogsParameters, _ caller: Caller) throws(WireError) -> LogsReply {
+        let request = try visibleRequest(p.id, caller)
+        let offset = max(0, p.offset ?? 0)
+        guard let handle = FileHandle(forReadingAtPath: logFile(p.id)) else {
+            return LogsReply(data: "", offset: offset, ended: request.state.isFinal)
+        }
+        defer { try? handle.close() }
+        let chunk: Data
+        do {
+            try handle.seek(toOffset: UInt64(offset))
+            chunk = try handle.read(upToCount: 256 * 1_024) ?? Data()
+        } catch { throw .internalError("cannot read the log: \(error)") }
+        let next = offset + Int64(chunk.count)
+        return LogsReply(data: String(decoding: chunk, as: UTF8.self), offset: next,
+                         ended: request.state.isFinal && chunk.count < 256 * 1_024)
+    }
 }

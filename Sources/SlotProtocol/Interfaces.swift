@@ -107,6 +107,10 @@ public enum Interfaces {
           estimateNote: string
         )
 
+        # The workload's output (stdout and stderr) from byte offset on, at most 256 KiB per call; ended is true
+        # once the request has ended and everything was read.
+        method Logs(id: int, offset: ?int) -> (data: string, offset: int, ended: bool)
+
         # Streams state changes (call with more): of one request, or of all the caller's requests.
         method Watch(id: ?int) -> (request: Request)
 

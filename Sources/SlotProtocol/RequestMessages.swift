@@ -206,3 +206,24 @@ public struct WatchReply: Codable, Sendable, Hashable {
     public var request: RequestInfo
     public init(request: RequestInfo) { self.request = request }
 }
+
+public struct LogsParameters: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var offset: Int64?
+    public init(id: Int64, offset: Int64? = nil) {
+        self.id = id
+        self.offset = offset
+    }
+}
+
+public struct LogsReply: Codable, Sendable, Hashable {
+    public var data: String
+    /// Where the next call should start.
+    public var offset: Int64
+    public var ended: Bool
+    public init(data: String, offset: Int64, ended: Bool) {
+        self.data = data
+        self.offset = offset
+        self.ended = ended
+    }
+}

@@ -1,0 +1,247 @@
+import ArgumentParser
+import Foundation
+import SlotClient
+import SlotProtocol
+
+/// `slotctl submit -- CMD...`: asks for a slot.
+struct SubmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Ask for a time-limited slot to run a command.",
+        discussion: """
+            The command runs as you, in its own session, confined to the slot's size, and is stopped at the end \
+            of the duration (SIGTERM, then SIGKILL). Output goes to a log: `slotctl logs ID`.
+
+            Examples:
+              slotctl submit --sector healthcare --gpus 1 --duration 2h --purpose "fine-tune" -- python train.py
+              slotctl submit --sector education_science --gpus 0 --duration 5m --wait -- sh -c 'echo hi'
+            Exit status: 0 accepted (with --wait: the workload's exit status), 5 rejected by policy (every \
+            reason is printed), 4 no account.
+            """
+    )
+
+    @Option(help: "Priority economic sector (see `slotctl policy show`).")
+    var sector: String?
+    @Option(help: "GPUs.") var gpus = 0
+    @Option(help: "CPUs (default: 8 per GPU, at least 1).") var cpus: Int?
+    @Option(help: "Memory, e.g. 16G or 512M (default: 4G per CPU).") var memory: SizeArgument?
+    @Option(help: "How long the slot lasts, e.g. 90m, 2h, 1d (default: the policy's).") var duration: DurationArgument?
+    @Option(help: "What the compute is for (seen by you and admins only).") var purpose = ""
+    @Option(help: "Working directory (default: the current one).", completion: .directory) var workdir: String?
+    @Option(name: .customLong("env"), help: "NAME=VALUE to set in the workload's environment (repeatable).")
+    var environment: [String] = []
+    @Flag(help: "Wait until the request ends; exit with the workload's exit status.") var wait = false
+    @OptionGroup var client: ClientOptions
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
+
+    func validate() throws {
+        guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. `-- sleep 60`") }
+        for pair in environment where !pair.contains("=") { throw ValidationError("--env wants NAME=VALUE, got '\(pair)'") }
+    }
+
+    func run() throws {
+        var env: [String: String] = [:]
+        for pair in environment {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            env[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        let cwd = workdir.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+            ?? FileManager.default.currentDirectoryPath
+        let parameters = SubmitParameters(
+            sector: sector, gpus: gpus, cpus: cpus, memoryMiB: memory?.mebibytes, durationSeconds: duration?.seconds,
+            purpose: purpose, command: command, workingDirectory: cwd, environment: env.isEmpty ? nil : env)
+        let reply = try client.call("io.slotd.Requests.Submit", parameters, as: RequestReply.self)
+        let request = reply.request
+        guard wait else {
+            client.emit(reply) { "request \(request.id) \(request.state.rawValue)" }
+            return
+        }
+        if !client.json { FileHandle.standardError.write(Data("request \(request.id) \(request.state.rawValue)\n".utf8)) }
+        let final = try WatchCommand.follow(request.id, client, after: request.state) { info in
+            if !client.json { FileHandle.standardError.write(Data("request \(info.id) \(info.state.rawValue)\n".utf8)) }
+        }
+        client.emit(RequestReply(request: final)) { Format.request(final) }
+        switch final.state {
+        case .completed: return
+        case .failed: throw ExitCode(Int32(final.exitCode ?? 1))
+        default: throw ExitStatus.error.exitCode
+        }
+    }
+}
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List your requests (admins: --all for everyone's).",
+        discussion: "Examples:\n  slotctl list\n  slotctl list --state completed --state failed --limit 20")
+    @Flag(help: "Admins: every user's requests.") var all = false
+    @Option(help: "Only this state (repeatable): pending, running, rejected, cancelled, completed, failed, expired, lost.")
+    var state: [String] = []
+    @Option(help: "At most this many, newest first.") var limit = 100
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        var states: [RequestState] = []
+        for name in state {
+            guard let s = RequestState(rawValue: name) else {
+                throw ValidationError("unknown state '\(name)'; one of: \(RequestState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            states.append(s)
+        }
+        let reply = try client.call("io.slotd.Requests.List",
+                                    ListParameters(allUsers: all ? true : nil, states: states.isEmpty ? nil : states, limit: limit),
+                                    as: ListReply.self)
+        client.emit(reply) {
+            guard !reply.requests.isEmpty else { return "no requests" + (states.isEmpty ? " pending or running" : "") }
+            return Format.table(["ID", "STATE", "ACCOUNT", "SECTOR", "GPU", "CPU", "MEM", "DURATION", "SUBMITTED", "COMMAND"],
+                                reply.requests.map { r in
+                                    [String(r.id), r.state.rawValue, r.account, r.sector, String(r.gpus), String(r.cpus),
+                                     Format.memory(r.memoryMiB), Format.duration(r.durationSeconds),
+                                     Format.time(r.submittedAt), r.command.joined(separator: " ")]
+                                })
+        }
+    }
+}
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one of your requests in full.")
+    @Argument(help: "Request id.") var id: Int64
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        let reply = try client.call("io.slotd.Requests.Get", IDParameters(id: id), as: RequestReply.self)
+        client.emit(reply) { Format.request(reply.request) }
+    }
+}
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Why a request has its priority, where it stands, every reason it is not running, and when it should start.")
+    @Argument(help: "Request id.") var id: Int64
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        let e = try client.call("io.slotd.Requests.Explain", IDParameters(id: id), as: ExplainReply.self)
+        client.emit(e) {
+            var lines = ["request \(e.id): \(e.state.rawValue)"]
+            if let priority = e.priority {
+                lines.append("priority \(Int(priority)) = " + e.terms.map { "\($0.name) \(Int($0.points))" }.joined(separator: " + "))
+                for term in e.terms {
+                    lines.append("  \(term.name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(String(Int(term.points)).padding(toLength: 6, withPad: " ", startingAt: 0)) \(term.detail)\(term.source.map { "  [\($0)]" } ?? "")")
+                }
+            }
+            if let position = e.position {
+                lines.append("position \(position) in the queue" + (e.positionInClass.map { ", \($0) in class \(e.queueClass ?? "?")" } ?? ""))
+            }
+            if !e.reasons.isEmpty {
+                lines.append("not running because:")
+                for reason in e.reasons { lines.append("  - \(reason.message) [\(reason.code)]") }
+            }
+            lines.append("estimated start: \(Format.time(e.estimatedStart)) (\(e.estimateNote))")
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+struct CancelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a pending request, or stop a running slot.")
+    @Argument(help: "Request id.") var id: Int64
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        let reply = try client.call("io.slotd.Requests.Cancel", IDParameters(id: id), as: RequestReply.self)
+        client.emit(reply) {
+            reply.request.state == .running ? "request \(id): stopping (SIGTERM, then SIGKILL after the grace period)"
+                : "request \(id) \(reply.request.state.rawValue)"
+        }
+    }
+}
+
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch", abstract: "Follow state changes of one request (or all of yours) as they happen.",
+        discussion: "With an id it ends when the request ends. --json prints one JSON object per line.")
+    @Argument(help: "Request id (default: all of your requests).") var id: Int64?
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        let connection = try client.connect()
+        do {
+            try connection.stream("io.slotd.Requests.Watch", WatchParameters(id: id), as: WatchReply.self) { reply throws(ClientError) in
+                let r = reply.request
+                if client.json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    print((try? encoder.encode(reply)).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
+                } else {
+                    print("\(Format.time(r.endedAt ?? r.startedAt ?? r.submittedAt))  request \(r.id)  \(r.state.rawValue)"
+                          + (r.outcome.map { "  (\($0))" } ?? ""))
+                }
+                fflush(nil)
+                return true
+            }
+        } catch { try client.fail(error) }
+    }
+
+    /// Follows request `id` until it ends; returns its final state.
+    static func follow(_ id: Int64, _ client: ClientOptions, after known: RequestState? = nil,
+                       _ onChange: (RequestInfo) -> Void) throws -> RequestInfo {
+        let connection = try client.connect()
+        var last: RequestInfo?
+        var lastState = known
+        do {
+            try connection.stream("io.slotd.Requests.Watch", WatchParameters(id: id), as: WatchReply.self) { reply throws(ClientError) in
+                if lastState != reply.request.state { onChange(reply.request) }
+                last = reply.request
+                lastState = reply.request.state
+                return !reply.request.state.isFinal
+            }
+        } catch { try client.fail(error) }
+        guard let last else { throw ExitStatus.error.exitCode }
+        return last
+    }
+}
+
+struct LogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logs", abstract: "Print a request's output (stdout and stderr).",
+        discussion: "Examples:\n  slotctl logs 42\n  slotctl logs --follow 42")
+    @Argument(help: "Request id.") var id: Int64
+    @Flag(name: .shortAndLong, help: "Keep printing new output until the request ends.") var follow = false
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        var offset: Int64 = 0
+        var collected = ""
+        while true {
+            let reply = try client.call("io.slotd.Requests.Logs", LogsParameters(id: id, offset: offset), as: LogsReply.self)
+            offset = reply.offset
+            if client.json { collected += reply.data } else { FileHandle.standardOutput.write(Data(reply.data.utf8)) }
+            if reply.data.utf8.count >= 256 * 1_024 { continue }
+            if !follow || reply.ended { break }
+            usleep(500_000)
+        }
+        if client.json { client.emit(LogsReply(data: collected, offset: offset, ended: true)) { "" } }
+    }
+}
+
+struct QueueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue", abstract: "The queue in the order it is served; other users' requests are anonymised.")
+    @Option(help: "At most this many entries.") var limit = 50
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        let q = try client.call("io.slotd.Requests.Queue", QueueParameters(limit: limit), as: QueueReply.self)
+        client.emit(q) {
+            "\(q.pending) pending, \(q.running) running\n" + Format.table(
+                ["POS", "STATE", "CLASS", "GPU", "CPU", "MEM", "DURATION", "ID"],
+                q.entries.map { e in
+                    [e.position.map(String.init) ?? "-", e.state.rawValue, e.queueClass, String(e.gpus), String(e.cpus),
+                     Format.memory(e.memoryMiB), Format.duration(e.durationSeconds),
+                     e.id.map { String($0) + (e.mine ? " (yours)" : "") } ?? "-"]
+                })
+        }
+    }
+}

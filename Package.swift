@@ -131,7 +131,14 @@ let package = Package(
         ),
         .testTarget(name: "SlotSandboxTests", dependencies: ["SlotSandbox"], swiftSettings: strict),
         .testTarget(name: "SlotSimTests", dependencies: ["SlotSim", "SlotCore", "SlotPolicy"], swiftSettings: strict),
-        // Drives the built slotctl binary; depends on it so `swift test` builds it first.
+        // Drive the built slotd and slotctl binaries; depending on them makes `swift test` build them first.
+        .testTarget(
+            name: "SlotDaemonTests",
+            dependencies: [
+                "slotd", "slotctl", "SlotClient", "SlotProtocol", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SlotCLITests", dependencies: ["slotctl"], exclude: ["Golden"], swiftSettings: strict),
     ]
 )

@@ -7,3 +7,7 @@ int cslot_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) 
 }
 
 short cslot_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
+
+int cslot_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowfd) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowfd);
+}

@@ -23,6 +23,7 @@ enum ProcessSpawn {
         posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o640)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         cslot_spawn_addchdir(&actions, workingDirectory)
+        cslot_spawn_addclosefrom(&actions, 3)
         var noSignals = sigset_t()
         sigemptyset(&noSignals)
         var defaults = sigset_t()

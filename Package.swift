@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "SlotBench",
             dependencies: [
-                "SlotQueue", "SlotCore", "SlotSandbox",
+                "SlotQueue", "SlotCore", "SlotSandbox", "SlotClient", "SlotProtocol",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -19,10 +19,13 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Runs per implementation; the median is reported.") var repetitions = 5
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "Run only the scenario with this number (1-4), e.g. to profile it.") var only: Int?
-    @Option(help: "What to measure: queue (core vs Mutex<Heap>), scheduler (pass cost) or executor (start latency).")
+    @Option(help: "What to measure: queue (core vs Mutex<Heap>), scheduler (pass cost), executor (start latency) or daemon (durable Submit throughput against a release slotd).")
     var suite: Suite = .queue
 
-    enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor }
+    @Option(help: "Daemon suite: the store's durability, full (fsync per commit) or normal.")
+    var durability = "full"
+
+    enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon }
 
     func validate() throws {
         guard items >= 1_000 else { throw ValidationError("--items must be at least 1000") }
@@ -34,6 +37,7 @@ struct SlotBench: ParsableCommand {
     func run() throws {
         if suite == .scheduler { return runSchedulerSuite() }
         if suite == .executor { return try runExecutorSuite() }
+        if suite == .daemon { return try runDaemonSuite() }
         let w = Workload(items: items, classes: classes)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var rows: [Row] = []
@@ -151,4 +155,26 @@ func jsonReport(_ rows: [Row], cores: Int) -> String {
         """
     }
     return "{\"cores\":\(cores),\"results\":[\(items.joined(separator: ","))]}"
+
+}
+
+extension SlotBench {
+    /// Durable Submit throughput with 1, 8 and 32 clients, strict request-reply (window 1) and pipelined (window
+    /// 16); latency p50/p99 per call. Durability `full` (fsync per commit) unless `--durability normal`.
+    func runDaemonSuite() throws {
+        var rows: [String] = []
+        for (clients, window) in [(1, 1), (8, 1), (32, 1), (1, 16), (8, 16), (32, 16)] {
+            let perClient = max(200, 20_000 / clients)
+            FileHandle.standardError.write(Data("running: \(clients) client(s), window \(window), \(clients * perClient) submits\n".utf8))
+            let r = try DaemonSubmitBenchmark.run(clients: clients, window: window, perClient: perClient,
+                                                  durability: durability)
+            if json {
+                rows.append("{\"clients\":\(r.clients),\"window\":\(r.window),\"submits\":\(r.submits),\"per_second\":\(Int(r.perSecond)),\"p50_s\":\(r.p50),\"p99_s\":\(r.p99)}")
+            } else {
+                print("\(r.clients) client(s), window \(r.window): \(r.submits) durable submits in \(fixed(r.seconds, 2)) s = "
+                      + "\(Int(r.perSecond))/s; latency p50 \(fixed(r.p50 * 1e3, 2)) ms, p99 \(fixed(r.p99 * 1e3, 2)) ms")
+            }
+        }
+        if json { print("{\"suite\":\"daemon\",\"durability\":\"\(durability)\",\"results\":[\(rows.joined(separator: ","))]}") }
+    }
 }

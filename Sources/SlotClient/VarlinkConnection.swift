@@ -74,6 +74,16 @@ public final class VarlinkConnection {
         try send(VarlinkCall(method: method, parameters: parameters, oneway: true))
     }
 
+    /// Sends a call without reading its reply: pipelining. Read the replies, in order, with ``readReply(_:)``.
+    public func send<P: Codable & Sendable>(_ method: String, _ parameters: P) throws(ClientError) {
+        try send(VarlinkCall(method: method, parameters: parameters))
+    }
+
+    /// Reads the next reply of a pipelined call.
+    public func readReply<R: Codable & Sendable>(_: R.Type) throws(ClientError) -> R {
+        try receive(R.self).parameters
+    }
+
     /// Sends raw bytes (tests of malformed input).
     public func sendRaw(_ bytes: [UInt8]) throws(ClientError) {
         var offset = 0

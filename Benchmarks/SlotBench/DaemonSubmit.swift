@@ -31,6 +31,8 @@ enum DaemonSubmitBenchmark {
         daemon.executableURL = binaries.appendingPathComponent("slotd")
         daemon.arguments = ["--dev", "--config", directory + "/slotd.toml", "--state-directory", directory,
                             "--policy", policy, "--inventory", "1x0:1:4", "--log-level", "error"]
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
         try daemon.run()
         defer {
             kill(daemon.processIdentifier, SIGTERM)
@@ -80,10 +82,11 @@ enum DaemonSubmitBenchmark {
             }
         }
         threads.forEach { $0.start() }
-        while threads.contains(where: \.isExecuting) { usleep(1_000) }
+        while !threads.allSatisfy(\.isFinished) { usleep(1_000) }
         let seconds = (ContinuousClock.now - start).seconds
         guard failures.count == 0 else { throw BenchError.submitsFailed(failures.count) }
         let sorted = latencies.all.sorted()
+        guard !sorted.isEmpty else { throw BenchError.submitsFailed(0) }
         return Result(clients: clients, window: window, submits: sorted.count, seconds: seconds,
                       p50: sorted[sorted.count / 2], p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
     }

@@ -25,6 +25,9 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Daemon suite: the store's durability, full (fsync per commit) or normal.")
     var durability = "full"
 
+    @Option(help: "Daemon suite: submits per configuration.")
+    var submits = 4_000
+
     enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon }
 
     func validate() throws {
@@ -164,7 +167,7 @@ extension SlotBench {
     func runDaemonSuite() throws {
         var rows: [String] = []
         for (clients, window) in [(1, 1), (8, 1), (32, 1), (1, 16), (8, 16), (32, 16)] {
-            let perClient = max(200, 20_000 / clients)
+            let perClient = max(50, submits / clients)
             FileHandle.standardError.write(Data("running: \(clients) client(s), window \(window), \(clients * perClient) submits\n".utf8))
             let r = try DaemonSubmitBenchmark.run(clients: clients, window: window, perClient: perClient,
                                                   durability: durability)

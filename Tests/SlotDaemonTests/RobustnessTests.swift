@@ -63,7 +63,7 @@ final class RobustnessTests: XCTestCase {
         }
         connection = nil
         good.set()
-        while goodThread.isExecuting { usleep(1_000) }
+        while !goodThread.isFinished { usleep(1_000) }
         XCTAssertGreaterThan(namedErrors, total / 2, "most hostile frames must get a named error")
         XCTAssertGreaterThan(goodAnswers.value, 10, "the well-behaved client must keep being answered")
         XCTAssertTrue(daemon.process?.isRunning ?? false, "the daemon died:\n\(daemon.stderr)")
@@ -102,7 +102,7 @@ final class RobustnessTests: XCTestCase {
         threads.forEach { $0.start() }
         while acknowledged.count < 3_000 { usleep(1_000) }
         daemon.crash()
-        while threads.contains(where: \.isExecuting) { usleep(1_000) }
+        while !threads.allSatisfy(\.isFinished) { usleep(1_000) }
         let acked = acknowledged.all
         XCTAssertGreaterThanOrEqual(acked.count, 3_000)
 

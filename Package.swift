@@ -135,7 +135,8 @@ let package = Package(
         .testTarget(
             name: "SlotDaemonTests",
             dependencies: [
-                "slotd", "slotctl", "SlotClient", "SlotProtocol", .product(name: "GRDB", package: "GRDB.swift"),
+                "slotd", "slotctl", "SlotDaemon", "SlotClient", "SlotProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

@@ -48,7 +48,8 @@ extension Engine {
                 submit.continuation.resume(throwing: WireError.policyViolation(id: id, reasons))
             } else {
                 let current = active[id] ?? submit.request
-                notify(current)
+                // A request the pass started was already announced by `commit`; a pending one is announced here.
+                if current.state == .pending { notify(current) }
                 submit.continuation.resume(returning: current.info(nodeNames: nodeNames))
             }
         }

@@ -140,6 +140,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "SlotStoreTests", dependencies: ["SlotStore", "SlotProtocol"], swiftSettings: strict),
         .testTarget(name: "SlotCLITests", dependencies: ["slotctl"], exclude: ["Golden"], swiftSettings: strict),
     ]
 )

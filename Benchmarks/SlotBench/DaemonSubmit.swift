@@ -48,7 +48,10 @@ enum DaemonSubmitBenchmark {
         let holder = SubmitParameters(sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 1_024, durationSeconds: 3_600,
                                       purpose: "holder", command: ["sleep", "3600"], workingDirectory: "/tmp",
                                       environment: nil)
-        _ = try control.call("io.slotd.Requests.Submit", holder, as: RequestReply.self)
+        let held = try control.call("io.slotd.Requests.Submit", holder, as: RequestReply.self)
+        // Slots outlive a stopped daemon by design: end the holder first, so the run leaves nothing behind.
+        defer { _ = try? control.call("io.slotd.Requests.Cancel", IDParameters(id: held.request.id),
+                                      as: RequestReply.self) }
 
         let parameters = SubmitParameters(sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 1_024,
                                           durationSeconds: 60, purpose: "bench", command: ["true"],

@@ -28,6 +28,9 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Daemon suite: submits per configuration.")
     var submits = 4_000
 
+    @Option(help: "Daemon suite: CLIENTSxWINDOW configurations, comma-separated, e.g. 8x1 to profile one.")
+    var configurations = "1x1,8x1,32x1,1x16,8x16,32x16"
+
     enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon }
 
     func validate() throws {
@@ -166,7 +169,14 @@ extension SlotBench {
     /// 16); latency p50/p99 per call. Durability `full` (fsync per commit) unless `--durability normal`.
     func runDaemonSuite() throws {
         var rows: [String] = []
-        for (clients, window) in [(1, 1), (8, 1), (32, 1), (1, 16), (8, 16), (32, 16)] {
+        let pairs = configurations.split(separator: ",").compactMap { item -> (Int, Int)? in
+            let parts = item.split(separator: "x").compactMap { Int($0) }
+            return parts.count == 2 && parts.allSatisfy({ $0 > 0 }) ? (parts[0], parts[1]) : nil
+        }
+        guard pairs.count == configurations.split(separator: ",").count else {
+            throw ValidationError("--configurations: give CLIENTSxWINDOW pairs such as 8x1,32x16")
+        }
+        for (clients, window) in pairs {
             let perClient = max(50, submits / clients)
             FileHandle.standardError.write(Data("running: \(clients) client(s), window \(window), \(clients * perClient) submits\n".utf8))
             let r = try DaemonSubmitBenchmark.run(clients: clients, window: window, perClient: perClient,

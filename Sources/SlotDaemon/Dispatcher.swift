@@ -19,19 +19,20 @@ struct Dispatcher: Sendable {
     }
 
     func answer(_ frame: Data, caller: Caller) async -> Answer {
-        let header: VarlinkCallHeader
+        let incoming: IncomingCall
         do {
-            header = try JSONDecoder().decode(VarlinkCallHeader.self, from: frame)
+            incoming = try JSONDecoder().decode(IncomingCall.self, from: frame)
         } catch {
             return .fatal(Self.encode(error: .invalidFrame("not a Varlink call (a JSON object with a string "
                 + "'method'): \(Self.summary(error))")))
         }
+        let header = incoming.header
         let oneway = header.oneway ?? false
         do {
             if header.more == true, !oneway {
-                return .stream(try await stream(header, frame, caller))
+                return .stream(try await stream(incoming, caller))
             }
-            let reply = try await call(header, frame, caller)
+            let reply = try await call(incoming, caller)
             return oneway ? .none : .reply(reply)
         } catch let error as WireError {
             return oneway ? .none : .reply(Self.encode(error: error))
@@ -40,38 +41,39 @@ struct Dispatcher: Sendable {
         }
     }
 
-    private func call(_ header: VarlinkCallHeader, _ frame: Data, _ caller: Caller) async throws -> Data {
+    private func call(_ incoming: IncomingCall, _ caller: Caller) async throws -> Data {
         let e = engine
+        let header = incoming.header
         switch header.method {
         case "org.varlink.service.GetInfo":
             return try Self.encode(GetInfoReply(vendor: "slotd", product: "slotd", version: SlotdVersion.current,
                                                 url: "https://github.com/slotd/slotd", interfaces: Interfaces.names))
         case "org.varlink.service.GetInterfaceDescription":
-            let p = try Self.parameters(frame, InterfaceParameters.self)
+            let p = try incoming.parameters(as: InterfaceParameters.self)
             let text = p.interface == "org.varlink.service" ? Interfaces.service : Interfaces.all[p.interface]
             guard let text else { throw WireError.interfaceNotFound(p.interface) }
             return try Self.encode(InterfaceDescriptionReply(description: text))
 
         case "io.slotd.Requests.Submit":
-            let p = try Self.parameters(frame, SubmitParameters.self)
+            let p = try incoming.parameters(as: SubmitParameters.self)
             return try Self.encode(RequestReply(request: try await e.submit(p, caller)))
         case "io.slotd.Requests.Get":
-            let p = try Self.parameters(frame, IDParameters.self)
+            let p = try incoming.parameters(as: IDParameters.self)
             return try Self.encode(RequestReply(request: try await e.get(p.id, caller)))
         case "io.slotd.Requests.List":
-            let p = try Self.parameters(frame, ListParameters.self)
+            let p = try incoming.parameters(as: ListParameters.self)
             return try Self.encode(ListReply(requests: try await e.list(p, caller)))
         case "io.slotd.Requests.Queue":
-            let p = try Self.parameters(frame, QueueParameters.self)
+            let p = try incoming.parameters(as: QueueParameters.self)
             return try Self.encode(await e.queue(limit: p.limit, caller))
         case "io.slotd.Requests.Cancel":
-            let p = try Self.parameters(frame, IDParameters.self)
+            let p = try incoming.parameters(as: IDParameters.self)
             return try Self.encode(RequestReply(request: try await e.cancel(p.id, caller)))
         case "io.slotd.Requests.Explain":
-            let p = try Self.parameters(frame, IDParameters.self)
+            let p = try incoming.parameters(as: IDParameters.self)
             return try Self.encode(try await e.explain(p.id, caller))
         case "io.slotd.Requests.Logs":
-            let p = try Self.parameters(frame, LogsParameters.self)
+            let p = try incoming.parameters(as: LogsParameters.self)
             return try Self.encode(try await e.logs(p, caller))
         case "io.slotd.Requests.Watch":
             throw WireError("org.varlink.service.ExpectedMore")
@@ -79,11 +81,11 @@ struct Dispatcher: Sendable {
         case "io.slotd.Accounts.Whoami":
             return try Self.encode(await e.whoami(caller))
         case "io.slotd.Accounts.Add", "io.slotd.Accounts.Update":
-            let p = try Self.parameters(frame, AccountParameters.self)
+            let p = try incoming.parameters(as: AccountParameters.self)
             let update = header.method.hasSuffix("Update")
             return try Self.encode(AccountReply(account: try await e.addAccount(p, caller, update: update)))
         case "io.slotd.Accounts.Remove":
-            let p = try Self.parameters(frame, AccountParameters.self)
+            let p = try incoming.parameters(as: AccountParameters.self)
             return try Self.encode(AccountReply(account: try await e.removeAccount(p, caller)))
         case "io.slotd.Accounts.List":
             return try Self.encode(AccountListReply(accounts: try await e.listAccounts(caller)))
@@ -91,10 +93,10 @@ struct Dispatcher: Sendable {
         case "io.slotd.Policy.Get":
             return try Self.encode(await e.currentPolicy())
         case "io.slotd.Policy.Check":
-            let p = try Self.parameters(frame, PolicyCheckParameters.self)
+            let p = try incoming.parameters(as: PolicyCheckParameters.self)
             return try Self.encode(await e.checkPolicy(p.source))
         case "io.slotd.Policy.Apply":
-            let p = try Self.parameters(frame, PolicyApplyParameters.self)
+            let p = try incoming.parameters(as: PolicyApplyParameters.self)
             return try Self.encode(try await e.applyPolicy(p, caller))
         case "io.slotd.Policy.History":
             return try Self.encode(PolicyHistoryReply(versions: try await e.policyHistory()))
@@ -104,10 +106,10 @@ struct Dispatcher: Sendable {
         case "io.slotd.System.Resources":
             return try Self.encode(await e.resources())
         case "io.slotd.System.Audit":
-            let p = try Self.parameters(frame, AuditParameters.self)
+            let p = try incoming.parameters(as: AuditParameters.self)
             return try Self.encode(try await e.auditTrail(p, caller))
         case "io.slotd.System.Backup":
-            let p = try Self.parameters(frame, BackupParameters.self)
+            let p = try incoming.parameters(as: BackupParameters.self)
             return try Self.encode(try await e.backup(p, caller))
 
         default:
@@ -116,15 +118,13 @@ struct Dispatcher: Sendable {
         }
     }
 
-    private func stream(_ header: VarlinkCallHeader, _ frame: Data, _ caller: Caller) async throws
-        -> AsyncStream<Data>
-    {
-        guard header.method == "io.slotd.Requests.Watch" else {
+    private func stream(_ incoming: IncomingCall, _ caller: Caller) async throws -> AsyncStream<Data> {
+        guard incoming.header.method == "io.slotd.Requests.Watch" else {
             // Any other method answers once, with continues unset: a valid answer to a `more` call.
-            let one = try await call(header, frame, caller)
+            let one = try await call(incoming, caller)
             return AsyncStream { $0.yield(one); $0.finish() }
         }
-        let p = try Self.parameters(frame, WatchParameters.self)
+        let p = try incoming.parameters(as: WatchParameters.self)
         let updates = try await engine.watch(caller, id: p.id)
         return AsyncStream { continuation in
             let task = Task {
@@ -141,23 +141,6 @@ struct Dispatcher: Sendable {
     }
 
     // MARK: Encoding
-
-    static func parameters<P: Codable & Sendable>(_ frame: Data, _: P.Type) throws(WireError) -> P {
-        do {
-            let call = try JSONDecoder().decode(VarlinkCall<P>.self, from: frame)
-            if let parameters = call.parameters { return parameters }
-            return try JSONDecoder().decode(P.self, from: Data("{}".utf8))
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw .invalidParameter((context.codingPath.map(\.stringValue) + [key.stringValue])
-                .filter { $0 != "parameters" }.joined(separator: "."))
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-                let DecodingError.dataCorrupted(context) {
-            throw .invalidParameter(context.codingPath.map(\.stringValue).filter { $0 != "parameters" }
-                .joined(separator: "."))
-        } catch {
-            throw .invalidParameter("parameters")
-        }
-    }
 
     static func encode<R: Codable & Sendable>(_ value: R, continues: Bool? = nil) throws -> Data {
         try Varlink.frame(VarlinkReply(parameters: value, continues: continues))

@@ -17,27 +17,34 @@ extension Engine {
         let request = try makeRequest(p, caller, account: account)
         return try await withCheckedThrowingContinuation { continuation in
             batch.append(PendingSubmit(request: request, continuation: continuation))
-            if !flushScheduled {
-                flushScheduled = true
+            if !flushing {
+                flushing = true
                 Task { await self.flush() }
             }
         }
     }
 
-    /// Group commit: every submit that arrived since the last flush is stored in one transaction, then given to
-    /// the scheduler in one pass, then acknowledged. No acknowledgement precedes its commit.
-    func flush() {
-        let submits = batch
-        batch = []
-        flushScheduled = false
-        guard !submits.isEmpty else { return }
-        do {
-            try store.insert(submits.map(\.request))
-        } catch {
-            logger.error("cannot store \(submits.count) submit(s): \(error)")
-            for submit in submits { submit.continuation.resume(throwing: WireError.internalError("\(error)")) }
-            return
+    /// Group commit: every submit that arrived since the last commit is stored in one transaction, then given to
+    /// the scheduler in one pass, then acknowledged. No acknowledgement precedes its commit. The engine is free
+    /// while a commit is in flight, so the next batch gathers meanwhile; one commit is in flight at a time, so
+    /// batches reach the scheduler in the order their requests were numbered.
+    func flush() async {
+        while !batch.isEmpty {
+            let submits = batch
+            batch = []
+            do {
+                try await store.insertAsync(submits.map(\.request))
+            } catch {
+                logger.error("cannot store \(submits.count) submit(s): \(error)")
+                for submit in submits { submit.continuation.resume(throwing: WireError.internalError("\(error)")) }
+                continue
+            }
+            acknowledge(submits)
         }
+        flushing = false
+    }
+
+    private func acknowledge(_ submits: [PendingSubmit]) {
         for submit in submits { active[submit.request.id] = submit.request }
         let requests = submits.map { Self.schedulerRequest($0.request) }
         var rejected: [Int64: [Reason]] = [:]

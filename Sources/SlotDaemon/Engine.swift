@@ -30,7 +30,7 @@ public actor Engine {
     var nextID: Int64
     /// Submits waiting for the next group commit.
     var batch: [PendingSubmit] = []
-    var flushScheduled = false
+    var flushing = false
     /// Why the executor is stopping a slot, so its end is recorded as that (cancelled, expired).
     var stopping: [Int64: RequestState] = [:]
     var watchers: [UUID: Watcher] = [:]

@@ -32,6 +32,13 @@ public struct VarlinkCallHeader: Decodable, Sendable {
     public var oneway: Bool?
     public var upgrade: Bool?
 
+    public init(method: String, more: Bool? = nil, oneway: Bool? = nil, upgrade: Bool? = nil) {
+        self.method = method
+        self.more = more
+        self.oneway = oneway
+        self.upgrade = upgrade
+    }
+
     /// `io.slotd.Requests.Get` → `io.slotd.Requests`.
     public var interface: String {
         guard let dot = method.lastIndex(of: ".") else { return "" }

@@ -60,13 +60,38 @@ public final class SlotStore: Sendable {
     // MARK: Requests
 
     /// Stores new requests and their `pending` transitions in one transaction (group commit).
+    ///
+    /// This is the Submit hot path, so it binds prepared (cached) statements directly instead of going through the
+    /// Codable record encoder; the columns and their JSON encoding are those of ``StoredRequest`` (a round-trip
+    /// test reads them back through the record).
     public func insert(_ requests: [StoredRequest]) throws(StoreError) {
-        try write { db in
-            for request in requests {
-                try request.insert(db)
-                try Transition(requestId: request.id, state: .pending, at: request.submittedAt, detail: "submitted")
-                    .insert(db)
-            }
+        try write { db in try Self.insert(requests, db) }
+    }
+
+    /// ``insert(_:)`` without blocking the caller's thread: GRDB runs the transaction on its writer queue, and the
+    /// caller resumes after the commit. The daemon's group commit uses it, so submits keep arriving meanwhile.
+    public func insertAsync(_ requests: [StoredRequest]) async throws(StoreError) {
+        do { try await pool.write { db in try Self.insert(requests, db) } } catch { throw .io("\(error)") }
+    }
+
+    static func insert(_ requests: [StoredRequest], _ db: Database) throws {
+        let request = try db.cachedStatement(sql: """
+            INSERT INTO request (id, uid, gid, account, sector, gpus, cpus, memoryMiB, durationMs, purpose, \
+            command, workingDirectory, environment, submittedAt, state) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let transition = try db.cachedStatement(
+            sql: "INSERT INTO transition (requestId, state, at, detail) VALUES (?, ?, ?, 'submitted')")
+        let json = JSONEncoder()
+        json.outputFormatting = .sortedKeys
+        for r in requests {
+            let command = String(decoding: try json.encode(r.command), as: UTF8.self)
+            let environment = String(decoding: try json.encode(r.environment), as: UTF8.self)
+            try request.execute(arguments: [
+                r.id, r.uid, r.gid, r.account, r.sector, r.gpus, r.cpus, r.memoryMiB, r.durationMs, r.purpose,
+                command, r.workingDirectory, environment, r.submittedAt, r.state.rawValue,
+            ])
+            try transition.execute(arguments: [r.id, r.state.rawValue, r.submittedAt])
         }
     }
 

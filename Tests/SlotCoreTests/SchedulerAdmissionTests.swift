@@ -11,6 +11,7 @@ import Testing
         (F.request(1, "bob", sector: "health"), "sector-not-allowed"),
         (F.request(1, hours: 49), "duration-over-maximum"),
         (F.request(1, hours: 0), "duration-not-positive"),
+        (F.request(1, gpus: 0), "no-cpu"),
         (F.request(1, gpus: 5), "larger-than-any-node"),
         (F.request(1, "bob", sector: "finance", gpus: 3), "over-concurrent-gpu-cap"),
         (F.request(1, "bob", sector: "finance", gpus: 2, hours: 11), "over-period-budget"),

@@ -17,6 +17,7 @@ extension Scheduler {
         if let category, request.duration > category.maxDuration.milliseconds {
             problems.append(.durationOverMaximum(requested: request.duration, maximum: category.maxDuration.milliseconds))
         }
+        if request.resources.cpus < 1 { problems.append(.noCPU) }
         if !nodeSizes.contains(where: { $0.covers(request.resources) }) {
             let biggest = nodeSizes.max { ($0.gpus, $0.cpus, $0.memoryMiB) < ($1.gpus, $1.cpus, $1.memoryMiB) } ?? .zero
             problems.append(.largerThanAnyNode(requested: request.resources, largest: biggest))

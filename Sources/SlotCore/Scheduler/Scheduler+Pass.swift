@@ -14,6 +14,9 @@ extension Scheduler {
             let request = hot[Int(ranked.handle.slot)]
             guard request.id == ranked.item.id, !isHeld(request, now: now) else { return true }
             if let reserved = reservation {
+                // Every request needs a CPU (admission insists): once no node has one free, nothing further can
+                // backfill, and the rest of the window need not be walked (the common case of a full cluster).
+                guard nodes.contains(where: { $0.free.cpus > 0 }) else { return false }
                 // Backfill: it must not delay the reservation, on the machines or through the account's limits.
                 guard leavesAccountRoom(for: reserved, after: request, now: now) else { return true }
                 let endsBefore = now + request.duration <= reserved.start

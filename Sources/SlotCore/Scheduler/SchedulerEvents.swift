@@ -43,6 +43,8 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
     case sectorNotAllowed(category: String, sector: String)
     case durationOverMaximum(requested: Int64, maximum: Int64)
     case durationNotPositive
+    /// Every slot needs at least one CPU (the daemon's validation already insists; this keeps the core exact).
+    case noCPU
     case largerThanAnyNode(requested: Resources, largest: Resources)
     case overConcurrentGPUCap(requested: Int, cap: Int)
     case overPeriodBudget(requestedGPUHours: Double, budget: Int64)
@@ -58,6 +60,7 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
         case .sectorNotAllowed: "sector-not-allowed"
         case .durationOverMaximum: "duration-over-maximum"
         case .durationNotPositive: "duration-not-positive"
+        case .noCPU: "no-cpu"
         case .largerThanAnyNode: "larger-than-any-node"
         case .overConcurrentGPUCap: "over-concurrent-gpu-cap"
         case .overPeriodBudget: "over-period-budget"
@@ -76,6 +79,7 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
             "duration \(SlotDuration(seconds: requested / 1_000)) is over the category maximum "
                 + "\(SlotDuration(seconds: maximum / 1_000))"
         case .durationNotPositive: "duration must be positive"
+        case .noCPU: "a slot needs at least one CPU"
         case .largerThanAnyNode(let requested, let largest):
             "needs \(requested) on one node; the largest node has \(largest)"
         case .overConcurrentGPUCap(let requested, let cap): "needs \(requested) GPUs; the category allows \(cap) at once"

@@ -1,0 +1,63 @@
+import Foundation
+import SlotProtocol
+import SlotStore
+import Testing
+
+@Suite("SlotStore: requests")
+struct RequestStoreTests {
+    /// A fresh store in its own temporary directory, removed by the caller's `defer`.
+    static func temporaryStore() throws -> (SlotStore, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slotstore-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return (try SlotStore(path: directory + "/slotd.sqlite", durability: .normal), directory)
+    }
+
+    static func request(_ id: Int64, uid: Int64 = 1_000, command: [String] = ["python3", "train.py", "--lr=0.1"],
+                        environment: [String: String] = ["A": "1", "QUOTE": "say \"hi\"\n"]) -> StoredRequest {
+        StoredRequest(id: id, uid: uid, gid: 100, account: "alice", sector: "healthcare", gpus: 2, cpus: 16,
+                      memoryMiB: 65_536, durationMs: 7_200_000, purpose: "fine-tune ü/тест", command: command,
+                      workingDirectory: "/home/alice", environment: environment, submittedAt: 1_700_000_000_000 + id)
+    }
+
+    @Test("insert (hand-bound statements) reads back field for field through the Codable record")
+    func insertRoundTrip() throws {
+        let (store, directory) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let written = [Self.request(1), Self.request(2, command: ["sh", "-c", "echo 'a b'; exit 3"], environment: [:])]
+        try store.insert(written)
+        for expected in written {
+            #expect(try store.request(expected.id) == expected)
+            let transitions = try store.transitions(of: expected.id)
+            #expect(transitions.map(\.state) == [.pending])
+            #expect(transitions.first?.detail == "submitted")
+            #expect(transitions.first?.at == expected.submittedAt)
+        }
+        #expect(try store.nextRequestID() == 3)
+    }
+
+    @Test("a batch that fails is rolled back whole: no request of it is stored")
+    func batchIsAtomic() throws {
+        let (store, directory) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try store.insert([Self.request(5)])
+        // 6 is new, 5 collides with the primary key: the transaction must leave 6 out too.
+        #expect(throws: StoreError.self) { try store.insert([Self.request(6), Self.request(5)]) }
+        #expect(try store.request(6) == nil)
+        #expect(try store.active().pending.map(\.id) == [5])
+    }
+
+    @Test("active() returns pending requests in submission order, and running ones")
+    func activeInOrder() throws {
+        let (store, directory) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try store.insert((1...50).map { Self.request(Int64($0)) })
+        var started = try #require(try store.request(7))
+        started.state = .running
+        started.startedAt = 1
+        try store.update([(started, "started", 1)])
+        let active = try store.active()
+        #expect(active.pending.map(\.id) == (1...50).filter { $0 != 7 }.map(Int64.init))
+        #expect(active.running.map(\.id) == [7])
+        #expect(try store.transitions(of: 7).map(\.state) == [.pending, .running])
+    }
+}

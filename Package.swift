@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "SlotBench",
             dependencies: [
-                "SlotQueue", "SlotCore", "SlotSandbox", "SlotClient", "SlotProtocol",
+                "SlotQueue", "SlotCore", "SlotSandbox", "SlotClient", "SlotProtocol", "SlotStore", "SlotPolicy",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -19,7 +19,7 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Runs per implementation; the median is reported.") var repetitions = 5
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "Run only the scenario with this number (1-4), e.g. to profile it.") var only: Int?
-    @Option(help: "What to measure: queue (core vs Mutex<Heap>), scheduler (pass cost), executor (start latency) or daemon (durable Submit throughput against a release slotd).")
+    @Option(help: "What to measure: queue (core vs Mutex<Heap>), scheduler (pass cost), executor (start latency) daemon (durable Submit throughput against a release slotd) or restart (READY=1 time, RSS and list with --pending requests).")
     var suite: Suite = .queue
 
     @Option(help: "Daemon suite: the store's durability, full (fsync per commit) or normal.")
@@ -31,7 +31,13 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Daemon suite: CLIENTSxWINDOW configurations, comma-separated, e.g. 8x1 to profile one.")
     var configurations = "1x1,8x1,32x1,1x16,8x16,32x16"
 
-    enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon }
+    @Option(help: "Restart suite: pending requests in the state slotd restarts with.")
+    var pending = 1_000_000
+
+    @Option(help: "Restart suite: how many requests `slotctl list --all --limit N` lists.")
+    var listLimit = 100_000
+
+    enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon, restart }
 
     func validate() throws {
         guard items >= 1_000 else { throw ValidationError("--items must be at least 1000") }
@@ -44,6 +50,7 @@ struct SlotBench: ParsableCommand {
         if suite == .scheduler { return runSchedulerSuite() }
         if suite == .executor { return try runExecutorSuite() }
         if suite == .daemon { return try runDaemonSuite() }
+        if suite == .restart { return try runRestartSuite() }
         let w = Workload(items: items, classes: classes)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var rows: [Row] = []
@@ -189,5 +196,25 @@ extension SlotBench {
             }
         }
         if json { print("{\"suite\":\"daemon\",\"durability\":\"\(durability)\",\"results\":[\(rows.joined(separator: ","))]}") }
+    }
+}
+
+extension SlotBench {
+    /// Restart with `--pending` requests: time until READY=1, RSS, and `slotctl list --all --limit N`.
+    func runRestartSuite() throws {
+        FileHandle.standardError.write(Data("building a state with \(pending) pending requests...\n".utf8))
+        let r = try DaemonRestartBenchmark.run(pending: pending, listLimit: listLimit)
+        if json {
+            print("{\"suite\":\"restart\",\"pending\":\(r.pending),\"ready_s\":\(r.readySeconds),\"rss_mib\":\(r.rssMiB),"
+                  + "\"peak_rss_mib\":\(r.peakRSSMiB),\"queue_class_capacity\":\(r.classCapacity),"
+                  + "\"list_s\":\(r.listSeconds),\"list_json_s\":\(r.listJSONSeconds),\"listed\":\(r.listed)}")
+        } else {
+            print("state with \(r.pending) pending requests built in \(fixed(r.buildSeconds, 1)) s "
+                  + "(queue_class_capacity \(r.classCapacity))")
+            print("restart until READY=1: \(fixed(r.readySeconds, 2)) s; RSS \(fixed(r.rssMiB, 0)) MiB "
+                  + "(peak \(fixed(r.peakRSSMiB, 0)) MiB)")
+            print("slotctl list --all --limit \(listLimit): \(r.listed) rows in \(fixed(r.listSeconds, 2)) s; "
+                  + "with --json \(fixed(r.listJSONSeconds, 2)) s")
+        }
     }
 }

@@ -13,6 +13,8 @@ public final class VarlinkConnection {
     public let path: String
     private let fd: Int32
     private var buffer: [UInt8] = []
+    /// How much of `buffer` is known to hold no terminator (so a large reply is scanned once, not once per read).
+    private var scanned = 0
     /// The largest reply accepted, bytes.
     public var maximumFrame = 64 << 20
 
@@ -103,13 +105,15 @@ public final class VarlinkConnection {
     /// Reads one frame; nil at end of stream.
     public func readFrame() throws(ClientError) -> [UInt8]? {
         while true {
-            if let end = buffer.firstIndex(of: Varlink.terminator) {
+            if let end = buffer[scanned...].firstIndex(of: Varlink.terminator) {
                 let frame = Array(buffer[..<end])
                 buffer.removeSubrange(...end)
+                scanned = 0
                 return frame
             }
+            scanned = buffer.count
             guard buffer.count <= maximumFrame else { throw .protocolError("reply larger than \(maximumFrame) bytes") }
-            var chunk = [UInt8](repeating: 0, count: 65_536)
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count == 0 { return nil }
             if count < 0 {

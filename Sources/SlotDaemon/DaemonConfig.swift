@@ -30,6 +30,9 @@ public struct DaemonConfig: Sendable, Hashable {
         public var idleTimeoutSeconds = 300
         /// Most pending requests; beyond it Submit is refused with `queue-full`.
         public var queueCapacity = 200_000
+        /// Most pending requests in one queue class (category × sector × fair-share band); a power of two.
+        /// Every class's ring is allocated up front: 32 bytes × this × the number of classes.
+        public var queueClassCapacity = 16_384
         /// SIGTERM → SIGKILL grace when a slot is stopped.
         public var stopGraceSeconds = 10
     }
@@ -80,6 +83,12 @@ public struct DaemonConfig: Sendable, Hashable {
             config.limits.idleTimeoutSeconds = try inner.int("idle_timeout_seconds", 1...86_400) ?? l.idleTimeoutSeconds
             config.limits.queueCapacity = try inner.int("queue_capacity", 16...10_000_000) ?? l.queueCapacity
             config.limits.stopGraceSeconds = try inner.int("stop_grace_seconds", 0...3_600) ?? l.stopGraceSeconds
+            let classCapacity = try inner.int("queue_class_capacity", 64...(1 << 20)) ?? l.queueClassCapacity
+            guard classCapacity.nonzeroBitCount == 1 else {
+                throw .invalid(path: path, key: "limits.queue_class_capacity",
+                               reason: "must be a power of two (e.g. 16384, 32768, 65536)")
+            }
+            config.limits.queueClassCapacity = classCapacity
             try inner.finish()
         }
         try reader.finish()

@@ -73,7 +73,7 @@ public actor Engine {
             onEvent: { continuation.yield($0) })
         self.scheduler = Scheduler(policy: policy.policy, inventory: inventory,
                                    queueCapacity: config.limits.queueCapacity,
-                                   perClassCapacity: min(config.limits.queueCapacity, 16_384))
+                                   perClassCapacity: config.limits.queueClassCapacity)
         self.nextID = try store.nextRequestID()
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import SlotProtocol
 
@@ -48,6 +49,50 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         self.environment = environment
         self.submittedAt = submittedAt
         self.state = .pending
+    }
+
+    /// Reads a row column by column. The Codable default would run the record decoder and a fresh JSON decoder per
+    /// JSON column; restart reads every pending request and List reads up to a million, so this is the hot path.
+    /// The JSON columns hold what the Codable encoding wrote (``SlotStore/insert(_:)`` writes the same).
+    public init(row: Row) throws {
+        id = row["id"]
+        uid = row["uid"]
+        gid = row["gid"]
+        account = row["account"]
+        sector = row["sector"]
+        gpus = row["gpus"]
+        cpus = row["cpus"]
+        memoryMiB = row["memoryMiB"]
+        durationMs = row["durationMs"]
+        purpose = row["purpose"]
+        workingDirectory = row["workingDirectory"]
+        submittedAt = row["submittedAt"]
+        let stateName: String = row["state"]
+        guard let state = RequestState(rawValue: stateName) else {
+            throw StoreError.io("request \(id) has an unknown state '\(stateName)'")
+        }
+        self.state = state
+        startedAt = row["startedAt"]
+        endedAt = row["endedAt"]
+        outcome = row["outcome"]
+        exitCode = row["exitCode"]
+        node = row["node"]
+        logFile = row["logFile"]
+        // The two columns every row has are plain JSON string containers: JSONSerialization reads them at a
+        // fraction of JSONDecoder's cost; the rarer structured ones go through Codable.
+        command = try Self.plain(row["command"], [String].self, id: id) ?? []
+        environment = try Self.plain(row["environment"], [String: String].self, id: id) ?? [:]
+        let decoder = JSONDecoder()
+        reasons = try (row["reasons"] as String?).map { try decoder.decode([Reason].self, from: Data($0.utf8)) }
+        gpuIndices = try Self.plain(row["gpuIndices"], [Int].self, id: id)
+    }
+
+    private static func plain<T>(_ text: String?, _: T.Type, id: Int64) throws -> T? {
+        guard let text else { return nil }
+        guard let value = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? T else {
+            throw StoreError.io("request \(id): a JSON column is not \(T.self)")
+        }
+        return value
     }
 
     /// The full view, for the owner and admins. `nodeNames` maps node indices to names.

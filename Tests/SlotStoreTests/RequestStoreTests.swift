@@ -54,9 +54,21 @@ struct RequestStoreTests {
         var started = try #require(try store.request(7))
         started.state = .running
         started.startedAt = 1
-        try store.update([(started, "started", 1)])
+        started.node = 0
+        started.gpuIndices = [0, 3]
+        started.logFile = "/var/lib/slotd/logs/7.log"
+        var rejected = try #require(try store.request(8))
+        rejected.state = .rejected
+        rejected.endedAt = 2
+        rejected.outcome = "rejected"
+        rejected.exitCode = 1
+        rejected.reasons = [Reason(code: "over-period-budget", message: "needs up to 2 GPU-hours")]
+        try store.update([(started, "started", 1), (rejected, "rejected", 2)])
+        // Every optional column, JSON ones included, reads back as written.
+        #expect(try store.request(7) == started)
+        #expect(try store.request(8) == rejected)
         let active = try store.active()
-        #expect(active.pending.map(\.id) == (1...50).filter { $0 != 7 }.map(Int64.init))
+        #expect(active.pending.map(\.id) == (1...50).filter { $0 != 7 && $0 != 8 }.map(Int64.init))
         #expect(active.running.map(\.id) == [7])
         #expect(try store.transitions(of: 7).map(\.state) == [.pending, .running])
     }

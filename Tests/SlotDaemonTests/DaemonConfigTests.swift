@@ -1,0 +1,47 @@
+import SlotDaemon
+import XCTest
+
+/// `slotd.toml` is strict: a key slotd does not know, a value out of range or of the wrong type is a named error
+/// that names the key, never a silent default.
+final class DaemonConfigTests: XCTestCase {
+    private func load(_ text: String) throws -> DaemonConfig {
+        let path = NSTemporaryDirectory() + "slotd-config-\(UUID()).toml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try DaemonConfig.load(path, over: .dev(stateDirectory: "/tmp/unused"))
+    }
+
+    private func assertInvalid(_ text: String, key: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try load(text), file: file, line: line) { error in
+            guard case ConfigError.invalid(_, let named, _) = error else {
+                return XCTFail("expected an invalid-key error, got \(error)", file: file, line: line)
+            }
+            XCTAssertEqual(named, key, file: file, line: line)
+        }
+    }
+
+    /// Invariant: given keys override the base, the rest keep the base's values.
+    func testOverridesOnlyWhatIsGiven() throws {
+        let config = try load("""
+            durability = "normal"
+            [limits]
+            queue_capacity = 1200000
+            queue_class_capacity = 32768
+            """)
+        XCTAssertEqual(config.durability, .normal)
+        XCTAssertEqual(config.limits.queueCapacity, 1_200_000)
+        XCTAssertEqual(config.limits.queueClassCapacity, 32_768)
+        XCTAssertEqual(config.limits.maxConnections, DaemonConfig.dev().limits.maxConnections)
+        XCTAssertEqual(config.stateDirectory, "/tmp/unused")
+    }
+
+    /// Invariant: unknown keys, out-of-range values and a ring size that is not a power of two are refused by name.
+    func testRefusesWhatItDoesNotKnow() {
+        assertInvalid("sockett = \"/run/x\"", key: "sockett")
+        assertInvalid("[limits]\nmax_connections = 0", key: "limits.max_connections")
+        assertInvalid("[limits]\nqueue_class_capacity = 10000", key: "limits.queue_class_capacity")
+        assertInvalid("[limits]\nidle_timeout_seconds = \"soon\"", key: "limits.idle_timeout_seconds")
+        assertInvalid("durability = \"sometimes\"", key: "durability")
+        XCTAssertThrowsError(try load("this is = not toml ["))
+    }
+}

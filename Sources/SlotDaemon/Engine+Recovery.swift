@@ -13,7 +13,7 @@ extension Engine {
             accounts[account.name] = account
             _ = scheduler.handle(.accountChanged(Account(name: account.name, category: account.category)), now: now)
         }
-        let (pending, running) = try store.active()
+        let running = try store.runningRequests()
         let adoptions = executor.adopt()
         var adopted: Set<Int64> = []
         for case .adopted(let id, _) in adoptions { adopted.insert(Int64(id)) }
@@ -38,7 +38,9 @@ extension Engine {
             try? executor.stop(UInt64(id))
         }
         try store.update(lost)
-        for request in pending { active[request.id] = request }
+        let pending = try store.pendingSummaries()
+        pendingRows.reserveCapacity(pending.count)
+        for request in pending { pendingRows[request.id] = request }
         perform(scheduler.handle(.submitBatch(pending.map(Self.schedulerRequest)), now: now))
         return (pending.count, adopted.count, lost.count)
     }

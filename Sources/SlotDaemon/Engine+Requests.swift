@@ -45,10 +45,14 @@ extension Engine {
     }
 
     private func acknowledge(_ submits: [PendingSubmit]) {
-        for submit in submits { active[submit.request.id] = submit.request }
-        let requests = submits.map { Self.schedulerRequest($0.request) }
+        for submit in submits {
+            pendingRows[submit.request.id] = PendingSummary(submit.request)
+            submitting[submit.request.id] = submit.request
+        }
+        let requests = submits.map { Self.schedulerRequest(PendingSummary($0.request)) }
         var rejected: [Int64: [Reason]] = [:]
         perform(scheduler.handle(.submitBatch(requests), now: now), rejected: &rejected)
+        submitting = [:]
         for submit in submits {
             let id = submit.request.id
             if let reasons = rejected[id] {
@@ -62,7 +66,7 @@ extension Engine {
         }
     }
 
-    static func schedulerRequest(_ r: StoredRequest) -> SlotRequest {
+    static func schedulerRequest(_ r: PendingSummary) -> SlotRequest {
         SlotRequest(id: UInt64(r.id), account: r.account, sector: r.sector,
                     resources: Resources(gpus: r.gpus, cpus: r.cpus, memoryMiB: r.memoryMiB), duration: r.durationMs,
                     purpose: "", submittedAt: r.submittedAt)
@@ -145,20 +149,22 @@ extension Engine {
         let now = self.now
         var entries: [QueueEntry] = []
         for (index, id) in scheduler.pendingInOrder(now: now, limit: limit).enumerated() {
-            guard let request = active[Int64(id)] else { continue }
+            guard let request = pendingRows[Int64(id)] else { continue }
             let klass = scheduler.queueClass(of: id).map { "\($0.category)/\($0.sector)/\($0.band)" } ?? "?"
-            entries.append(entry(request, position: index + 1, queueClass: klass, caller))
+            entries.append(entry(request, state: .pending, position: index + 1, queueClass: klass, caller))
         }
         for slot in scheduler.running.values.sorted(by: { $0.start < $1.start }) where entries.count < limit {
             guard let request = active[Int64(slot.requestID)] else { continue }
-            entries.append(entry(request, position: nil, queueClass: "running", caller))
+            entries.append(entry(PendingSummary(request), state: .running, position: nil, queueClass: "running",
+                                 caller))
         }
         return QueueReply(pending: scheduler.pendingCount, running: scheduler.running.count, entries: entries)
     }
 
-    private func entry(_ r: StoredRequest, position: Int?, queueClass: String, _ caller: Caller) -> QueueEntry {
+    private func entry(_ r: PendingSummary, state: RequestState, position: Int?, queueClass: String,
+                       _ caller: Caller) -> QueueEntry {
         let mine = r.uid == Int64(caller.uid)
-        return QueueEntry(position: position, state: r.state, queueClass: queueClass, gpus: r.gpus, cpus: r.cpus,
+        return QueueEntry(position: position, state: state, queueClass: queueClass, gpus: r.gpus, cpus: r.cpus,
                           memoryMiB: r.memoryMiB, durationSeconds: r.durationMs / 1_000, mine: mine,
                           id: mine || caller.isAdmin ? r.id : nil)
     }

@@ -25,8 +25,12 @@ public actor Engine {
     var scheduler: Scheduler
     var policyState: PolicyState
     var accounts: [String: StoredAccount] = [:]
-    /// Pending and running requests (the rest live only in the store).
+    /// Running requests in full (the rest live in the store).
     var active: [Int64: StoredRequest] = [:]
+    /// Pending requests' scheduling fields; their full rows are read from the store when they start or end.
+    var pendingRows: [Int64: PendingSummary] = [:]
+    /// The batch being handed to the scheduler, in full (not yet worth a store read).
+    var submitting: [Int64: StoredRequest] = [:]
     var nextID: Int64
     /// Submits waiting for the next group commit.
     var batch: [PendingSubmit] = []
@@ -126,7 +130,7 @@ public actor Engine {
         for action in actions {
             switch action {
             case .start(let slot, let backfilled):
-                guard var request = active[Int64(slot.requestID)] else { continue }
+                guard var request = fullRequest(Int64(slot.requestID)) else { continue }
                 request.state = .running
                 request.startedAt = now
                 request.node = slot.node
@@ -135,7 +139,7 @@ public actor Engine {
                 changes.append((request, backfilled ? "started (backfilled)" : "started", now))
                 starts.append((request, slot))
             case .reject(let id, let reasons):
-                guard var request = active[Int64(id)] else { continue }
+                guard var request = fullRequest(Int64(id)) else { continue }
                 let wire = reasons.map { Reason(code: $0.code, message: $0.description) }
                 request.state = .rejected
                 request.reasons = wire
@@ -143,7 +147,7 @@ public actor Engine {
                 rejected[Int64(id)] = wire
                 changes.append((request, "rejected: " + reasons.map(\.code).joined(separator: ", "), now))
             case .cancelled(let id):
-                guard var request = active[Int64(id)] else { continue }
+                guard var request = fullRequest(Int64(id)) else { continue }
                 request.state = .cancelled
                 request.endedAt = now
                 changes.append((request, "cancelled while pending", now))
@@ -177,12 +181,26 @@ public actor Engine {
             logger.error("cannot record \(changes.count) state change(s): \(error)")
         }
         for change in changes {
-            if change.request.state.isFinal {
-                active[change.request.id] = nil
-            } else {
-                active[change.request.id] = change.request
+            let id = change.request.id
+            switch change.request.state {
+            case .pending: pendingRows[id] = PendingSummary(change.request)
+            case .running:
+                pendingRows[id] = nil
+                active[id] = change.request
+            default:
+                pendingRows[id] = nil
+                active[id] = nil
             }
             notify(change.request)
+        }
+    }
+
+    /// A pending or running request in full: running ones and the batch at hand from memory, others from the store.
+    func fullRequest(_ id: Int64) -> StoredRequest? {
+        if let request = active[id] ?? submitting[id] { return request }
+        do { return try store.request(id) } catch {
+            logger.error("cannot read request \(id): \(error)")
+            return nil
         }
     }
 

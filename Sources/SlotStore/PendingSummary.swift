@@ -1,0 +1,61 @@
+import GRDB
+import SlotProtocol
+
+/// The scheduling fields of a pending request: what the daemon keeps in memory per queued request. The command,
+/// environment and purpose stay in the store until the slot starts, so a million queued requests cost little.
+public struct PendingSummary: Sendable, Hashable {
+    public var id: Int64
+    public var uid: Int64
+    public var account: String
+    public var sector: String
+    public var gpus: Int
+    public var cpus: Int
+    public var memoryMiB: Int
+    public var durationMs: Int64
+    public var submittedAt: Int64
+
+    public init(_ r: StoredRequest) {
+        self.init(id: r.id, uid: r.uid, account: r.account, sector: r.sector, gpus: r.gpus, cpus: r.cpus,
+                  memoryMiB: r.memoryMiB, durationMs: r.durationMs, submittedAt: r.submittedAt)
+    }
+
+    public init(id: Int64, uid: Int64, account: String, sector: String, gpus: Int, cpus: Int, memoryMiB: Int,
+                durationMs: Int64, submittedAt: Int64) {
+        self.id = id
+        self.uid = uid
+        self.account = account
+        self.sector = sector
+        self.gpus = gpus
+        self.cpus = cpus
+        self.memoryMiB = memoryMiB
+        self.durationMs = durationMs
+        self.submittedAt = submittedAt
+    }
+}
+
+extension SlotStore {
+    /// Every pending request's scheduling fields, in submission order (what a restarting daemon re-queues). Reads
+    /// only those columns, through a cursor: no JSON column is decoded.
+    public func pendingSummaries() throws(StoreError) -> [PendingSummary] {
+        try read { db in
+            var summaries: [PendingSummary] = []
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT id, uid, account, sector, gpus, cpus, memoryMiB, durationMs, submittedAt FROM request \
+                WHERE state = ? ORDER BY submittedAt, id
+                """, arguments: [RequestState.pending.rawValue])
+            while let row = try rows.next() {
+                summaries.append(PendingSummary(
+                    id: row[0], uid: row[1], account: row[2], sector: row[3], gpus: row[4], cpus: row[5],
+                    memoryMiB: row[6], durationMs: row[7], submittedAt: row[8]))
+            }
+            return summaries
+        }
+    }
+
+    /// Running requests in full (their slots are re-adopted or recorded as lost).
+    public func runningRequests() throws(StoreError) -> [StoredRequest] {
+        try read { db in
+            try StoredRequest.filter(Column("state") == RequestState.running.rawValue).order(Column("id")).fetchAll(db)
+        }
+    }
+}

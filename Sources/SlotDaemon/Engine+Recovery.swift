@@ -4,7 +4,8 @@ import SlotProtocol
 import SlotSandbox
 import SlotStore
 
-/// Start-up: bring back accounts, the policy, pending requests (in their original order) and running slots.
+/// Start-up: bring back accounts, the policy, usage (budgets, fair share), pending requests (in their original
+/// order) and running slots.
 extension Engine {
     /// Restores state from the store and the executor's slot records. Never starts a slot twice: a running slot
     /// is either re-adopted (same process) or recorded as lost.
@@ -12,6 +13,13 @@ extension Engine {
         for account in try store.accounts() {
             accounts[account.name] = account
             _ = scheduler.handle(.accountChanged(Account(name: account.name, category: account.category)), now: now)
+        }
+        // Budgets and fair share: replay what ended within the longer of the budget period and ten half-lives
+        // (older use has decayed below a thousandth), so a restart does not make heavy users look new.
+        let policy = policyState.policy
+        let window = max(policy.defaults.budgetPeriod.milliseconds, 10 * policy.fairShare.halfLife.milliseconds)
+        for record in try store.usage(since: now - window) {
+            scheduler.restoreUsage(account: record.account, gpuHours: record.gpuHours, endedAt: record.endedAt)
         }
         let running = try store.runningRequests()
         let adoptions = executor.adopt()

@@ -59,3 +59,30 @@ extension SlotStore {
         }
     }
 }
+
+/// One ended slot's GPU use, for the scheduler's budget and fair-share ledger after a restart.
+public struct UsageRecord: Sendable, Hashable {
+    public var account: String
+    public var gpuHours: Double
+    public var endedAt: Int64
+}
+
+extension SlotStore {
+    /// GPU use of slots that ran and ended at or after `since`, oldest end first.
+    public func usage(since: Int64) throws(StoreError) -> [UsageRecord] {
+        try read { db in
+            var records: [UsageRecord] = []
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT account, gpus, startedAt, endedAt FROM request \
+                WHERE gpus > 0 AND startedAt IS NOT NULL AND endedAt IS NOT NULL AND endedAt >= ? \
+                ORDER BY endedAt, id
+                """, arguments: [since])
+            while let row = try rows.next() {
+                let gpus: Int = row[1], started: Int64 = row[2], ended: Int64 = row[3]
+                records.append(UsageRecord(account: row[0], gpuHours: Double(gpus) * Double(max(0, ended - started))
+                                               / 3_600_000, endedAt: ended))
+            }
+            return records
+        }
+    }
+}

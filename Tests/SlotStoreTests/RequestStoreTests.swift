@@ -72,4 +72,30 @@ struct RequestStoreTests {
         #expect(active.running.map(\.id) == [7])
         #expect(try store.transitions(of: 7).map(\.state) == [.pending, .running])
     }
+
+    @Test("usage(since:) gives GPU-hours of ended GPU slots, oldest end first; pending, CPU-only and old ones are left out")
+    func usageSince() throws {
+        let (store, directory) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try store.insert((1...4).map { Self.request(Int64($0)) })  // 2 GPUs each
+        func end(_ id: Int64, started: Int64, ended: Int64, gpus: Int = 2) throws -> (StoredRequest, String, Int64) {
+            var r = try #require(try store.request(id))
+            r.gpus = gpus
+            r.state = .completed
+            r.startedAt = started
+            r.endedAt = ended
+            return (r, "completed", ended)
+        }
+        let hour: Int64 = 3_600_000
+        try store.update([
+            try end(1, started: 0, ended: 3 * hour),                  // 6 GPU-h, ends last
+            try end(2, started: hour, ended: 2 * hour),               // 2 GPU-h
+            try end(3, started: 0, ended: hour / 2),                  // before `since`
+            try end(4, started: 0, ended: 2 * hour + 1, gpus: 0),     // CPU only
+        ])
+        let usage = try store.usage(since: hour)
+        #expect(usage.map(\.gpuHours) == [2, 6])
+        #expect(usage.map(\.endedAt) == [2 * hour, 3 * hour])
+        #expect(usage.allSatisfy { $0.account == "alice" })
+    }
 }

@@ -79,6 +79,22 @@ struct AccountLedger: Sendable {
         usage[account] = entry
     }
 
+    /// Charges `used` GPU-hours of a slot that ended at `endedAt`, before this ledger existed (a restart replays the
+    /// history oldest first). It counts towards the budget period containing `endedAt` and decays from then.
+    mutating func restore(_ used: Double, account: Int, endedAt: Int64) {
+        ensure(account)
+        var entry = usage[account]
+        let ended = period(at: endedAt)
+        if ended > entry.period {
+            entry.period = ended
+            entry.chargedGPUHours = 0
+        }
+        if ended == entry.period { entry.chargedGPUHours += used }
+        entry.decayedGPUHours = decayedUsage(account, at: max(endedAt, entry.decayedAsOf)) + used
+        entry.decayedAsOf = max(endedAt, entry.decayedAsOf)
+        usage[account] = entry
+    }
+
     private func gpuHours(_ slot: Slot, until end: Int64) -> Double {
         Double(slot.gpuIndices.count) * Double(max(0, end - slot.start)) / 3_600_000
     }

@@ -50,3 +50,24 @@ extension Scheduler {
         return request.maximumGPUHours > ledger.budgetLeft(request.account, budget: limits.gpuHoursPerPeriod, at: now)
     }
 }
+
+extension Scheduler {
+    /// Usage of slots that ended before this scheduler existed, for budgets and fair share: after a restart the
+    /// daemon replays its history (oldest first) before re-queueing, so an account that used a lot yesterday is
+    /// not treated as new today (Art. 6).
+    public func restoreUsage(account: String, gpuHours: Double, endedAt: Int64) {
+        guard gpuHours > 0 else { return }
+        ledger.restore(gpuHours, account: accountIndex(account), endedAt: endedAt)
+    }
+
+    /// The account's fair-share usage at `now` (GPU-hours, decayed by the policy's half-life).
+    public func fairShareUsage(account: String, now: Int64) -> Double {
+        accountIndices[account].map { ledger.decayedUsage($0, at: now) } ?? 0
+    }
+
+    /// GPU-hours the account was charged in the budget period containing `now`.
+    public func chargedGPUHours(account: String, now: Int64) -> Double {
+        accountIndices[account].map { ledger.charged($0, at: now) } ?? 0
+    }
+}
+

@@ -90,8 +90,13 @@ public final class VarlinkConnection {
     public func sendRaw(_ bytes: [UInt8]) throws(ClientError) {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard written > 0 else { throw .io(String(cString: strerror(errno))) }
+            // MSG_NOSIGNAL: a daemon that closed the connection is an error to report (EPIPE), not a SIGPIPE that
+            // kills the client.
+            let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else {
+                throw errno == EPIPE || errno == ECONNRESET ? .connectionClosed : .io(String(cString: strerror(errno)))
+            }
             offset += written
         }
     }

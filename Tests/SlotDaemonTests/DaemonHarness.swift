@@ -29,6 +29,8 @@ final class DaemonHarness {
     let inventory: String
     var process: Process?
     var extraEnvironment: [String: String] = [:]
+    /// More `slotd` arguments, e.g. `--config FILE`.
+    var extraArguments: [String] = []
     private(set) var stderrFile: String
 
     init(inventory: String = "1x4:8:64", policy: String? = nil) throws {
@@ -52,13 +54,19 @@ final class DaemonHarness {
 
     var pid: Int32 { process?.processIdentifier ?? 0 }
 
+    /// Writes `text` as this daemon's `slotd.toml` and passes it with `--config`.
+    func configure(_ text: String) throws {
+        try text.write(toFile: state + "/slotd.toml", atomically: true, encoding: .utf8)
+        extraArguments += ["--config", state + "/slotd.toml"]
+    }
+
     /// Starts slotd and waits until its socket answers.
     @discardableResult
     func start(waitReady: Bool = true) throws -> Process {
         let process = Process()
         process.executableURL = Self.binaries.appendingPathComponent("slotd")
         process.arguments = ["--dev", "--state-directory", state, "--policy", policy, "--socket", socket,
-                             "--inventory", inventory, "--log-level", "warning"]
+                             "--inventory", inventory, "--log-level", "warning"] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NOTIFY_SOCKET")
         environment.removeValue(forKey: "LISTEN_FDS")

@@ -249,8 +249,8 @@ public final class SlotStore: Sendable {
         } catch {
             throw .io("backup to \(path) failed: \(error)")
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-        return size ?? 0
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        return (attributes?[.size] as? NSNumber)?.int64Value ?? 0
     }
 }
 

@@ -96,8 +96,12 @@ final class LifecycleTests: XCTestCase {
         try daemon.start()
         XCTAssertEqual(try daemon.slotctl(["submit", "--sector", "healthcare", "--", "true"]).status, 0)
         let target = daemon.state + "/backup.sqlite"
-        let out = try daemon.slotctl(["admin", "backup", target, "--reason", "test"])
+        let out = try daemon.slotctl(["admin", "backup", target, "--reason", "test", "--json"])
         XCTAssertEqual(out.status, 0, out.stderr)
+        let reply = try JSONDecoder().decode(BackupReply.self, from: Data(out.stdout.utf8))
+        let size = try FileManager.default.attributesOfItem(atPath: target)[.size] as? NSNumber
+        XCTAssertEqual(reply.bytes, size?.int64Value, "the reply reports the copy's size")
+        XCTAssertGreaterThan(reply.bytes, 0)
         let copy = try DatabaseQueue(path: target)
         XCTAssertEqual(try copy.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM request") }, 1)
         XCTAssertEqual(try daemon.slotctl(["admin", "backup", target, "--reason", "again"]).status, 2,

@@ -18,7 +18,11 @@ enum DaemonSubmitBenchmark {
         var perSecond: Double { Double(submits) / seconds }
     }
 
-    static func run(clients: Int, window: Int, perClient: Int, durability: String) throws -> Result {
+    /// - Parameter rate: submits per second over all clients (each client sends on its own fixed schedule, window 1);
+    ///   nil sends as fast as replies come back.
+    static func run(clients: Int, window: Int, perClient: Int, durability: String, rate: Double? = nil) throws
+        -> Result
+    {
         let directory = "/tmp/slotbench-daemon-\(getpid())-\(clients)-\(window)"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -59,12 +63,25 @@ enum DaemonSubmitBenchmark {
         let latencies = LatencyLog()
         let failures = LatencyLog()
         let start = ContinuousClock.now
-        let threads = (0..<clients).map { _ in
+        let threads = (0..<clients).map { client in
             Thread {
                 guard let connection = try? VarlinkConnection(path: socket) else { failures.add(0); return }
                 var sent: [ContinuousClock.Instant] = []
                 var next = 0
                 do {
+                    if let rate {
+                        // Paced: call i of this client goes out at start + (i × clients + client) / rate.
+                        for i in 0..<perClient {
+                            let due = start + .nanoseconds(Int64(Double(i * clients + client) / rate * 1e9))
+                            let wait = due - ContinuousClock.now
+                            if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
+                            let sentAt = ContinuousClock.now
+                            try connection.send("io.slotd.Requests.Submit", parameters)
+                            _ = try connection.readReply(RequestReply.self)
+                            latencies.add((ContinuousClock.now - sentAt).seconds)
+                        }
+                        return
+                    }
                     while next < min(window, perClient) {
                         try connection.send("io.slotd.Requests.Submit", parameters)
                         sent.append(.now)

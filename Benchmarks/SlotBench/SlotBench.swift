@@ -176,6 +176,7 @@ extension SlotBench {
     /// 16); latency p50/p99 per call. Durability `full` (fsync per commit) unless `--durability normal`.
     func runDaemonSuite() throws {
         var rows: [String] = []
+        var peakEight: Double?
         let pairs = configurations.split(separator: ",").compactMap { item -> (Int, Int)? in
             let parts = item.split(separator: "x").compactMap { Int($0) }
             return parts.count == 2 && parts.allSatisfy({ $0 > 0 }) ? (parts[0], parts[1]) : nil
@@ -188,11 +189,26 @@ extension SlotBench {
             FileHandle.standardError.write(Data("running: \(clients) client(s), window \(window), \(clients * perClient) submits\n".utf8))
             let r = try DaemonSubmitBenchmark.run(clients: clients, window: window, perClient: perClient,
                                                   durability: durability)
+            if clients == 8 && window == 1 { peakEight = max(peakEight ?? 0, r.perSecond) }
             if json {
                 rows.append("{\"clients\":\(r.clients),\"window\":\(r.window),\"submits\":\(r.submits),\"per_second\":\(Int(r.perSecond)),\"p50_s\":\(r.p50),\"p99_s\":\(r.p99)}")
             } else {
                 print("\(r.clients) client(s), window \(r.window): \(r.submits) durable submits in \(fixed(r.seconds, 2)) s = "
                       + "\(Int(r.perSecond))/s; latency p50 \(fixed(r.p50 * 1e3, 2)) ms, p99 \(fixed(r.p99 * 1e3, 2)) ms")
+            }
+        }
+        // Latency at half the peak: the fastest 8-client strict request-reply rate measured above, halved, paced.
+        if let peak = peakEight {
+            let rate = peak / 2
+            let perClient = max(50, submits / 8)
+            FileHandle.standardError.write(Data("running: 8 clients paced at \(Int(rate))/s (half the peak)\n".utf8))
+            let r = try DaemonSubmitBenchmark.run(clients: 8, window: 1, perClient: perClient, durability: durability,
+                                                  rate: rate)
+            if json {
+                rows.append("{\"clients\":8,\"paced_per_second\":\(Int(rate)),\"per_second\":\(Int(r.perSecond)),\"p50_s\":\(r.p50),\"p99_s\":\(r.p99)}")
+            } else {
+                print("8 clients paced at half the peak (\(Int(rate))/s): achieved \(Int(r.perSecond))/s; latency p50 "
+                      + "\(fixed(r.p50 * 1e3, 2)) ms, p99 \(fixed(r.p99 * 1e3, 2)) ms")
             }
         }
         if json { print("{\"suite\":\"daemon\",\"durability\":\"\(durability)\",\"results\":[\(rows.joined(separator: ","))]}") }

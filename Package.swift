@@ -60,7 +60,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "CSlotSpawn"),
-        .target(name: "SlotSandbox", dependencies: ["CSlotSpawn"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "SlotSandbox", dependencies: ["CSlotSpawn", "CSystemd"], exclude: ["README.md"],
+                swiftSettings: strict),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "SlotProtocol", dependencies: ["SlotCore"], swiftSettings: strict),
         .target(name: "SlotClient", dependencies: ["SlotProtocol"], swiftSettings: strict),

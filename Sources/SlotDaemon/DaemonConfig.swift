@@ -20,6 +20,11 @@ public struct DaemonConfig: Sendable, Hashable {
     public var adminGroup: String
     public var durability: SlotStore.Durability
     public var limits: Limits
+    /// How slots run: `systemd` (transient units over D-Bus), `process` (child processes), or `auto`: systemd
+    /// when it is PID 1 and slotd runs as root, the process executor otherwise.
+    public var executor: Executor = .auto
+
+    public enum Executor: String, Sendable, Hashable, CaseIterable { case auto, systemd, process }
 
     public struct Limits: Sendable, Hashable {
         public var maxFrameBytes = 1 << 20
@@ -73,6 +78,12 @@ public struct DaemonConfig: Sendable, Hashable {
                 throw .invalid(path: path, key: "durability", reason: "expected \"full\" or \"normal\"")
             }
             config.durability = value
+        }
+        if let executor = try reader.string("executor") {
+            guard let value = Executor(rawValue: executor) else {
+                throw .invalid(path: path, key: "executor", reason: "expected \"auto\", \"systemd\" or \"process\"")
+            }
+            config.executor = value
         }
         if let limits = try reader.table("limits") {
             var inner = ConfigReader(path: path, table: limits, prefix: "limits.")

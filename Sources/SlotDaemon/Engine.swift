@@ -15,7 +15,7 @@ import SlotStore
 public actor Engine {
     let config: DaemonConfig
     let store: SlotStore
-    let executor: ProcessExecutor
+    let executor: any SlotExecutor
     let logger: Logger
     /// Milliseconds since the Unix epoch (injected for tests).
     let clock: @Sendable () -> Int64
@@ -62,7 +62,7 @@ public actor Engine {
     }
 
     init(config: DaemonConfig, store: SlotStore, policy: PolicyState, inventory: Inventory, logger: Logger,
-         clock: @escaping @Sendable () -> Int64) throws(StoreError) {
+         clock: @escaping @Sendable () -> Int64) throws {
         self.config = config
         self.store = store
         self.logger = logger
@@ -72,9 +72,7 @@ public actor Engine {
         self.nodeNames = inventory.nodes.map(\.name)
         let (stream, continuation) = AsyncStream<ProcessExecutor.Event>.makeStream()
         self.executorEvents = stream
-        self.executor = ProcessExecutor(
-            gracePeriod: .seconds(config.limits.stopGraceSeconds), stateDirectory: config.stateDirectory + "/slots",
-            onEvent: { continuation.yield($0) })
+        self.executor = try Self.makeExecutor(config, logger: logger) { continuation.yield($0) }
         self.scheduler = Scheduler(policy: policy.policy, inventory: inventory,
                                    queueCapacity: config.limits.queueCapacity,
                                    perClassCapacity: config.limits.queueClassCapacity)
@@ -82,6 +80,24 @@ public actor Engine {
     }
 
     var now: Int64 { clock() }
+
+    /// The configured executor; `auto` picks systemd when it is PID 1 and slotd is root (it must start units for
+    /// any applicant), the process executor otherwise (containers, CI, dev mode as a user).
+    static func makeExecutor(_ config: DaemonConfig, logger: Logger,
+                             onEvent: @escaping @Sendable (ProcessExecutor.Event) -> Void) throws -> any SlotExecutor {
+        let grace = Duration.seconds(config.limits.stopGraceSeconds)
+        let useSystemd = switch config.executor {
+        case .systemd: true
+        case .process: false
+        case .auto: Systemd.booted && getuid() == 0
+        }
+        if useSystemd {
+            logger.info("executor: systemd (transient units slotd-<id>.service in slotd.slice)")
+            return try SystemdExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory, onEvent: onEvent)
+        }
+        logger.info("executor: process (slots are child processes in their own process groups)")
+        return ProcessExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory + "/slots", onEvent: onEvent)
+    }
 
     // MARK: Running
 
@@ -209,13 +225,15 @@ public actor Engine {
     /// Starts a granted slot in the executor; a start failure ends the slot as failed.
     private func launch(_ request: StoredRequest, _ slot: Slot) {
         let runAsOther = request.uid != Int64(getuid())
-        let launch = SlotLaunch(
+        var launch = SlotLaunch(
             id: UInt64(request.id), command: request.command, workingDirectory: request.workingDirectory,
             environment: request.environment, gpuIndices: slot.gpuIndices, timeLimit: max(1, slot.end - now),
             logFile: logFile(request.id),
             user: runAsOther ? SlotUser(uid: UInt32(request.uid), gid: UInt32(request.gid)) : nil)
+        launch.cpus = slot.cpus
+        launch.memoryMiB = slot.memoryMiB
         do {
-            try executor.start(launch)
+            try executor.startSlot(launch)
         } catch {
             logger.warning("request \(request.id): \(error)")
             var failed = request

@@ -13,6 +13,9 @@ public enum Systemd {
         _ = sd_notify(0, state)
     }
 
+    /// True when systemd is PID 1 (`sd_booted`).
+    public static var booted: Bool { sd_booted() > 0 }
+
     /// The watchdog interval systemd expects pings within, if `WatchdogSec=` is set for this process.
     public static func watchdogInterval() -> Duration? {
         var usec: UInt64 = 0

@@ -13,6 +13,13 @@ public struct SlotLaunch: Sendable, Hashable, Codable {
     public var logFile: String
     /// The applicant the workload runs as; nil runs it as the executor's own user.
     public var user: SlotUser?
+    /// CPUs and memory granted (the systemd executor enforces them with cgroups; nil: not limited).
+    public var cpus: Int?
+    public var memoryMiB: Int?
+    /// Most processes and threads the slot may run.
+    public var tasksMax: UInt64 = 16_384
+    /// False: the workload runs with no network (Art. 17.4, restricted data).
+    public var network = true
 
     public init(id: UInt64, command: [String], workingDirectory: String, environment: [String: String] = [:],
                 gpuIndices: [Int] = [], timeLimit: Int64, logFile: String, user: SlotUser? = nil) {
@@ -51,6 +58,8 @@ public enum SlotOutcome: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Re-adopted after a daemon restart and then ended by itself; its exit status is unknowable (it was not our
     /// child any more).
     case endedAfterRestart
+    /// Killed by the kernel's or systemd's OOM killer at its memory limit.
+    case outOfMemory
 
     public var description: String {
         switch self {
@@ -59,6 +68,7 @@ public enum SlotOutcome: Sendable, Hashable, Codable, CustomStringConvertible {
         case .timedOut: "stopped at its time limit"
         case .stopped: "stopped on request"
         case .endedAfterRestart: "ended after a daemon restart (exit status unknown)"
+        case .outOfMemory: "killed at its memory limit (out of memory)"
         }
     }
 }
@@ -69,12 +79,18 @@ public enum ExecutorError: Error, Sendable, Hashable, CustomStringConvertible {
     case failedToStart(id: UInt64, reason: String)
     case alreadyRunning(id: UInt64)
     case notRunning(id: UInt64)
+    /// The systemd executor cannot reach systemd's D-Bus API.
+    case busUnavailable(reason: String)
+    /// A systemd D-Bus call failed (e.g. access denied by polkit, bad property).
+    case bus(method: String, unit: String, reason: String)
 
     public var code: String {
         switch self {
         case .failedToStart: "executor.failed-to-start"
         case .alreadyRunning: "executor.already-running"
         case .notRunning: "executor.not-running"
+        case .busUnavailable: "executor.bus-unavailable"
+        case .bus: "executor.bus-call-failed"
         }
     }
 
@@ -83,6 +99,8 @@ public enum ExecutorError: Error, Sendable, Hashable, CustomStringConvertible {
         case .failedToStart(let id, let reason): "slot \(id) failed to start: \(reason)"
         case .alreadyRunning(let id): "slot \(id) is already running"
         case .notRunning(let id): "slot \(id) is not running"
+        case .busUnavailable(let reason): "cannot reach systemd over D-Bus: \(reason)"
+        case .bus(let method, let unit, let reason): "systemd \(method)(\(unit)) failed: \(reason)"
         }
     }
 }

@@ -24,11 +24,14 @@ final class DaemonConfigTests: XCTestCase {
     func testOverridesOnlyWhatIsGiven() throws {
         let config = try load("""
             durability = "normal"
+            executor = "process"
             [limits]
             queue_capacity = 1200000
             queue_class_capacity = 32768
             """)
         XCTAssertEqual(config.durability, .normal)
+        XCTAssertEqual(config.executor, .process)
+        XCTAssertEqual(DaemonConfig.dev().executor, .auto)
         XCTAssertEqual(config.limits.queueCapacity, 1_200_000)
         XCTAssertEqual(config.limits.queueClassCapacity, 32_768)
         XCTAssertEqual(config.limits.maxConnections, DaemonConfig.dev().limits.maxConnections)
@@ -42,6 +45,7 @@ final class DaemonConfigTests: XCTestCase {
         assertInvalid("[limits]\nqueue_class_capacity = 10000", key: "limits.queue_class_capacity")
         assertInvalid("[limits]\nidle_timeout_seconds = \"soon\"", key: "limits.idle_timeout_seconds")
         assertInvalid("durability = \"sometimes\"", key: "durability")
+        assertInvalid("executor = \"docker\"", key: "executor")
         XCTAssertThrowsError(try load("this is = not toml ["))
     }
 }

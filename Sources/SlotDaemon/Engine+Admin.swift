@@ -1,4 +1,5 @@
 import Foundation
+import SlotSandbox
 import SlotCore
 import SlotPolicy
 import SlotProtocol
@@ -165,7 +166,7 @@ extension Engine {
     func status() -> StatusReply {
         let free = scheduler.freeByNode.reduce(0) { $0 + $1.gpus }
         return StatusReply(
-            version: SlotdVersion.current, mode: config.mode.rawValue, executor: "process", startedAt: startedAt,
+            version: SlotdVersion.current, mode: config.mode.rawValue, executor: executor is SystemdExecutor ? "systemd" : "process", startedAt: startedAt,
             pending: scheduler.pendingCount, running: scheduler.running.count,
             policyVersion: policyState.policy.revision ?? "version \(policyState.policy.version)",
             policyHash: policyState.hash, policyFile: policyState.file, policyError: policyState.error,

@@ -23,6 +23,8 @@ enum DaemonRestartBenchmark {
         var listSeconds: Double
         var listJSONSeconds: Double
         var listed: Int
+        /// `slotctl list --all` with its default limit (the newest 100), median of 5 runs.
+        var listDefaultSeconds: Double
     }
 
     static func run(pending: Int, listLimit: Int) throws -> Result {
@@ -100,10 +102,10 @@ enum DaemonRestartBenchmark {
         guard notify.wait(for: "READY=1", timeout: 120) else { throw BenchError.daemonDidNotStart }
         let readySeconds = (ContinuousClock.now - start).seconds
         let (rss, peak) = memory(of: daemon.processIdentifier)
-        func timedList(_ extra: [String]) throws -> (Double, Int) {
+        func timedList(_ extra: [String], limit: Int? = listLimit) throws -> (Double, Int) {
             let list = Process()
             list.executableURL = binaries.appendingPathComponent("slotctl")
-            list.arguments = ["list", "--all", "--limit", "\(listLimit)"] + extra
+            list.arguments = ["list", "--all"] + (limit.map { ["--limit", "\($0)"] } ?? []) + extra
             list.environment = ProcessInfo.processInfo.environment.merging(["SLOTD_SOCKET": directory + "/io.slotd"]) { $1 }
             let pipe = Pipe()
             list.standardOutput = pipe
@@ -116,9 +118,10 @@ enum DaemonRestartBenchmark {
         }
         let (listSeconds, lines) = try timedList([])
         let (jsonSeconds, _) = try timedList(["--json"])
+        let defaults = try (0..<5).map { _ in try timedList([], limit: nil).0 }.sorted()
         return Result(pending: pending, buildSeconds: buildSeconds, readySeconds: readySeconds, rssMiB: rss,
                       peakRSSMiB: peak, classCapacity: classCapacity, listSeconds: listSeconds,
-                      listJSONSeconds: jsonSeconds, listed: max(0, lines - 1))
+                      listJSONSeconds: jsonSeconds, listed: max(0, lines - 1), listDefaultSeconds: defaults[2])
     }
 
     /// Sends SIGKILL to the process group of every slot record (`slot-ID.json`, with its `pid`) under `directory`.

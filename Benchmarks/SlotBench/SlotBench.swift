@@ -223,7 +223,7 @@ extension SlotBench {
         if json {
             print("{\"suite\":\"restart\",\"pending\":\(r.pending),\"ready_s\":\(r.readySeconds),\"rss_mib\":\(r.rssMiB),"
                   + "\"peak_rss_mib\":\(r.peakRSSMiB),\"queue_class_capacity\":\(r.classCapacity),"
-                  + "\"list_s\":\(r.listSeconds),\"list_json_s\":\(r.listJSONSeconds),\"listed\":\(r.listed)}")
+                  + "\"list_s\":\(r.listSeconds),\"list_json_s\":\(r.listJSONSeconds),\"listed\":\(r.listed),\"list_default_s\":\(r.listDefaultSeconds)}")
         } else {
             print("state with \(r.pending) pending requests built in \(fixed(r.buildSeconds, 1)) s "
                   + "(queue_class_capacity \(r.classCapacity))")
@@ -231,6 +231,8 @@ extension SlotBench {
                   + "(peak \(fixed(r.peakRSSMiB, 0)) MiB)")
             print("slotctl list --all --limit \(listLimit): \(r.listed) rows in \(fixed(r.listSeconds, 2)) s; "
                   + "with --json \(fixed(r.listJSONSeconds, 2)) s")
+            print("slotctl list --all (default limit, the newest 100): \(fixed(r.listDefaultSeconds * 1e3, 1)) ms "
+                  + "(median of 5)")
         }
     }
 }

@@ -160,7 +160,24 @@ public final class ProcessExecutor: Sendable {
     }
 
     /// The workload's command, behind `setpriv` when it must run as another user.
+    /// Resource limits every workload gets, through util-linux `prlimit` when it is installed: no core dumps (a
+    /// dump of a training process would copy its data onto disk, Art. 10). Memory and CPU need cgroups (the
+    /// systemd executor); an address-space rlimit would break CUDA, which maps far more than it uses.
+    static let limits = ["--core=0:0"]
+    static let prlimit = "/usr/bin/prlimit"
+
     static func command(for launch: SlotLaunch) throws(ExecutorError) -> [String] {
+        guard access(prlimit, X_OK) == 0 else { return try switchUser(launch) }
+        // Behind a wrapper, a missing program would only show as the wrapper's exit status: check it here, so
+        // it stays a named failed-to-start error.
+        if let program = launch.command.first, program.contains("/"), access(program, X_OK) != 0 {
+            throw .failedToStart(id: launch.id, reason: "\(program): \(String(cString: strerror(errno)))")
+        }
+        _ = try SystemdExecutor.resolve(launch)  // a bare name must be on PATH
+        return [prlimit] + limits + ["--"] + (try switchUser(launch))
+    }
+
+    static func switchUser(_ launch: SlotLaunch) throws(ExecutorError) -> [String] {
         guard let user = launch.user, user.uid != getuid() || user.gid != getgid() else { return launch.command }
         guard getuid() == 0 else {
             throw .failedToStart(id: launch.id, reason: "running as uid \(user.uid) needs root; slotd runs as \(getuid())")

@@ -33,6 +33,15 @@ import Testing
         #expect(try log(1) == "out\nerr\ngpus=0,2\n\(directory)\n")
     }
 
+    @Test("Invariant: a workload may not dump core (its memory could hold applicants' data)",
+          .enabled(if: access("/usr/bin/prlimit", X_OK) == 0))
+    func resourceLimits() async throws {
+        let executor = ProcessExecutor()
+        try executor.start(launch(3, "echo core=$(ulimit -c) hard=$(ulimit -Hc)"))
+        #expect(outcome(executor, 3) == .exited(code: 0))
+        #expect(try log(3) == "core=0 hard=0\n")
+    }
+
     @Test("Invariant: a workload running past its limit is stopped within 1 s of the limit")
     func timeLimit() async throws {
         let executor = ProcessExecutor(gracePeriod: .seconds(1))
@@ -70,6 +79,9 @@ import Testing
         #expect(throws: ExecutorError.failedToStart(id: 4, reason: "/nonexistent/program: No such file or directory")) {
             try executor.start(missing)
         }
+        var notOnPath = launch(6, "true")
+        notOnPath.command = ["no-such-program-on-path"]
+        #expect(throws: ExecutorError.self) { try executor.start(notOnPath) }
         var badDirectory = launch(5, "true")
         badDirectory.workingDirectory = "/nonexistent/dir"
         #expect(throws: ExecutorError.self) { try executor.start(badDirectory) }

@@ -121,6 +121,7 @@ enum Format {
             "  size       \(r.gpus) GPU, \(r.cpus) CPU, \(memory(r.memoryMiB)) for \(duration(r.durationSeconds))",
             "  command    \(r.command.joined(separator: " "))  (in \(r.workingDirectory))",
             "  purpose    \(r.purpose.isEmpty ? "-" : r.purpose)",
+            "  network    \(r.network == false ? "none (Art. 17.4)" : "yes")",
             "  submitted  \(time(r.submittedAt))",
         ]
         if let started = r.startedAt {

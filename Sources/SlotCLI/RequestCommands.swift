@@ -31,6 +31,7 @@ struct SubmitCommand: ParsableCommand {
     @Option(name: .customLong("env"), help: "NAME=VALUE to set in the workload's environment (repeatable).")
     var environment: [String] = []
     @Flag(help: "Wait until the request ends; exit with the workload's exit status.") var wait = false
+    @Flag(help: "Run with no network at all (Art. 17.4: restricted data).") var noNetwork = false
     @OptionGroup var client: ClientOptions
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
@@ -49,7 +50,8 @@ struct SubmitCommand: ParsableCommand {
             ?? FileManager.default.currentDirectoryPath
         let parameters = SubmitParameters(
             sector: sector, gpus: gpus, cpus: cpus, memoryMiB: memory?.mebibytes, durationSeconds: duration?.seconds,
-            purpose: purpose, command: command, workingDirectory: cwd, environment: env.isEmpty ? nil : env)
+            purpose: purpose, command: command, workingDirectory: cwd, environment: env.isEmpty ? nil : env,
+            network: noNetwork ? false : nil)
         let reply = try client.call("io.slotd.Requests.Submit", parameters, as: RequestReply.self)
         let request = reply.request
         guard wait else {

@@ -123,10 +123,12 @@ extension Engine {
         }
         let id = nextID
         nextID += 1
-        return StoredRequest(
+        var request = StoredRequest(
             id: id, uid: Int64(caller.uid), gid: Int64(caller.gid), account: account.name, sector: sector,
             gpus: p.gpus, cpus: cpus, memoryMiB: memory, durationMs: durationMs, purpose: p.purpose,
             command: p.command, workingDirectory: p.workingDirectory, environment: environment, submittedAt: now)
+        request.network = p.network ?? true
+        return request
     }
 
     func get(_ id: Int64, _ caller: Caller) throws(WireError) -> RequestInfo {

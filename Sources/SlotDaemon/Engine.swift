@@ -232,6 +232,7 @@ public actor Engine {
             user: runAsOther ? SlotUser(uid: UInt32(request.uid), gid: UInt32(request.gid)) : nil)
         launch.cpus = slot.cpus
         launch.memoryMiB = slot.memoryMiB
+        launch.network = request.network
         do {
             try executor.startSlot(launch)
         } catch {

@@ -68,7 +68,8 @@ public enum Interfaces {
 
         # Asks for a slot. Acknowledged only after the request is stored durably. The duration defaults to the
         # policy's default (clamped to the category maximum), cpus to 8 per GPU (at least 1), memory to 4 GiB per CPU;
-        # the sector may be omitted only when the caller's category allows exactly one.
+        # the sector may be omitted only when the caller's category allows exactly one. network false runs the
+        # workload with no network at all (Art. 17.4); an executor that cannot enforce that refuses to start it.
         method Submit(
           sector: ?string,
           gpus: int,
@@ -78,7 +79,8 @@ public enum Interfaces {
           purpose: string,
           command: []string,
           workingDirectory: string,
-          environment: ?[string]string
+          environment: ?[string]string,
+          network: ?bool
         ) -> (request: Request)
 
         # One of the caller's requests (admins: any request).

@@ -19,9 +19,12 @@ public struct SubmitParameters: Codable, Sendable, Hashable {
     public var command: [String]
     public var workingDirectory: String
     public var environment: [String: String]?
+    /// false: the workload runs with no network at all (Art. 17.4, local systems for restricted data).
+    public var network: Bool?
 
     public init(sector: String?, gpus: Int, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String,
-                command: [String], workingDirectory: String, environment: [String: String]?) {
+                command: [String], workingDirectory: String, environment: [String: String]?, network: Bool? = nil) {
+        self.network = network
         self.sector = sector
         self.gpus = gpus
         self.cpus = cpus
@@ -59,6 +62,8 @@ public struct RequestInfo: Codable, Sendable, Hashable {
     public var node: String?
     public var gpuIndices: [Int]?
     public var logFile: String?
+    /// false: runs with no network (Art. 17.4). Absent means it has one.
+    public var network: Bool?
 
     public init(id: Int64, state: RequestState, account: String, uid: Int64, sector: String, gpus: Int, cpus: Int,
                 memoryMiB: Int, durationSeconds: Int64, purpose: String, command: [String], workingDirectory: String,

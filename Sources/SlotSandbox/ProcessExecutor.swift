@@ -167,14 +167,26 @@ public final class ProcessExecutor: Sendable {
     static let prlimit = "/usr/bin/prlimit"
 
     static func command(for launch: SlotLaunch) throws(ExecutorError) -> [String] {
-        guard access(prlimit, X_OK) == 0 else { return try switchUser(launch) }
+        guard access(prlimit, X_OK) == 0 else { return try withoutNetwork(launch) + switchUser(launch) }
         // Behind a wrapper, a missing program would only show as the wrapper's exit status: check it here, so
         // it stays a named failed-to-start error.
         if let program = launch.command.first, program.contains("/"), access(program, X_OK) != 0 {
             throw .failedToStart(id: launch.id, reason: "\(program): \(String(cString: strerror(errno)))")
         }
         _ = try SystemdExecutor.resolve(launch)  // a bare name must be on PATH
-        return [prlimit] + limits + ["--"] + (try switchUser(launch))
+        return [prlimit] + limits + ["--"] + (try withoutNetwork(launch)) + (try switchUser(launch))
+    }
+
+    /// `unshare --net` for a slot that must have no network (Art. 17.4): a new, empty network namespace (only a
+    /// downed loopback). It needs root; without it the slot is refused rather than run with a network.
+    static func withoutNetwork(_ launch: SlotLaunch) throws(ExecutorError) -> [String] {
+        guard !launch.network else { return [] }
+        let unshare = "/usr/bin/unshare"
+        guard getuid() == 0, access(unshare, X_OK) == 0 else {
+            throw .failedToStart(id: launch.id, reason: "running without a network needs root and util-linux "
+                + "unshare (or the systemd executor); slotd runs as uid \(getuid())")
+        }
+        return [unshare, "--net", "--"]
     }
 
     static func switchUser(_ launch: SlotLaunch) throws(ExecutorError) -> [String] {

@@ -69,6 +69,11 @@ enum Migrations {
                 t.column("hash", .text).notNull()
             }
         }
+        migrator.registerMigration("v2-request-network") { db in
+            try db.alter(table: "request") { t in
+                t.add(column: "network", .boolean).notNull().defaults(to: true)
+            }
+        }
         return migrator
     }
 }

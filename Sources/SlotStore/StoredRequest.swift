@@ -30,6 +30,8 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var node: Int?
     public var gpuIndices: [Int]?
     public var logFile: String?
+    /// false: the workload runs with no network (Art. 17.4).
+    public var network = true
 
     public init(id: Int64, uid: Int64, gid: Int64, account: String, sector: String, gpus: Int, cpus: Int,
                 memoryMiB: Int, durationMs: Int64, purpose: String, command: [String], workingDirectory: String,
@@ -78,6 +80,7 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         exitCode = row["exitCode"]
         node = row["node"]
         logFile = row["logFile"]
+        network = row["network"] ?? true
         // The two columns every row has are plain JSON string containers: JSONSerialization reads them at a
         // fraction of JSONDecoder's cost; the rarer structured ones go through Codable.
         command = try Self.plain(row["command"], [String].self, id: id) ?? []
@@ -109,6 +112,7 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         info.node = node.map { nodeNames.indices.contains($0) ? nodeNames[$0] : "node\($0)" }
         info.gpuIndices = gpuIndices
         info.logFile = logFile
+        info.network = network ? nil : false
         return info
     }
 }

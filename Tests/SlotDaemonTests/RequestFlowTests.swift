@@ -33,6 +33,21 @@ final class RequestFlowTests: XCTestCase {
         XCTAssertEqual(fds.sorted(), ["0", "1", "2"])
     }
 
+    /// Invariant: `submit --no-network` (Art. 17.4) runs the workload with loopback as its only interface, and
+    /// the request says so.
+    func testNoNetworkSlotHasOnlyLoopback() throws {
+        guard getuid() == 0 else { throw XCTSkip("the process executor needs root for a network namespace") }
+        let daemon = try DaemonHarness()
+        try daemon.start()
+        let run = try daemon.slotctl(["submit", "--sector", "healthcare", "--duration", "1m", "--no-network",
+                                      "--wait", "--", "sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try daemon.slotctl(["logs", "1"]).stdout, "lo\n")
+        let show = try daemon.json(RequestReply.self, ["show", "1"])
+        XCTAssertEqual(show.request.network, false)
+        XCTAssertTrue(try daemon.slotctl(["show", "1"]).stdout.contains("network    none (Art. 17.4)"))
+    }
+
     /// Invariant: a request that breaks the policy is refused with every reason, exit status 5, and kept in the
     /// history as rejected.
     func testPolicyViolationListsEveryReasonAndExits5() throws {

@@ -42,6 +42,22 @@ import Testing
         #expect(try log(3) == "core=0 hard=0\n")
     }
 
+    @Test("Invariant: a slot without network has no interface but loopback; one with network sees the host's",
+          .enabled(if: getuid() == 0))
+    func noNetwork() async throws {
+        let executor = ProcessExecutor()
+        // /proc/net/dev lists the interfaces of the process's own network namespace.
+        let interfaces = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ' '"
+        var isolated = launch(8, interfaces)
+        isolated.network = false
+        try executor.start(isolated)
+        try executor.start(launch(9, interfaces))
+        #expect(outcome(executor, 8) == .exited(code: 0))
+        #expect(outcome(executor, 9) == .exited(code: 0))
+        #expect(try log(8) == "lo ")
+        #expect(try log(9) != "lo ", "the host has more than loopback, so the check can tell them apart")
+    }
+
     @Test("Invariant: a workload running past its limit is stopped within 1 s of the limit")
     func timeLimit() async throws {
         let executor = ProcessExecutor(gracePeriod: .seconds(1))

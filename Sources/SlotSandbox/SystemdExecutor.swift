@@ -93,7 +93,9 @@ public final class SystemdExecutor: Sendable {
         let ids = ((try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []).compactMap(UInt64.init)
         var found: [ProcessExecutor.Adoption] = []
         for id in ids.sorted() {
-            if let state = bus.unitState(UnitProperties.unitName(id)), !Self.hasEnded(state) {
+            // A unit that is still loaded is followed again, even if it ended while slotd was down: systemd kept
+            // its result (RemainAfterExit, or a failed unit), so the next poll reports how it really ended.
+            if let state = bus.unitState(UnitProperties.unitName(id)) {
                 tracked.runs.withLock { $0[id] = Tracked.Run(seenRunning: true, adopted: true) }
                 found.append(.adopted(id: id, pid: Int32(bitPattern: state.mainPID)))
             } else {

@@ -112,6 +112,34 @@ struct SystemdExecutorTests {
         #expect(try mock.calls("StopUnit").contains { $0.first?["data"] as? String == "slotd-6.service" })
     }
 
+    @Test("Invariant: after a restart a loaded unit is adopted and its real end reported; a vanished one is lost")
+    func adoption() throws {
+        let mock = try SystemdMock()
+        let state = mock.directory + "/state"
+        do {
+            let first = try SystemdExecutor(busAddress: mock.address, stateDirectory: state)
+            for id: UInt64 in [21, 22] {
+                try mock.addRunningUnit(id)
+                try first.start(SlotLaunch(id: id, command: ["/bin/true"], workingDirectory: "/tmp",
+                                           timeLimit: 60_000, logFile: "/tmp/\(id).log"))
+            }
+        }
+        // While "slotd" is down, 21 times out; 22 vanishes from systemd entirely (its record is all that is left).
+        try mock.endUnit(21, result: "timeout", code: 2, status: 15)
+        try FileManager.default.createDirectory(atPath: state + "/systemd-slots", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: state + "/systemd-slots/23", contents: nil)
+        let events = EventLog()
+        let second = try SystemdExecutor(busAddress: mock.address, stateDirectory: state,
+                                         pollInterval: .milliseconds(50)) { events.add($0) }
+        let adopted = second.adopt()
+        #expect(adopted.contains(.adopted(id: 21, pid: 4242)))
+        #expect(adopted.contains(.adopted(id: 22, pid: 4242)))
+        #expect(adopted.contains(.lost(id: 23, pid: 0)))
+        #expect(events.wait(for: 1, { if case .ended = $0 { true } else { false } }))
+        #expect(events.outcome(21) == .timedOut)
+        #expect(events.outcome(22) == nil, "22 is still running")
+    }
+
     @Test("Invariant: no bus is a named error, not a crash")
     func noBus() {
         #expect(throws: ExecutorError.self) {

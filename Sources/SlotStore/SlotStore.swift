@@ -112,11 +112,30 @@ public final class SlotStore: Sendable {
     }
 
     /// Requests in `states`, newest first; only `uid`'s when given.
+    ///
+    /// Each state is read newest first through its (state, id) or (uid, state, id) index, at most `limit` ids
+    /// each; the ids are merged, and only the `limit` newest rows are read in full.
     public func requests(states: [RequestState], uid: Int64?, limit: Int) throws(StoreError) -> [StoredRequest] {
         try read { db in
-            var query = StoredRequest.filter(states.map(\.rawValue).contains(Column("state")))
-            if let uid { query = query.filter(Column("uid") == uid) }
-            return try query.order(Column("id").desc).limit(limit).fetchAll(db)
+            var ids: [Int64] = []
+            for state in Set(states) {
+                if let uid {
+                    ids += try Int64.fetchAll(db, sql: """
+                        SELECT id FROM request WHERE uid = ? AND state = ? ORDER BY id DESC LIMIT ?
+                        """, arguments: [uid, state.rawValue, limit])
+                } else {
+                    ids += try Int64.fetchAll(db, sql: "SELECT id FROM request WHERE state = ? ORDER BY id DESC LIMIT ?",
+                                              arguments: [state.rawValue, limit])
+                }
+            }
+            let newest = Array(ids.sorted(by: >).prefix(limit))
+            var rows: [StoredRequest] = []
+            rows.reserveCapacity(newest.count)
+            for start in stride(from: 0, to: newest.count, by: 500) {
+                let chunk = Array(newest[start..<min(start + 500, newest.count)])
+                rows += try StoredRequest.filter(keys: chunk).order(Column("id").desc).fetchAll(db)
+            }
+            return rows
         }
     }
 

@@ -98,4 +98,24 @@ struct RequestStoreTests {
         #expect(usage.map(\.endedAt) == [2 * hour, 3 * hour])
         #expect(usage.allSatisfy { $0.account == "alice" })
     }
+
+    @Test("requests(states:uid:limit) gives the newest of the given states first, only the user's when asked")
+    func listNewestFirst() throws {
+        let (store, directory) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try store.insert((1...30).map { Self.request(Int64($0), uid: $0 % 2 == 0 ? 1_000 : 2_000) })
+        var changes: [(StoredRequest, String, Int64)] = []
+        for id: Int64 in [3, 10, 28] {
+            var running = try #require(try store.request(id))
+            running.state = .running
+            changes.append((running, "started", 1))
+        }
+        try store.update(changes)
+        #expect(try store.requests(states: [.pending, .running], uid: nil, limit: 5).map(\.id) == [30, 29, 28, 27, 26])
+        #expect(try store.requests(states: [.running], uid: nil, limit: 10).map(\.id) == [28, 10, 3])
+        #expect(try store.requests(states: [.running, .pending], uid: 2_000, limit: 4).map(\.id) == [29, 27, 25, 23])
+        #expect(try store.requests(states: [.running], uid: 2_000, limit: 4).map(\.id) == [3])
+        #expect(try store.requests(states: [.completed], uid: nil, limit: 4).isEmpty)
+        #expect(try store.requests(states: [.pending], uid: nil, limit: 1_000).count == 27)
+    }
 }

@@ -7,7 +7,7 @@ final class DeployUnitTests: XCTestCase {
     static let units = DaemonHarness.repository.appendingPathComponent("Deploy/systemd").path
     static let threshold = 1.5
 
-    private func analyze(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    private func analyze(_ arguments: [String], manPath: String? = nil) throws -> (status: Int32, output: String) {
         let tool = "/usr/bin/systemd-analyze"
         guard FileManager.default.isExecutableFile(atPath: tool) else {
             throw XCTSkip("systemd-analyze is not installed (.ci/run installs it)")
@@ -20,6 +20,7 @@ final class DeployUnitTests: XCTestCase {
         process.standardError = pipe
         var environment = ProcessInfo.processInfo.environment
         environment["SYSTEMD_COLORS"] = "0"
+        if let manPath { environment["MANPATH"] = manPath }
         process.environment = environment
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -38,8 +39,9 @@ final class DeployUnitTests: XCTestCase {
         XCTAssertLessThanOrEqual(exposure, Self.threshold, output)
     }
 
-    /// Invariant: the service, socket and slice load without a warning. The service's ExecStart points at the
-    /// built slotd for the check (verify requires the binary to exist). Man pages are not checked yet (issue 6).
+    /// Invariant: the service, socket and slice load without a warning, and every `Documentation=man:` page they
+    /// name exists (Deploy/man, through MANPATH). The service's ExecStart points at the built slotd for the check
+    /// (verify requires the binary to exist).
     func testUnitsVerify() throws {
         let directory = NSTemporaryDirectory() + "slotd-units-\(UUID())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -50,8 +52,14 @@ final class DeployUnitTests: XCTestCase {
                 .replacingOccurrences(of: "ExecStart=/usr/bin/slotd", with: "ExecStart=" + slotd)
             try text.write(toFile: directory + "/" + unit, atomically: true, encoding: .utf8)
         }
-        let (status, output) = try analyze(["verify", "--man=no"] + ["slotd.service", "slotd.socket", "slotd.slice"]
-            .map { directory + "/" + $0 })
+        let pages = DaemonHarness.repository.appendingPathComponent("Deploy/man").path
+        for page in ["slotctl.1", "slotd.8", "slotd.toml.5", "slotd-policy.5"] {
+            let section = directory + "/man/man" + String(page.last ?? "1")
+            try FileManager.default.createDirectory(atPath: section, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: pages + "/" + page, toPath: section + "/" + page)
+        }
+        let (status, output) = try analyze(["verify"] + ["slotd.service", "slotd.socket", "slotd.slice"]
+            .map { directory + "/" + $0 }, manPath: directory + "/man")
         XCTAssertEqual(status, 0, output)
         XCTAssertEqual(output.trimmingCharacters(in: .whitespacesAndNewlines), "", output)
     }
@@ -61,5 +69,34 @@ final class DeployUnitTests: XCTestCase {
         let text = try String(contentsOfFile: Self.units + "/slotd.socket", encoding: .utf8)
         XCTAssertTrue(text.contains("\nListenStream=/run/slotd/io.slotd\n"))
         XCTAssertTrue(text.contains("\nFileDescriptorName=varlink\n"))
+    }
+
+    /// Invariant: the four man pages exist and render; the hand-written ones without a single groff warning, and
+    /// slotctl(1) documents the newest verbs (regenerate with Deploy/man/regenerate when the CLI changes).
+    func testManPagesRender() throws {
+        let groff = "/usr/bin/groff"
+        guard FileManager.default.isExecutableFile(atPath: groff) else { throw XCTSkip("groff is not installed") }
+        let directory = DaemonHarness.repository.appendingPathComponent("Deploy/man").path
+        for (page, handWritten) in [("slotctl.1", false), ("slotd.8", false), ("slotd.toml.5", true),
+                                    ("slotd-policy.5", true)] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: groff)
+            // -P -bcou: plain text, no bold or underline by overstriking, so the text can be searched.
+            process.arguments = ["-mandoc", "-ww", "-Tutf8", "-P", "-bcou", directory + "/" + page]
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let warnings = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, "\(page): \(warnings)")
+            XCTAssertTrue(text.contains("NAME"), page)
+            if handWritten { XCTAssertEqual(warnings, "", page) }
+        }
+        let slotctl = try String(contentsOfFile: directory + "/slotctl.1", encoding: .utf8)
+        for verb in ["submit", "diff", "no-network"] {
+            XCTAssertTrue(slotctl.contains(verb), "slotctl.1 does not mention \(verb): run Deploy/man/regenerate")
+        }
     }
 }

@@ -170,10 +170,7 @@ public final class ProcessExecutor: Sendable {
         guard access(prlimit, X_OK) == 0 else { return try withoutNetwork(launch) + switchUser(launch) }
         // Behind a wrapper, a missing program would only show as the wrapper's exit status: check it here, so
         // it stays a named failed-to-start error.
-        if let program = launch.command.first, program.contains("/"), access(program, X_OK) != 0 {
-            throw .failedToStart(id: launch.id, reason: "\(program): \(String(cString: strerror(errno)))")
-        }
-        _ = try SystemdExecutor.resolve(launch)  // a bare name must be on PATH
+        _ = try launch.executablePath()
         return [prlimit] + limits + ["--"] + (try withoutNetwork(launch)) + (try switchUser(launch))
     }
 

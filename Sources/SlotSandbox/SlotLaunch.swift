@@ -1,3 +1,8 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What an executor needs to run a granted slot.
 public struct SlotLaunch: Sendable, Hashable, Codable {
     public var id: UInt64
@@ -31,6 +36,28 @@ public struct SlotLaunch: Sendable, Hashable, Codable {
         self.gpuIndices = gpuIndices
         self.timeLimit = timeLimit
         self.logFile = logFile
+    }
+}
+
+extension SlotLaunch {
+    /// The program's absolute path: a path is checked as given, a bare name is looked up on the slot's PATH (or
+    /// the daemon's). Both executors need it before they hand the command on: systemd does not search PATH for a
+    /// D-Bus `ExecStart`, and behind `prlimit` a missing program would be only an exit status.
+    public func executablePath() throws(ExecutorError) -> String {
+        guard let program = command.first, !program.isEmpty else {
+            throw .failedToStart(id: id, reason: "no program to run")
+        }
+        if program.contains("/") {
+            guard access(program, X_OK) == 0 else {
+                throw .failedToStart(id: id, reason: "\(program): \(String(cString: strerror(errno)))")
+            }
+            return program
+        }
+        let path = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") where access("\(directory)/\(program)", X_OK) == 0 {
+            return "\(directory)/\(program)"
+        }
+        throw .failedToStart(id: id, reason: "\(program): not found on PATH")
     }
 }
 

@@ -60,7 +60,7 @@ public final class SystemdExecutor: Sendable {
 
     /// Starts the slot's unit. Returns once systemd has queued its start job.
     public func start(_ launch: SlotLaunch) throws(ExecutorError) {
-        let program = try Self.resolve(launch)
+        let program = try launch.executablePath()
         try tracked.runs.withLock { runs throws(ExecutorError) in
             guard runs[launch.id] == nil else { throw .alreadyRunning(id: launch.id) }
             runs[launch.id] = Tracked.Run()
@@ -150,19 +150,5 @@ public final class SystemdExecutor: Sendable {
             if let directory { try? FileManager.default.removeItem(atPath: directory + "/\(id)") }
             onEvent(.ended(id: id, outcome: ended))
         }
-    }
-
-    /// The program's absolute path: systemd does not search PATH for an `ExecStart` sent over D-Bus.
-    static func resolve(_ launch: SlotLaunch) throws(ExecutorError) -> String {
-        guard let program = launch.command.first, !program.isEmpty else {
-            throw .failedToStart(id: launch.id, reason: "no program to run")
-        }
-        if program.contains("/") { return program }
-        let path = launch.environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]
-            ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") where access("\(directory)/\(program)", X_OK) == 0 {
-            return "\(directory)/\(program)"
-        }
-        throw .failedToStart(id: launch.id, reason: "\(program): not found on PATH")
     }
 }

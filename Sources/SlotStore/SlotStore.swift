@@ -139,17 +139,6 @@ public final class SlotStore: Sendable {
         }
     }
 
-    /// Pending requests in submission order, and running ones: what a restarting daemon resumes.
-    public func active() throws(StoreError) -> (pending: [StoredRequest], running: [StoredRequest]) {
-        try read { db in
-            let pending = try StoredRequest.filter(Column("state") == RequestState.pending.rawValue)
-                .order(Column("submittedAt"), Column("id")).fetchAll(db)
-            let running = try StoredRequest.filter(Column("state") == RequestState.running.rawValue)
-                .order(Column("id")).fetchAll(db)
-            return (pending, running)
-        }
-    }
-
     /// The next unused request id.
     public func nextRequestID() throws(StoreError) -> Int64 {
         try read { db in (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM request") ?? 0) + 1 }

@@ -127,7 +127,7 @@ struct SystemdExecutorTests {
         // While "slotd" is down, 21 times out; 22 vanishes from systemd entirely (its record is all that is left).
         try mock.endUnit(21, result: "timeout", code: 2, status: 15)
         try FileManager.default.createDirectory(atPath: state + "/systemd-slots", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: state + "/systemd-slots/23", contents: nil)
+        _ = FileManager.default.createFile(atPath: state + "/systemd-slots/23", contents: nil)
         let events = EventLog()
         let second = try SystemdExecutor(busAddress: mock.address, stateDirectory: state,
                                          pollInterval: .milliseconds(50)) { events.add($0) }

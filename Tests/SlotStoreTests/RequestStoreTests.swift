@@ -43,10 +43,10 @@ struct RequestStoreTests {
         // 6 is new, 5 collides with the primary key: the transaction must leave 6 out too.
         #expect(throws: StoreError.self) { try store.insert([Self.request(6), Self.request(5)]) }
         #expect(try store.request(6) == nil)
-        #expect(try store.active().pending.map(\.id) == [5])
+        #expect(try store.pendingSummaries().map(\.id) == [5])
     }
 
-    @Test("active() returns pending requests in submission order, and running ones")
+    @Test("pendingSummaries() gives pending requests in submission order; runningRequests() the running ones")
     func activeInOrder() throws {
         let (store, directory) = try Self.temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -67,9 +67,9 @@ struct RequestStoreTests {
         // Every optional column, JSON ones included, reads back as written.
         #expect(try store.request(7) == started)
         #expect(try store.request(8) == rejected)
-        let active = try store.active()
-        #expect(active.pending.map(\.id) == (1...50).filter { $0 != 7 && $0 != 8 }.map(Int64.init))
-        #expect(active.running.map(\.id) == [7])
+        #expect(try store.pendingSummaries().map(\.id) == (1...50).filter { $0 != 7 && $0 != 8 }.map(Int64.init))
+        #expect(try store.pendingSummaries().first == PendingSummary(try #require(try store.request(1))))
+        #expect(try store.runningRequests().map(\.id) == [7])
         #expect(try store.transitions(of: 7).map(\.state) == [.pending, .running])
     }
 

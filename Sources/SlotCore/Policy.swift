@@ -20,11 +20,17 @@ public struct Policy: Sendable, Hashable, Codable {
     public var aging: AgingRule
     public var fairShare: FairShareRule
     public var defaults: PolicyDefaults
+    /// The platform's user agreement (Art. 15.2.5), when the policy names one: applicants must accept its current
+    /// version before they submit.
+    public var agreement: AgreementReference?
+    /// How far an admin may raise a contested request's priority (Art. 7.2).
+    public var contests: ContestRule
 
     public init(
         version: Int = Policy.formatVersion, effective: String, revision: String? = nil, notice: String? = nil,
         sectors: [Sector], categories: [ApplicantCategory], aging: AgingRule, fairShare: FairShareRule,
-        defaults: PolicyDefaults = PolicyDefaults()
+        defaults: PolicyDefaults = PolicyDefaults(), agreement: AgreementReference? = nil,
+        contests: ContestRule = ContestRule()
     ) {
         self.version = version
         self.effective = effective
@@ -35,6 +41,8 @@ public struct Policy: Sendable, Hashable, Codable {
         self.aging = aging
         self.fairShare = fairShare
         self.defaults = defaults
+        self.agreement = agreement
+        self.contests = contests
     }
 
     public func sector(_ id: String) -> Sector? { sectors.first { $0.id == id } }
@@ -129,5 +137,32 @@ public struct PolicyDefaults: Sendable, Hashable, Codable {
     public init(duration: SlotDuration = .hours(1), budgetPeriod: SlotDuration = .days(30)) {
         self.duration = duration
         self.budgetPeriod = budgetPeriod
+    }
+}
+
+/// The user agreement a policy names: a text file (relative to the policy file's directory) and its version.
+public struct AgreementReference: Sendable, Hashable, Codable {
+    public var file: String
+    public var version: String
+    public var source: SourceLocation
+
+    public init(file: String, version: String, source: SourceLocation? = nil) {
+        self.file = file
+        self.version = version
+        self.source = source ?? .builtIn("agreement.version")
+    }
+}
+
+/// Bounds on what granting a contest may do: raise a pending request's priority by at most `maxBoost` points, for
+/// at most `maxBoostDuration`. Both bounds keep a grant from turning into a permanent exception (Art. 6).
+public struct ContestRule: Sendable, Hashable, Codable {
+    public var maxBoost: Int64
+    public var maxBoostDuration: SlotDuration
+    public var source: SourceLocation
+
+    public init(maxBoost: Int64 = 500, maxBoostDuration: SlotDuration = .days(7), source: SourceLocation? = nil) {
+        self.maxBoost = maxBoost
+        self.maxBoostDuration = maxBoostDuration
+        self.source = source ?? .builtIn("contests.max_boost")
     }
 }

@@ -43,6 +43,8 @@ public struct PriorityTerm: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case sector, category, aging
         case fairShare = "fair_share"
+        /// A granted contest's boost (Art. 7.2): only while it lasts.
+        case boost
     }
 
     public var kind: Kind

@@ -147,3 +147,46 @@ extension PolicyLoader {
         return ok ? names : nil
     }
 }
+
+/// What reading an optional table gave: nil when it had errors, `.some(nil)` when it is absent.
+struct OptionalEntry<Value> {
+    var reference: Value?
+}
+
+extension PolicyLoader {
+    /// `[agreement]`: the user agreement's file and version (optional; without it no acceptance is required).
+    /// The file is read by the daemon, relative to the policy file's directory; only its form is checked here.
+    static func readAgreement(_ top: inout TableReader) -> OptionalEntry<AgreementReference>? {
+        guard var table = top.table("agreement", allowed: ["file", "version"], required: false) else {
+            return top.table.contains(key: "agreement") ? nil : OptionalEntry(reference: nil)
+        }
+        defer { table.finish() }
+        let file = table.string("file", maxLength: 400)
+        let version = table.string("version", maxLength: 64)
+        guard let file, let version else { return nil }
+        guard !file.split(separator: "/").contains("..") else {
+            table.sink.error("policy.range", at: table.location("file"), "'file' may not leave the policy directory",
+                             expected: "a path inside the policy file's directory, or an absolute path",
+                             hint: "e.g. file = \"agreement.md\"")
+            return nil
+        }
+        return OptionalEntry(reference: AgreementReference(file: file, version: version,
+                                                           source: table.location("version")))
+    }
+
+    /// `[contests]`: bounds on the priority boost a granted contest may give (optional; defaults apply).
+    static func readContests(_ top: inout TableReader) -> ContestRule? {
+        guard var table = top.table("contests", allowed: ["max_boost", "max_boost_duration"], required: false) else {
+            return top.table.contains(key: "contests") ? nil : ContestRule()
+        }
+        defer { table.finish() }
+        let fallback = ContestRule()
+        let boostGiven = table.table.contains(key: "max_boost")
+        let durationGiven = table.table.contains(key: "max_boost_duration")
+        let boost = table.integer("max_boost", in: 0...weightRange.upperBound, required: false)
+        let duration = table.duration("max_boost_duration", in: .hours(1)...(.days(90)), required: false)
+        if (boostGiven && boost == nil) || (durationGiven && duration == nil) { return nil }
+        return ContestRule(maxBoost: boost ?? fallback.maxBoost, maxBoostDuration: duration ?? fallback.maxBoostDuration,
+                           source: boostGiven ? table.location("max_boost") : nil)
+    }
+}

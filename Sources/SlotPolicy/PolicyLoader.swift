@@ -25,6 +25,7 @@ public enum PolicyLoader {
 
     static let topLevelKeys = [
         "version", "effective", "revision", "notice", "aging", "fair_share", "defaults", "sectors", "categories",
+        "agreement", "contests",
     ]
     static let sectorKeys = ["name", "weight", "description"]
     static let categoryKeys = [
@@ -99,16 +100,20 @@ public enum PolicyLoader {
         let aging = readAging(&top)
         let fairShare = readFairShare(&top)
         let defaults = readDefaults(&top)
+        let agreement = readAgreement(&top)
+        let contests = readContests(&top)
         let sectors = readSectors(&top)
         // References resolve against every id the file declares, valid or not, so one bad sector does not
         // cascade into an "unknown sector" error in every category that names it.
         let declaredSectors = root["sectors"]?.table?.keys ?? []
         let categories = readCategories(&top, declaredSectors: declaredSectors)
         top.finish()
-        guard let version, let effective, let aging, let fairShare, let defaults, let sectors, let categories else {
+        guard let version, let effective, let aging, let fairShare, let defaults, let sectors, let categories,
+              let agreement, let contests else {
             return nil
         }
         return Policy(version: Int(version), effective: effective, revision: revision, notice: notice,
-                      sectors: sectors, categories: categories, aging: aging, fairShare: fairShare, defaults: defaults)
+                      sectors: sectors, categories: categories, aging: aging, fairShare: fairShare, defaults: defaults,
+                      agreement: agreement.reference, contests: contests)
     }
 }

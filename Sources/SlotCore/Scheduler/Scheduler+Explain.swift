@@ -1,3 +1,5 @@
+import SlotQueue
+
 /// Everything slotd can say about one request: why it has the priority it has, where it stands, every reason it is
 /// not running, and when it should start (Art. 7, 16).
 public struct Explanation: Sendable, Hashable, Codable {
@@ -40,7 +42,7 @@ extension Scheduler {
                                     usageGPUHours: ledger.decayedUsage(entry.account, at: now))
         var ahead: [PendingRequest] = []
         var inClass = 0
-        queue.walk(now: now) { ranked in
+        walkRanked(now: now) { ranked in
             if ranked.item.id == id { return false }
             if let other = pending[ranked.item.id] {
                 if ahead.count <= Self.planDepth { ahead.append(other) }
@@ -53,16 +55,28 @@ extension Scheduler {
         let reasons = pendingReasons(entry, position: position, now: now)
         let (estimate, note) = plannedStart(entry, ahead: ahead, total: position - 1, now: now)
         return Explanation(
-            requestID: id, state: .pending, priority: try? model.breakdown(of: inputs, now: now), position: position,
+            requestID: id, state: .pending, priority: boosted(try? model.breakdown(of: inputs, now: now), id, now: now),
+            position: position,
             positionInClass: inClass + 1, queueClass: model.classes.indices.contains(entry.classIndex)
                 ? model.classes[entry.classIndex] : nil,
             reasons: reasons, estimatedStart: estimate, estimateNote: note, slot: nil
         )
     }
 
+    /// `breakdown` with the request's contest boost as its own term (Art. 7.2: the applicant sees what a grant did).
+    private func boosted(_ breakdown: PriorityBreakdown?, _ id: UInt64, now: Int64) -> PriorityBreakdown? {
+        guard var breakdown, let boost = boost(of: id, now: now) else { return breakdown }
+        let until = boost.until.map { " until \(Timestamp($0))" } ?? " while it waits"
+        breakdown.terms.append(PriorityTerm(kind: .boost, points: boost.points, detail: boost.detail + until,
+                                            source: policy.contests.source))
+        breakdown.total += boost.points
+        breakdown.score &+= boost.points &* model.agingCurve.unit
+        return breakdown
+    }
+
     private func positionOf(_ id: UInt64, now: Int64) -> Int {
         var position = 0
-        queue.walk(now: now) { ranked in
+        walkRanked(now: now) { ranked in
             if pending[ranked.item.id] != nil { position += 1 }
             return ranked.item.id != id
         }
@@ -90,11 +104,17 @@ extension Scheduler {
 extension Scheduler {
     /// The ids of the first `limit` pending requests in the order they are considered.
     public func pendingInOrder(now: Int64, limit: Int) -> [UInt64] {
-        var ids: [UInt64] = []
-        queue.walk(now: now) { ranked in
-            if pending[ranked.item.id] != nil { ids.append(ranked.item.id) }
-            return ids.count < limit
+        rankedPending(now: now, limit: limit).map(\.item.id)
+    }
+
+    /// The first `limit` pending requests in the order they are considered, with their exact scores (boosts
+    /// included).
+    public func rankedPending(now: Int64, limit: Int) -> [RankedItem] {
+        var ranked: [RankedItem] = []
+        walkRanked(now: now) { item in
+            if pending[item.item.id] != nil { ranked.append(item) }
+            return ranked.count < limit
         }
-        return ids
+        return ranked
     }
 }

@@ -8,7 +8,7 @@ extension Scheduler {
         var started: [(handle: QueueHandle, slot: Slot, backfilled: Bool)] = []
         var slack = Resources.zero  // what the reserved node has at the reserved start beyond the reservation
         var visited = 0
-        queue.walk(now: now) { ranked in
+        walkRanked(now: now) { ranked in
             visited += 1
             guard visited <= backfillWindow else { return false }
             let request = hot[Int(ranked.handle.slot)]

@@ -54,6 +54,8 @@ public final class Scheduler {
     var bandAtReband: [Int] = []
     /// Accounts that submitted since the last re-band (their new requests carry the band of their submit time).
     var submittedSinceReband: Set<Int> = []
+    /// Priority boosts granted to pending requests after a contest (see `Scheduler+Boost.swift`).
+    var boosts: [UInt64: Boost] = [:]
 
     /// - Parameters:
     ///   - queueCapacity: the most pending requests; a submit beyond it is rejected with `queue-full`.
@@ -96,6 +98,8 @@ public final class Scheduler {
             refreshLimits()
         case .tick: break
         case .resume(let slot): actions += resume(slot)
+        case .boost(let id, let boost):
+            if !setBoost(boost, for: id) { actions.append(.ignored(reason: "request \(id) is not pending")) }
         }
         return actions + schedulePass(now: now)
     }
@@ -111,7 +115,7 @@ public final class Scheduler {
     /// while requests wait (budgets reset then, so a request held by its budget can start).
     public func nextWakeup(after now: Int64) -> Int64? {
         let periodEnd = pending.isEmpty ? nil : ledger.periodEnd(at: now)
-        return [nextDeadline, periodEnd].compactMap { $0 }.min()
+        return [nextDeadline, periodEnd, nextBoostEnd.map { max($0, now + 1) }].compactMap { $0 }.min()
     }
 
     public var pendingCount: Int { pending.count }

@@ -16,6 +16,8 @@ public enum SchedulerEvent: Sendable, Hashable {
     /// A slot that was running before a restart and is still running (the executor re-adopted it): it holds its
     /// resources again until its original hard end. Ignored when the node, its GPUs or the id do not fit.
     case resume(Slot)
+    /// Sets (or with nil clears) the priority boost of a pending request, granted after a contest (Art. 7.2).
+    case boost(requestID: UInt64, Boost?)
 }
 
 /// What the scheduler asks its caller to do, or tells it.

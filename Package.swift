@@ -8,7 +8,8 @@
 //     └─ SlotDaemon                    the daemon: engine (scheduler + store + executor), Varlink server (NIO),
 //         │                            identity (SO_PEERCRED), config, sd_notify, lifecycle
 //         ├─ SlotStore                 SQLite via GRDB (WAL): requests, transitions, accounts, audit hash chain
-//         ├─ SlotSandbox               slot execution: process executor (systemd executor: issue 4, open)
+//         ├─ SlotSandbox               slot execution: systemd transient units, or child processes
+//         ├─ SlotReport                allocation reports from stored history (pure), CSV and SVG (Art. 8, 26.3)
 //         └─ SlotProtocol              Varlink envelopes, the io.slotd.* IDL, wire messages and named errors
 //   SlotPolicy                        strict TOML policy loader and validator (file:line:column errors)
 //     └─ SlotCore                      pure domain: policy model, explainable priority, scheduler engine
@@ -65,6 +66,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "SlotProtocol", dependencies: ["SlotCore"], swiftSettings: strict),
         .target(name: "SlotClient", dependencies: ["SlotProtocol"], swiftSettings: strict),
+        .target(name: "SlotReport", dependencies: ["SlotProtocol"], swiftSettings: strict),
         .target(
             name: "SlotStore",
             dependencies: [
@@ -77,7 +79,7 @@ let package = Package(
         .target(
             name: "SlotDaemon",
             dependencies: [
-                "SlotCore", "SlotPolicy", "SlotProtocol", "SlotStore", "SlotSandbox", "CSystemd",
+                "SlotCore", "SlotPolicy", "SlotProtocol", "SlotStore", "SlotSandbox", "SlotReport", "CSystemd",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -95,7 +97,7 @@ let package = Package(
         .target(
             name: "SlotCLI",
             dependencies: [
-                "SlotCore", "SlotPolicy", "SlotSim", "SlotProtocol", "SlotClient",
+                "SlotCore", "SlotPolicy", "SlotSim", "SlotProtocol", "SlotClient", "SlotReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -131,6 +133,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SlotSandboxTests", dependencies: ["SlotSandbox"], swiftSettings: strict),
+        .testTarget(name: "SlotReportTests", dependencies: ["SlotReport", "SlotProtocol"], swiftSettings: strict),
         .testTarget(name: "SlotSimTests", dependencies: ["SlotSim", "SlotCore", "SlotPolicy"], swiftSettings: strict),
         // Drive the built slotd and slotctl binaries; depending on them makes `swift test` build them first.
         .testTarget(

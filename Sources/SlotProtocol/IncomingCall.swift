@@ -28,6 +28,11 @@ public struct IncomingCall: Decodable, Sendable {
         "io.slotd.Policy.Apply": PolicyApplyParameters.self,
         "io.slotd.System.Audit": AuditParameters.self,
         "io.slotd.System.Backup": BackupParameters.self,
+        "io.slotd.Accounts.AcceptAgreement": AcceptAgreementParameters.self,
+        "io.slotd.Contests.Open": ContestOpenParameters.self,
+        "io.slotd.Contests.List": ContestListParameters.self,
+        "io.slotd.Contests.Resolve": ContestResolveParameters.self,
+        "io.slotd.Reports.Allocation": ReportParameters.self,
     ]
 
     enum Keys: String, CodingKey { case method, parameters, more, oneway, upgrade }

@@ -8,11 +8,13 @@ public enum Interfaces {
         "io.slotd.Accounts": accounts,
         "io.slotd.Policy": policy,
         "io.slotd.System": system,
+        "io.slotd.Contests": contests,
+        "io.slotd.Reports": reports,
     ]
 
     /// Interface names in the order GetInfo lists them.
     public static let names = ["org.varlink.service", "io.slotd.Requests", "io.slotd.Accounts", "io.slotd.Policy",
-                               "io.slotd.System"]
+                               "io.slotd.System", "io.slotd.Contests", "io.slotd.Reports"]
 
     public static let requests = """
         # Compute requests: submit, follow, explain and cancel time-limited slots (Art. 25, 26).
@@ -130,6 +132,9 @@ public enum Interfaces {
 
         # A parameter is out of range or malformed.
         error InvalidParameter (parameter: string, reason: string)
+
+        # The caller's account has not accepted the current user agreement (Art. 15.2.5); nothing was stored.
+        error AgreementRequired (reason: string, version: string, hint: string)
         """
 
     public static let accounts = """
@@ -147,6 +152,32 @@ public enum Interfaces {
 
         # Every account (admin).
         method List() -> (accounts: []Account)
+
+        # The user agreement in force (Art. 15.2.5), the notice on automated allocation and how to object
+        # (Art. 7.2), and whether the caller has accepted this version. required is false when the policy names none.
+        method Agreement() -> (
+          required: bool,
+          version: ?string,
+          hash: ?string,
+          text: ?string,
+          notice: string,
+          accepted: bool,
+          acceptedAt: ?int
+        )
+
+        # Records that the caller accepts the agreement they read: its version and hash must be those in force.
+        method AcceptAgreement(version: string, hash: string) -> (
+          required: bool,
+          version: ?string,
+          hash: ?string,
+          text: ?string,
+          notice: string,
+          accepted: bool,
+          acceptedAt: ?int
+        )
+
+        # The agreement changed since the caller read it (or the caller has no account); read it again.
+        error AgreementMismatch (reason: string, version: string)
 
         # Changes an account's category (admin; reason required).
         method Update(name: string, category: ?string, reason: string) -> (account: Account)
@@ -255,6 +286,102 @@ public enum Interfaces {
         error InternalError (reason: string)
 
         # The caller is not an admin.
+        error PermissionDenied (reason: string)
+
+        # A parameter is out of range or malformed.
+        error InvalidParameter (parameter: string, reason: string)
+        """
+
+    public static let contests = """
+        # Contesting a decision (Art. 7.2, 16): the owner of a request contests its rejection or its position, an
+        # admin upholds or grants it with a reason, and the owner sees the outcome. Everything is audited (Art. 8).
+        interface io.slotd.Contests
+
+        # Open, or decided: upheld (the decision stands) or granted.
+        type State (open, upheld, granted)
+
+        # A contest and its decision; seen only by the request's owner and admins.
+        type Contest (
+          id: int,
+          requestID: int,
+          account: string,
+          kind: string,
+          reason: string,
+          openedAt: int,
+          state: State,
+          decidedAt: ?int,
+          decidedBy: ?string,
+          decision: ?string,
+          boost: ?int,
+          boostUntil: ?int,
+          effect: ?string
+        )
+
+        # Contests a pending request's position or a rejected request's rejection (the caller's own request).
+        method Open(id: int, reason: string) -> (contest: Contest)
+
+        # The caller's contests (admins with allUsers: everyone's), newest first. Default: every state.
+        method List(allUsers: ?bool, states: ?[]State, limit: ?int) -> (contests: []Contest)
+
+        # Decides an open contest (admin; reason required). A grant raises a pending request's priority by boost
+        # points until until (each bounded by the policy's [contests] table), or re-queues a rejected request.
+        method Resolve(id: int, grant: bool, boost: ?int, until: ?int, reason: string) -> (contest: Contest)
+
+        # No such contest, or no request with this id that the caller may see.
+        error NotFound (id: int, reason: string)
+
+        # The caller may not do this (another user's request, or deciding without being an admin).
+        error PermissionDenied (reason: string)
+
+        # The request cannot be contested now (already open, or neither pending nor rejected), or the contest is
+        # already decided.
+        error NotContestable (id: int, reason: string)
+
+        # A parameter is out of range or malformed.
+        error InvalidParameter (parameter: string, reason: string)
+        """
+
+    public static let reports = """
+        # Allocation reports (Art. 8, 26.3), rebuilt from the stored history: GPU-hours, waits, rejections, contests
+        # and energy over a period, per sector, category or account. Users get their own figures only; groups with
+        # fewer accounts than the configured minimum are suppressed in reports over everyone (Art. 10).
+        interface io.slotd.Reports
+
+        # One group's figures; every figure is null when the group is suppressed.
+        type Group (
+          key: string,
+          accounts: ?int,
+          suppressed: bool,
+          requests: ?int,
+          gpuHoursGranted: ?float,
+          gpuHoursUsed: ?float,
+          share: ?float,
+          weightShare: ?float,
+          started: ?int,
+          waitMeanSeconds: ?float,
+          waitP95Seconds: ?float,
+          rejections: ?[string]int,
+          contests: ?[string]int,
+          energyKWh: ?float
+        )
+
+        # Grouping.
+        type By (sector, category, account)
+
+        # The report over [from, to) (ms since the epoch), grouped by sector (default), category or account.
+        method Allocation(from: int, to: int, by: ?By) -> (report: (
+          from: int,
+          to: int,
+          by: By,
+          scope: string,
+          account: ?string,
+          minGroupAccounts: int,
+          policyVersion: string,
+          groups: []Group,
+          total: Group
+        ))
+
+        # The caller may not do this (no account, or a report by account over everyone without being an admin).
         error PermissionDenied (reason: string)
 
         # A parameter is out of range or malformed.

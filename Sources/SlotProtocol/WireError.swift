@@ -15,10 +15,12 @@ public struct WireError: Error, Codable, Sendable, Hashable, CustomStringConvert
         public var limit: Int?
         public var user: String?
         public var hint: String?
+        public var version: String?
 
         public init(id: Int64? = nil, parameter: String? = nil, reason: String? = nil, reasons: [Reason]? = nil,
                     method: String? = nil, interface: String? = nil, limit: Int? = nil, user: String? = nil,
-                    hint: String? = nil) {
+                    hint: String? = nil, version: String? = nil) {
+            self.version = version
             self.id = id
             self.parameter = parameter
             self.reason = reason

@@ -80,6 +80,36 @@ enum Migrations {
             try db.create(index: "request_by_state_id", on: "request", columns: ["state", "id"])
             try db.create(index: "request_by_uid_state_id", on: "request", columns: ["uid", "state", "id"])
         }
+        // Users' rights (Art. 7.2, 15.2.5) and reports (Art. 26.3): who accepted which agreement version, contests
+        // and their decisions, and each request's applicant category at submit (an account's category may change
+        // later; reports count the category the request was ranked under).
+        migrator.registerMigration("v4-rights-reports") { db in
+            try db.alter(table: "request") { t in t.add(column: "category", .text) }
+            try db.create(index: "request_by_submitted", on: "request", columns: ["submittedAt"])
+            try db.create(table: "agreement_acceptance") { t in
+                t.column("account", .text).notNull()
+                t.column("uid", .integer).notNull()
+                t.column("version", .text).notNull()
+                t.column("hash", .text).notNull()
+                t.column("acceptedAt", .integer).notNull()
+                t.primaryKey(["account", "version", "hash"])
+            }
+            try db.create(table: "contest") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("requestId", .integer).notNull().indexed()
+                t.column("account", .text).notNull()
+                t.column("uid", .integer).notNull()
+                t.column("kind", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("openedAt", .integer).notNull().indexed()
+                t.column("state", .text).notNull()
+                t.column("decidedAt", .integer)
+                t.column("decidedBy", .text)
+                t.column("decision", .text)
+                t.column("boost", .integer)
+                t.column("boostUntil", .integer)
+            }
+        }
         return migrator
     }
 }

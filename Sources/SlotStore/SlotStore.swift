@@ -77,8 +77,8 @@ public final class SlotStore: Sendable {
     static func insert(_ requests: [StoredRequest], _ db: Database) throws {
         let request = try db.cachedStatement(sql: """
             INSERT INTO request (id, uid, gid, account, sector, gpus, cpus, memoryMiB, durationMs, purpose, \
-            command, workingDirectory, environment, submittedAt, state, network) \
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            command, workingDirectory, environment, submittedAt, state, network, category) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let transition = try db.cachedStatement(
             sql: "INSERT INTO transition (requestId, state, at, detail) VALUES (?, ?, ?, 'submitted')")
@@ -89,7 +89,7 @@ public final class SlotStore: Sendable {
             let environment = String(decoding: try json.encode(r.environment), as: UTF8.self)
             try request.execute(arguments: [
                 r.id, r.uid, r.gid, r.account, r.sector, r.gpus, r.cpus, r.memoryMiB, r.durationMs, r.purpose,
-                command, r.workingDirectory, environment, r.submittedAt, r.state.rawValue, r.network,
+                command, r.workingDirectory, environment, r.submittedAt, r.state.rawValue, r.network, r.category,
             ])
             try transition.execute(arguments: [r.id, r.state.rawValue, r.submittedAt])
         }

@@ -32,6 +32,8 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var logFile: String?
     /// false: the workload runs with no network (Art. 17.4).
     public var network = true
+    /// The applicant category the request was ranked under (nil in rows written before slotd stored it).
+    public var category: String?
 
     public init(id: Int64, uid: Int64, gid: Int64, account: String, sector: String, gpus: Int, cpus: Int,
                 memoryMiB: Int, durationMs: Int64, purpose: String, command: [String], workingDirectory: String,
@@ -81,6 +83,7 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         node = row["node"]
         logFile = row["logFile"]
         network = row["network"] ?? true
+        category = row["category"]
         // The two columns every row has are plain JSON string containers: JSONSerialization reads them at a
         // fraction of JSONDecoder's cost; the rarer structured ones go through Codable.
         command = try Self.plain(row["command"], [String].self, id: id) ?? []

@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "SlotStore",
             dependencies: [
-                "SlotCore", "SlotProtocol",
+                "SlotCore", "SlotProtocol", "SlotReport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -25,7 +25,10 @@ public enum Daemon {
 
         let store = try SlotStore(path: config.stateDirectory + "/slotd.sqlite", durability: config.durability)
         let inventory = try InventoryDetection.inventory(config.inventory)
-        let (policy, pendingFileApply) = try choosePolicy(config, store: store, logger: logger)
+        var (policy, pendingFileApply) = try choosePolicy(config, store: store, logger: logger)
+        do { policy.agreement = try LoadedAgreement.load(policy.policy, policyFile: config.policyFile) } catch {
+            throw DaemonError.policy(error.parameters.reason ?? "\(error)")
+        }
         let engine = try Engine(config: config, store: store, policy: policy, inventory: inventory, logger: logger,
                                 clock: { Int64(Date().timeIntervalSince1970 * 1_000) })
         if let source = pendingFileApply {

@@ -26,6 +26,21 @@ public struct DaemonConfig: Sendable, Hashable {
 
     public enum Executor: String, Sendable, Hashable, CaseIterable { case auto, systemd, process }
 
+    /// Allocation reports (Art. 8, 26.3).
+    public var reports = Reports()
+
+    public struct Reports: Sendable, Hashable {
+        /// Groups with fewer distinct accounts are suppressed in reports over everyone (Art. 10).
+        public var minGroupAccounts = 5
+        /// Power of one GPU, watts, for the energy estimate (Art. 8.3), when its model is not in `gpuWattsByModel`.
+        public var gpuWatts = 700
+        /// Power per GPU model name (as the inventory reports it, e.g. from `nvidia-smi -L`).
+        public var gpuWattsByModel: [String: Int] = [:]
+
+        /// The watts of one GPU of `model`.
+        public func watts(model: String?) -> Int { model.flatMap { gpuWattsByModel[$0] } ?? gpuWatts }
+    }
+
     public struct Limits: Sendable, Hashable {
         public var maxFrameBytes = 1 << 20
         public var maxConnections = 1_024
@@ -100,6 +115,20 @@ public struct DaemonConfig: Sendable, Hashable {
                                reason: "must be a power of two (e.g. 16384, 32768, 65536)")
             }
             config.limits.queueClassCapacity = classCapacity
+            try inner.finish()
+        }
+        if let reports = try reader.table("reports") {
+            var inner = ConfigReader(path: path, table: reports, prefix: "reports.")
+            let r = config.reports
+            config.reports.minGroupAccounts = try inner.int("min_group_accounts", 1...1_000) ?? r.minGroupAccounts
+            config.reports.gpuWatts = try inner.int("gpu_watts", 0...10_000) ?? r.gpuWatts
+            if let models = try inner.table("gpu_watts_by_model") {
+                var byModel = ConfigReader(path: path, table: models, prefix: "reports.gpu_watts_by_model.")
+                for model in models.keys {
+                    config.reports.gpuWattsByModel[model] = try byModel.int(model, 0...10_000)
+                }
+                try byModel.finish()
+            }
             try inner.finish()
         }
         try reader.finish()

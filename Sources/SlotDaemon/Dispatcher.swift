@@ -90,6 +90,26 @@ struct Dispatcher: Sendable {
         case "io.slotd.Accounts.List":
             return try Self.encode(AccountListReply(accounts: try await e.listAccounts(caller)))
 
+        case "io.slotd.Accounts.Agreement":
+            return try Self.encode(await e.agreement(caller))
+        case "io.slotd.Accounts.AcceptAgreement":
+            let p = try incoming.parameters(as: AcceptAgreementParameters.self)
+            return try Self.encode(try await e.acceptAgreement(p, caller))
+
+        case "io.slotd.Contests.Open":
+            let p = try incoming.parameters(as: ContestOpenParameters.self)
+            return try Self.encode(ContestReply(contest: try await e.openContest(p, caller)))
+        case "io.slotd.Contests.List":
+            let p = try incoming.parameters(as: ContestListParameters.self)
+            return try Self.encode(ContestListReply(contests: try await e.listContests(p, caller)))
+        case "io.slotd.Contests.Resolve":
+            let p = try incoming.parameters(as: ContestResolveParameters.self)
+            return try Self.encode(ContestReply(contest: try await e.resolveContest(p, caller)))
+
+        case "io.slotd.Reports.Allocation":
+            let p = try incoming.parameters(as: ReportParameters.self)
+            return try Self.encode(ReportReply(report: try await e.allocationReport(p, caller)))
+
         case "io.slotd.Policy.Get":
             return try Self.encode(await e.currentPolicy())
         case "io.slotd.Policy.Check":

@@ -119,8 +119,7 @@ extension Engine {
             return
         }
         guard sha256Hex(source) != policyState.hash else {
-            policyState.error = nil
-            logger.info("reload: \(file) is unchanged")
+            reloadAgreement()
             return
         }
         let system = Caller(uid: getuid(), gid: getgid(), pid: getpid(), user: "slotd", isAdmin: true)
@@ -139,6 +138,11 @@ extension Engine {
             policyState.error = errors
             throw WireError("io.slotd.Policy.Invalid", .init(reason: errors))
         }
+        let agreement: LoadedAgreement?
+        do { agreement = try LoadedAgreement.load(policy, policyFile: config.policyFile) } catch {
+            policyState.error = error.parameters.reason
+            throw error
+        }
         let hash = sha256Hex(source)
         let version = policy.revision ?? "version \(policy.version)"
         do {
@@ -147,9 +151,31 @@ extension Engine {
                              appliedBy: appliedBy.user, reason: reason),
                 audit: audit(appliedBy, "policy.apply", version, reason, "sha256 \(hash) from \(file)"))
         } catch { throw .internalError("\(error)") }
-        policyState = PolicyState(policy: policy, source: source, hash: hash, file: file, error: nil)
+        policyState = PolicyState(policy: policy, source: source, hash: hash, file: file, error: nil,
+                                  agreement: agreement)
         perform(scheduler.handle(.policyApplied(policy), now: now))
         logger.info("policy \(version) in force (sha256 \(hash.prefix(12)))")
+    }
+
+    /// SIGHUP with an unchanged policy file: the agreement's text may have changed (a new text needs a new
+    /// acceptance, even under the same version).
+    func reloadAgreement() {
+        do {
+            let agreement = try LoadedAgreement.load(policyState.policy, policyFile: config.policyFile)
+            policyState.error = nil
+            guard agreement != policyState.agreement else {
+                logger.info("reload: \(config.policyFile) and its agreement are unchanged")
+                return
+            }
+            policyState.agreement = agreement
+            let system = Caller(uid: getuid(), gid: getgid(), pid: getpid(), user: "slotd", isAdmin: true)
+            try? store.audit(audit(system, "agreement.update", agreement?.version ?? "none", "reload (SIGHUP)",
+                                   "sha256 \(agreement?.hash ?? "-")"), at: now)
+            logger.info("user agreement \(agreement?.version ?? "none") in force; accepting it again is required")
+        } catch {
+            policyState.error = error.parameters.reason
+            logger.error("reload refused, the agreement in force stays: \(error)")
+        }
     }
 
     func policyHistory() throws(WireError) -> [PolicyVersionInfo] {

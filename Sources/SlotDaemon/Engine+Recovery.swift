@@ -50,6 +50,10 @@ extension Engine {
         pendingRows.reserveCapacity(pending.count)
         for request in pending { pendingRows[request.id] = request }
         perform(scheduler.handle(.submitBatch(pending.map(Self.schedulerRequest)), now: now))
+        try loadAcceptances()
+        for contest in try store.boosts(at: now) where pendingRows[contest.requestId] != nil {
+            _ = scheduler.handle(.boost(requestID: UInt64(contest.requestId), Self.boost(contest)), now: now)
+        }
         return (pending.count, adopted.count, lost.count)
     }
 

@@ -14,6 +14,7 @@ extension Engine {
     func submit(_ p: SubmitParameters, _ caller: Caller) async throws -> RequestInfo {
         guard acceptingWork else { throw WireError.shuttingDown() }
         guard let account = accounts[caller.user] else { throw WireError.noAccount(user: caller.user) }
+        try requireAgreement(account.name)
         let request = try makeRequest(p, caller, account: account)
         return try await withCheckedThrowingContinuation { continuation in
             batch.append(PendingSubmit(request: request, continuation: continuation))
@@ -128,6 +129,7 @@ extension Engine {
             gpus: p.gpus, cpus: cpus, memoryMiB: memory, durationMs: durationMs, purpose: p.purpose,
             command: p.command, workingDirectory: p.workingDirectory, environment: environment, submittedAt: now)
         request.network = p.network ?? true
+        request.category = account.category
         return request
     }
 

@@ -38,6 +38,8 @@ public actor Engine {
     /// Why the executor is stopping a slot, so its end is recorded as that (cancelled, expired).
     var stopping: [Int64: RequestState] = [:]
     var watchers: [UUID: Watcher] = [:]
+    /// Agreement acceptances: when each account accepted each version and text (Art. 15.2.5).
+    var acceptances: [AcceptanceKey: Int64] = [:]
     var acceptingWork = true
     let executorEvents: AsyncStream<ProcessExecutor.Event>
 
@@ -59,6 +61,8 @@ public actor Engine {
         var hash: String
         var file: String
         var error: String?
+        /// The user agreement the policy names, read from its file.
+        var agreement: LoadedAgreement?
     }
 
     init(config: DaemonConfig, store: SlotStore, policy: PolicyState, inventory: Inventory, logger: Logger,

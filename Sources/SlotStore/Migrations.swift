@@ -86,6 +86,7 @@ enum Migrations {
         migrator.registerMigration("v4-rights-reports") { db in
             try db.alter(table: "request") { t in t.add(column: "category", .text) }
             try db.create(index: "request_by_submitted", on: "request", columns: ["submittedAt"])
+            try db.create(index: "request_by_started", on: "request", columns: ["startedAt"])
             try db.create(table: "agreement_acceptance") { t in
                 t.column("account", .text).notNull()
                 t.column("uid", .integer).notNull()

@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import SlotProtocol
+import SlotReport
+
+extension SlotStore {
+    /// The requests a report over `[from, to)` needs: submitted or started in the period (only `account`'s when
+    /// given). The category is the one stored at submit, or the account's current one for older rows.
+    /// `watts` gives the power of one GPU of a node index (nil: never ran).
+    public func reportRows(from: Int64, to: Int64, account: String?,
+                           watts: @escaping @Sendable (Int?) -> Int) throws(StoreError) -> [ReportRow] {
+        try read { db in
+            let own = account == nil ? "" : " AND r.account = :account"
+            let columns = """
+                r.id, r.account, COALESCE(r.category, a.category, 'unknown') AS category, r.sector, r.gpus, \
+                r.durationMs, r.submittedAt, r.startedAt, r.endedAt, r.state, r.reasons, r.node
+                """
+            let sql = """
+                SELECT \(columns) FROM request r LEFT JOIN account a ON a.name = r.account \
+                WHERE r.submittedAt >= :from AND r.submittedAt < :to\(own) \
+                UNION \
+                SELECT \(columns) FROM request r LEFT JOIN account a ON a.name = r.account \
+                WHERE r.startedAt >= :from AND r.startedAt < :to\(own)
+                """
+            var arguments: StatementArguments = ["from": from, "to": to]
+            if let account { _ = arguments.append(contentsOf: ["account": account]) }
+            var rows: [ReportRow] = []
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try cursor.next() {
+                let stateName: String = row["state"]
+                guard let state = RequestState(rawValue: stateName) else { continue }
+                let node: Int? = row["node"]
+                rows.append(ReportRow(
+                    account: row["account"], category: row["category"], sector: row["sector"], gpus: row["gpus"],
+                    durationMs: row["durationMs"], submittedAt: row["submittedAt"], startedAt: row["startedAt"],
+                    endedAt: row["endedAt"], state: state, rejectionCodes: Self.codes(row["reasons"]),
+                    gpuWatts: watts(node)))
+            }
+            return rows
+        }
+    }
+
+    /// Contests opened in `[from, to)` (only `account`'s when given), with their request's category and sector.
+    public func reportContests(from: Int64, to: Int64, account: String?) throws(StoreError) -> [ReportContest] {
+        try read { db in
+            let own = account == nil ? "" : " AND c.account = :account"
+            let sql = """
+                SELECT c.account, COALESCE(r.category, a.category, 'unknown') AS category, \
+                COALESCE(r.sector, 'unknown') AS sector, c.state FROM contest c \
+                LEFT JOIN request r ON r.id = c.requestId LEFT JOIN account a ON a.name = c.account \
+                WHERE c.openedAt >= :from AND c.openedAt < :to\(own)
+                """
+            var arguments: StatementArguments = ["from": from, "to": to]
+            if let account { _ = arguments.append(contentsOf: ["account": account]) }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
+                let stateName: String = row["state"]
+                return ContestState(rawValue: stateName).map {
+                    ReportContest(account: row["account"], category: row["category"], sector: row["sector"], state: $0)
+                }
+            }
+        }
+    }
+
+    static func codes(_ json: String?) -> [String] {
+        guard let json, let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
+            return []
+        }
+        return list.compactMap { $0["code"] as? String }
+    }
+}

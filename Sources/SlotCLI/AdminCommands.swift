@@ -138,7 +138,8 @@ struct AuditCommand: ParsableCommand {
 
 struct AdminCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "admin", abstract: "Operator tasks.", subcommands: [Backup.self])
+        commandName: "admin", abstract: "Operator tasks: backups and the review of contests.",
+        subcommands: [Backup.self, Contests.self, Resolve.self])
 
     struct Backup: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -52,7 +52,7 @@ struct ClientOptions: ParsableArguments {
             code = wire.name
             switch wire.shortName {
             case "NotFound", "InterfaceNotFound", "MethodNotFound": status = .notFound
-            case "PermissionDenied", "NoAccount": status = .permissionDenied
+            case "PermissionDenied", "NoAccount", "AgreementRequired", "AgreementMismatch": status = .permissionDenied
             case "PolicyViolation", "Invalid": status = .rejectedByPolicy
             case "InvalidParameter": status = .usage
             default: status = .error
@@ -63,9 +63,19 @@ struct ClientOptions: ParsableArguments {
         if json {
             print(CLIError(code: code, message: error.description).json())
         } else {
+            if case .remote(let wire) = error, wire.shortName == "AgreementRequired" { printNotice() }
             FileHandle.standardError.write(Data("slotctl: \(error)\n".utf8))
         }
         throw status.exitCode
+    }
+
+    /// The first-use notice (Art. 7.2): that allocation is automated, what decides it, and how to get an
+    /// explanation or contest a decision. Shown when a submit is refused for want of an accepted agreement.
+    func printNotice() {
+        guard let connection = try? VarlinkConnection(path: socketPath),
+              let agreement = try? connection.call("io.slotd.Accounts.Agreement", Empty(), as: AgreementReply.self)
+        else { return }
+        FileHandle.standardError.write(Data((agreement.notice + "\n\n").utf8))
     }
 }
 

@@ -16,7 +16,7 @@ public struct Slotctl: ParsableCommand {
             SubmitCommand.self, ListCommand.self, ShowCommand.self, ExplainCommand.self, CancelCommand.self,
             WatchCommand.self, LogsCommand.self, QueueCommand.self, ResourcesCommand.self, WhoamiCommand.self,
             StatusCommand.self, PolicyCommand.self, AccountCommand.self, AuditCommand.self, AdminCommand.self,
-            SimulateCommand.self,
+            AgreementCommand.self, ContestCommand.self, ReportCommand.self, SimulateCommand.self,
         ]
     )
 

@@ -62,7 +62,7 @@ extension Engine {
         guard var contest = found else { throw WireError("\(i).NotFound", .init(id: p.id, reason: "no contest \(p.id)")) }
         guard contest.state == .open else {
             throw WireError("\(i).NotContestable", .init(
-                id: p.id, reason: "contest \(p.id) was already \(contest.state.rawValue) by \(contest.decidedBy ?? "?")"))
+                id: contest.requestId, reason: "contest \(p.id) was already \(contest.state.rawValue) by \(contest.decidedBy ?? "?")"))
         }
         let at = now
         contest.decidedAt = at
@@ -98,7 +98,7 @@ extension Engine {
             let problems = scheduler.admissionProblems(summary)
             guard problems.isEmpty else {
                 throw WireError("\(i).NotContestable", .init(
-                    id: p.id, reason: "request \(requeued.id) still breaks the policy in force; uphold the contest, "
+                    id: requeued.id, reason: "request \(requeued.id) still breaks the policy in force; uphold the contest, "
                         + "or change the policy or the account first",
                     reasons: problems.map { Reason(code: $0.code, message: $0.description) }))
             }

@@ -333,9 +333,12 @@ public enum Interfaces {
         # The caller may not do this (another user's request, or deciding without being an admin).
         error PermissionDenied (reason: string)
 
-        # The request cannot be contested now (already open, or neither pending nor rejected), or the contest is
-        # already decided.
-        error NotContestable (id: int, reason: string)
+        # The request (id) cannot be contested now (a contest on it is open, or it is neither pending nor rejected),
+        # or its contest is already decided, or a grant cannot re-queue it (reasons: every rule it still breaks).
+        error NotContestable (id: int, reason: string, reasons: ?[]Reason)
+
+        # One reason with a stable code and a human message.
+        type Reason (code: string, message: string)
 
         # A parameter is out of range or malformed.
         error InvalidParameter (parameter: string, reason: string)

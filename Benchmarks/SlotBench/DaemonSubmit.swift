@@ -49,6 +49,12 @@ enum DaemonSubmitBenchmark {
             if ready == nil { usleep(25_000) }
         }
         guard let control = ready else { throw BenchError.daemonDidNotStart }
+        // The benchmark's user accepts the default policy's user agreement, as any applicant must before submitting.
+        let agreement = try control.call("io.slotd.Accounts.Agreement", Empty(), as: AgreementReply.self)
+        if let version = agreement.version, let hash = agreement.hash, !agreement.accepted {
+            _ = try control.call("io.slotd.Accounts.AcceptAgreement",
+                                 AcceptAgreementParameters(version: version, hash: hash), as: AgreementReply.self)
+        }
         let holder = SubmitParameters(sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 1_024, durationSeconds: 3_600,
                                       purpose: "holder", command: ["sleep", "3600"], workingDirectory: "/tmp",
                                       environment: nil)

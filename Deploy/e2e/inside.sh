@@ -16,6 +16,7 @@ echo "slotd ready after $(elapsed)"
 slotctl status | tee /tmp/status.txt || fail "slotctl status"
 grep -q "systemd executor" /tmp/status.txt || fail "slotd did not choose the systemd executor"
 slotctl account add root --category state_body --reason "e2e test" >/dev/null || fail "account add"
+slotctl agreement accept --yes >/dev/null || fail "agreement accept"
 
 submitted=$(date +%s%N)
 slotctl submit --sector public_administration --cpus 1 --memory 256M --duration 4s --workdir /root --json \

@@ -133,7 +133,9 @@ public struct ReportBuilder: Sendable {
                     tally.accounts.insert(row.account)
                     tally.grantedGPUms += Int64(row.gpus) * row.durationMs
                     tally.usedGPUms += usedGPUms
-                    tally.joules += usedGPUms / 1_000 * Int64(row.gpuWatts)
+                    // Rounded per row, so the sum does not depend on order; saturating, so no history can trap.
+                    let (energy, overflow) = usedGPUms.multipliedReportingOverflow(by: Int64(row.gpuWatts))
+                    tally.joules = tally.joules.saturatingAdd(overflow ? .max : (energy + 500) / 1_000)
                     tally.waits.append(max(0, started - row.submittedAt))
                 }
             }
@@ -189,5 +191,12 @@ public struct ReportBuilder: Sendable {
         group.contests = tally.contests
         group.energyKWh = Double(tally.joules) / 3_600_000
         return group
+    }
+}
+
+extension Int64 {
+    func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }

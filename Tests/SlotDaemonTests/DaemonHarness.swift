@@ -29,6 +29,9 @@ final class DaemonHarness {
     let inventory: String
     var process: Process?
     var extraEnvironment: [String: String] = [:]
+    /// Whether `start` accepts the user agreement for the user running the tests (its dev-mode account), so tests
+    /// about other things can submit. Tests of the agreement itself turn this off.
+    var acceptAgreement = true
     /// More `slotd` arguments, e.g. `--config FILE`.
     var extraArguments: [String] = []
     private(set) var stderrFile: String
@@ -44,6 +47,9 @@ final class DaemonHarness {
         let policyPath = base + "/policy.toml"
         try FileManager.default.copyItem(atPath: policy ?? Self.repository.path + "/Policies/default.toml",
                                          toPath: policyPath)
+        // The default policy names its user agreement by a path relative to the policy file.
+        try FileManager.default.copyItem(atPath: Self.repository.path + "/Policies/agreement.md",
+                                         toPath: base + "/agreement.md")
         self.policy = policyPath
     }
 
@@ -82,6 +88,7 @@ final class DaemonHarness {
             while Date() < deadline {
                 if let connection = try? VarlinkConnection(path: socket),
                    (try? connection.call("io.slotd.System.Status", Empty(), as: StatusReply.self)) != nil {
+                    if acceptAgreement { try accept(connection) }
                     return process
                 }
                 guard process.isRunning else { break }
@@ -93,6 +100,24 @@ final class DaemonHarness {
     }
 
     var stderr: String { (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? "" }
+
+    /// Accepts the agreement in force over `connection` (as the connection's user), as `slotctl agreement accept`
+    /// does: the version and hash sent are those just read.
+    func accept(_ connection: VarlinkConnection) throws {
+        let agreement = try connection.call("io.slotd.Accounts.Agreement", Empty(), as: AgreementReply.self)
+        guard agreement.required, !agreement.accepted, let version = agreement.version, let hash = agreement.hash
+        else { return }
+        _ = try connection.call("io.slotd.Accounts.AcceptAgreement",
+                                AcceptAgreementParameters(version: version, hash: hash), as: AgreementReply.self)
+    }
+
+    /// `slotctl agreement accept --yes` as `user` (after an admin gave them an account).
+    func acceptAgreement(as user: String) throws {
+        let output = try slotctl(["agreement", "accept", "--yes"], as: user)
+        guard output.status == 0 else {
+            throw HarnessError.failed(arguments: ["agreement", "accept"], status: output.status, stderr: output.stderr)
+        }
+    }
 
     /// SIGTERM and wait (graceful stop).
     func stop() {

@@ -15,6 +15,7 @@ final class PrivacyTests: XCTestCase {
             let added = try daemon.slotctl(["account", "add", user, "--category", "university_research", "--reason",
                                             "privacy test"])
             XCTAssertEqual(added.status, 0, added.stderr)
+            try daemon.acceptAgreement(as: user)
         }
         // Root's slot fills the node, so both users' requests stay pending.
         _ = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--cpus", "1", "--memory", "1G",

@@ -11,8 +11,16 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Users get their own figures; admins get everyone's. In a report over everyone, a group with fewer \
             accounts than the configured minimum (default 5) shows no figures, and neither does the next smallest \
-            group when only one would be hidden (Art. 10). Figures follow fixed rules (see slotctl(1)), so the \
-            report of a past period is the same whenever it is made.
+            group when only one would be hidden (Art. 10). The report of a past period is the same whenever it is \
+            made: it is rebuilt from the stored history by fixed rules.
+
+            Rules, over the period: REQUESTS were submitted in it, and REJECTIONS are those rejected, by reason \
+            code. Slots started in the period give GPU-H GRANTED (GPUs x the slot's duration), GPU-H USED (GPUs x \
+            the time it ran; a running slot counts up to now), the waits (start - submit; p95 by nearest rank) and \
+            ENERGY (GPU-hours used x the configured watts of the node's GPU model). CONTESTS are those opened in \
+            the period, by state. SHARE is the group's share of all GPU-hours used; WEIGHT SHARE (by sector) is the \
+            sector's share of the policy's sector weights, its relative priority, not a quota. Categories are those \
+            the requests were ranked under.
 
             Examples:
               slotctl report --from 2026-11-01 --to 2026-11-30

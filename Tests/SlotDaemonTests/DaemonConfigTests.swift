@@ -28,7 +28,15 @@ final class DaemonConfigTests: XCTestCase {
             [limits]
             queue_capacity = 1200000
             queue_class_capacity = 32768
+            [reports]
+            min_group_accounts = 10
+            [reports.gpu_watts_by_model]
+            "NVIDIA H100 80GB HBM3" = 700
+            "NVIDIA A100-SXM4-80GB" = 400
             """)
+        XCTAssertEqual(config.reports.minGroupAccounts, 10)
+        XCTAssertEqual(config.reports.watts(model: "NVIDIA A100-SXM4-80GB"), 400)
+        XCTAssertEqual(config.reports.watts(model: "unknown"), 700)
         XCTAssertEqual(config.durability, .normal)
         XCTAssertEqual(config.executor, .process)
         XCTAssertEqual(DaemonConfig.dev().executor, .auto)
@@ -46,6 +54,9 @@ final class DaemonConfigTests: XCTestCase {
         assertInvalid("[limits]\nidle_timeout_seconds = \"soon\"", key: "limits.idle_timeout_seconds")
         assertInvalid("durability = \"sometimes\"", key: "durability")
         assertInvalid("executor = \"docker\"", key: "executor")
+        assertInvalid("[reports]\nmin_group_accounts = 0", key: "reports.min_group_accounts")
+        assertInvalid("[reports]\nminimum = 5", key: "reports.minimum")
+        assertInvalid("[reports.gpu_watts_by_model]\nH100 = \"lots\"", key: "reports.gpu_watts_by_model.H100")
         XCTAssertThrowsError(try load("this is = not toml ["))
     }
 }

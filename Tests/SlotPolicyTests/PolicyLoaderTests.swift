@@ -123,4 +123,38 @@ import Testing
     func unreadable() {
         #expect(throws: PolicyError.self) { try PolicyLoader.check(contentsOf: "/nonexistent/policy.toml") }
     }
+
+    @Test("Invariant: [agreement] and [contests] are optional, read strictly, and default to no agreement and a 500-point, 7-day boost")
+    func agreementAndContests() throws {
+        let plain = try #require(PolicyLoader.check(text: Self.minimal, file: "p.toml").policy)
+        #expect(plain.agreement == nil)
+        #expect(plain.contests.maxBoost == 500 && plain.contests.maxBoostDuration == .days(7))
+        let full = Self.minimal + """
+
+            [agreement]
+            file = "terms.md"
+            version = "v2"
+
+            [contests]
+            max_boost = 200
+            max_boost_duration = "2d"
+            """
+        let policy = try #require(PolicyLoader.check(text: full, file: "p.toml").policy)
+        #expect(policy.agreement?.file == "terms.md" && policy.agreement?.version == "v2")
+        #expect(policy.contests.maxBoost == 200 && policy.contests.maxBoostDuration == .days(2))
+        let broken = Self.minimal + """
+
+            [agreement]
+            file = "../../etc/shadow"
+            version = "v2"
+            signed = true
+
+            [contests]
+            max_boost = -1
+            """
+        let check = PolicyLoader.check(text: broken, file: "p.toml")
+        #expect(check.policy == nil)
+        let keys = Set(check.errors.map(\.location.keyPath))
+        #expect(keys.isSuperset(of: ["agreement.file", "agreement.signed", "contests.max_boost"]), "\(keys)")
+    }
 }

@@ -4,6 +4,7 @@ Usage: varlink_client.py SOCKET_PATH
 Exits 0 when every check passes; prints each check. Run by SlotDaemonTests.InteropTests.
 """
 import sys
+import time
 
 import varlink
 
@@ -62,5 +63,24 @@ with varlink.Client(address=address) as client:
             reasons = [r["code"] for r in error.parameters()["reasons"]]
             check(error.error() == "io.slotd.Requests.PolicyViolation" and "unknown-sector" in reasons,
                   "PolicyViolation carries every reason")
+
+    # Users' rights: the agreement (the harness accepted it), a contest on a pending request, a report.
+    with client.open("io.slotd.Accounts") as accounts:
+        agreement = accounts.Agreement()
+        check(agreement["accepted"] and "automated" in agreement["notice"], "Agreement answers, accepted")
+    with client.open("io.slotd.Requests") as requests, client.open("io.slotd.Contests") as contests:
+        try:
+            requests.Submit(sector="no_such_sector", gpus=0, purpose="x", command=["true"], workingDirectory="/tmp")
+            check(False, "PolicyViolation raised")
+        except varlink.VarlinkError as error:
+            rejected = error.parameters()["id"]
+        contest = contests.Open(id=rejected, reason="interop check")["contest"]
+        check(contest["state"] == "open" and contest["kind"] == "rejection", "Contests.Open answers")
+        listed = contests.List()["contests"]
+        check(any(c["id"] == contest["id"] for c in listed), "Contests.List includes it")
+    with client.open("io.slotd.Reports") as reports:
+        now = int(time.time() * 1000)
+        report = reports.Allocation(**{"from": now - 86400000, "to": now + 60000, "by": "account"})["report"]
+        check(report["by"] == "account" and len(report["groups"]) == 1, "Reports.Allocation answers")
 
 print("%d checks passed" % checks)

@@ -5,7 +5,8 @@ import XCTest
 /// `.ci/run` installs it into `.venv-varlink`; set `SLOTD_VARLINK_PYTHON` to use another interpreter.
 final class InteropTests: XCTestCase {
     /// Invariant: GetInfo, GetInterfaceDescription (every IDL parses), Submit, Get, List, Explain, Watch (more),
-    /// Cancel and the named errors all work from the reference client.
+    /// Cancel, the named errors, Agreement, Contests.Open/List and Reports.Allocation all work from the reference
+    /// client.
     func testReferencePythonClient() throws {
         let python = ProcessInfo.processInfo.environment["SLOTD_VARLINK_PYTHON"]
             ?? DaemonHarness.repository.path + "/.venv-varlink/bin/python"

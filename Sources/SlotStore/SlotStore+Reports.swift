@@ -11,16 +11,18 @@ extension SlotStore {
                            watts: @escaping @Sendable (Int?) -> Int) throws(StoreError) -> [ReportRow] {
         try read { db in
             let own = account == nil ? "" : " AND r.account = :account"
+            // Every state, so the (state, submittedAt, id) index serves the range, one state at a time.
+            let states = RequestState.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             let columns = """
                 r.id, r.account, COALESCE(r.category, a.category, 'unknown') AS category, r.sector, r.gpus, \
                 r.durationMs, r.submittedAt, r.startedAt, r.endedAt, r.state, r.reasons, r.node
                 """
             let sql = """
                 SELECT \(columns) FROM request r LEFT JOIN account a ON a.name = r.account \
-                WHERE r.submittedAt >= :from AND r.submittedAt < :to\(own) \
+                WHERE r.state IN (\(states)) AND r.submittedAt >= :from AND r.submittedAt < :to\(own) \
                 UNION \
                 SELECT \(columns) FROM request r LEFT JOIN account a ON a.name = r.account \
-                WHERE r.startedAt >= :from AND r.startedAt < :to\(own)
+                WHERE r.startedAt IS NOT NULL AND r.startedAt >= :from AND r.startedAt < :to\(own)
                 """
             var arguments: StatementArguments = ["from": from, "to": to]
             if let account { _ = arguments.append(contentsOf: ["account": account]) }

@@ -1,64 +1,139 @@
 #!/bin/bash
 # Runs inside the booted container (as the oneshot slotd-e2e.service), writes /e2e.log, and powers off.
-# The host script (booted-systemd-test) reads /e2e.log from the rootfs afterwards.
+# The host script (booted-systemd-test) reads /e2e.log from the rootfs afterwards. What an operator and two
+# unprivileged users do, from `dpkg -i` to `dpkg --purge`, with the slotd package and nothing else.
 exec >/e2e.log 2>&1
 set -u
 export SLOTD_SOCKET=/run/slotd/io.slotd
 started=$(date +%s%N)
 elapsed() { echo "$(( ($(date +%s%N) - started) / 1000000 )) ms"; }
 finish() { echo "e2e: $1"; systemctl poweroff --no-block; exit 0; }
-fail() { echo "e2e: FAIL: $*"; journalctl -u slotd --no-pager | tail -30; finish "FAILED"; }
+fail() { echo "e2e: FAIL: $*"; journalctl -u slotd -u polkit --no-pager | tail -40; finish "FAILED"; }
+json_field() { sed -n "s/.*\"$1\" : \"\\{0,1\\}\\([^\",]*\\)\"\\{0,1\\},\\{0,1\\}\$/\\1/p" | head -1; }
+as() { local user=$1; shift; runuser -u "$user" -- "$@"; }
+state_of() { slotctl show "$1" --json | json_field state; }
+wait_state() {  # ID STATE TRIES: polls every 0.1 s
+    local s=""
+    for _ in $(seq "$3"); do s=$(state_of "$1"); [ "$s" = "$2" ] && return 0; sleep 0.1; done
+    fail "request $1 is '$s', expected '$2'"
+}
 
-# slotd as a notify service (READY=1 only once it answers), the systemd executor, the repository's units.
-systemd-run --unit=slotd --property=Type=notify --property=NotifyAccess=main \
-    /usr/local/bin/slotd --config /etc/slotd/slotd.toml --log-level info || fail "slotd did not become ready"
-echo "slotd ready after $(elapsed)"
+# 1. Install: the postinst creates the user and enables the socket; nothing runs until the first call.
+dpkg -i /root/slotd.deb || fail "dpkg -i"
+echo "installed after $(elapsed)"
+id slotd >/dev/null || fail "no slotd user"
+getent group slotd-admin >/dev/null || fail "no slotd-admin group"
+systemctl is-active --quiet slotd.socket || fail "slotd.socket is not listening"
+systemctl is-active --quiet slotd.service && fail "slotd runs before any call"
+man -w slotctl >/dev/null && man -w slotd.toml >/dev/null || fail "man pages are not installed"
+[ -f /usr/share/bash-completion/completions/slotctl ] || fail "no bash completion"
+# The operator declares the machine (the hardened unit sees no /dev).
+sed -i 's/^#inventory = "detect"/inventory = "1x0:2:2"/' /etc/slotd/slotd.toml
+
+# 2. The first slotctl call socket-activates slotd, which runs as the slotd user with the systemd executor.
 slotctl status | tee /tmp/status.txt || fail "slotctl status"
+systemctl is-active --quiet slotd.service || fail "slotctl status did not start slotd"
 grep -q "systemd executor" /tmp/status.txt || fail "slotd did not choose the systemd executor"
-slotctl account add root --category state_body --reason "e2e test" >/dev/null || fail "account add"
-slotctl agreement accept --yes >/dev/null || fail "agreement accept"
+[ "$(systemctl show slotd.service -p User --value)" = slotd ] || fail "slotd does not run as the slotd user"
+echo "socket-activated after $(elapsed)"
 
-submitted=$(date +%s%N)
-slotctl submit --sector public_administration --cpus 1 --memory 256M --duration 4s --workdir /root --json \
-    -- /bin/sleep 60 >/tmp/submit.json || fail "submit"
-id=$(sed -n 's/.*"id" : \([0-9]*\).*/\1/p' /tmp/submit.json | head -1)
-[ -n "$id" ] || fail "no id in $(cat /tmp/submit.json)"
-unit="slotd-$id.service"
-for _ in $(seq 50); do
-    [ "$(systemctl show "$unit" -p ActiveState --value)" = active ] && break
-    sleep 0.1
+# 3. Two unprivileged users with accounts; alice's slot runs as slotd-<id>.service with its limits and expires.
+for user in alice bob; do
+    useradd -m "$user" || fail "useradd $user"
+    slotctl account add "$user" --category state_body --reason "e2e test" >/dev/null || fail "account add $user"
 done
-echo "slot $id running as $unit after $(( ($(date +%s%N) - submitted) / 1000000 )) ms"
+as alice slotctl submit --sector public_administration -- /bin/true >/tmp/refused.txt 2>&1 \
+    && fail "a submit without the agreement was accepted"
+grep -q "automated" /tmp/refused.txt || fail "no Art. 7.2 notice: $(cat /tmp/refused.txt)"
+as alice slotctl agreement accept --yes >/dev/null || fail "alice: agreement accept"
+as bob slotctl agreement accept --yes >/dev/null || fail "bob: agreement accept"
+submitted=$(date +%s%N)
+id=$(as alice slotctl submit --sector public_administration --cpus 1 --memory 256M --duration 5s \
+    --workdir /home/alice --json -- /bin/sleep 60 | json_field id)
+[ -n "$id" ] || fail "submit as alice"
+unit="slotd-$id.service"
+for _ in $(seq 50); do [ "$(systemctl show "$unit" -p ActiveState --value)" = active ] && break; sleep 0.1; done
+echo "alice's slot $id running as $unit after $(( ($(date +%s%N) - submitted) / 1000000 )) ms"
 show() { systemctl show "$unit" -p "$1" --value; }
-echo "limits: RuntimeMaxUSec=$(show RuntimeMaxUSec) MemoryMax=$(show MemoryMax) CPUQuotaPerSecUSec=$(show CPUQuotaPerSecUSec) DevicePolicy=$(show DevicePolicy) ProtectSystem=$(show ProtectSystem) Slice=$(show Slice)"
+echo "limits: User=$(show User) RuntimeMaxUSec=$(show RuntimeMaxUSec) MemoryMax=$(show MemoryMax) CPUQuotaPerSecUSec=$(show CPUQuotaPerSecUSec) DevicePolicy=$(show DevicePolicy) ProtectSystem=$(show ProtectSystem) Slice=$(show Slice)"
 [ "$(show ActiveState)" = active ] || fail "$unit is not active"
-# The limit counts from the grant, so the unit gets a few milliseconds less than 4 s.
-case "$(show RuntimeMaxUSec)" in 4s | 3.9*s) ;; *) fail "RuntimeMaxUSec is $(show RuntimeMaxUSec), not about 4s" ;; esac
+[ "$(show User)" = alice ] || fail "User is $(show User), not alice"
+case "$(show RuntimeMaxUSec)" in 5s | 4.9*s) ;; *) fail "RuntimeMaxUSec is $(show RuntimeMaxUSec), not about 5s" ;; esac
 [ "$(show MemoryMax)" = 268435456 ] || fail "MemoryMax is $(show MemoryMax)"
 [ "$(show CPUQuotaPerSecUSec)" = 1s ] || fail "CPUQuotaPerSecUSec is $(show CPUQuotaPerSecUSec)"
 [ "$(show DevicePolicy)" = closed ] || fail "DevicePolicy is $(show DevicePolicy)"
 [ "$(show ProtectSystem)" = strict ] || fail "ProtectSystem is $(show ProtectSystem)"
 [ "$(show Slice)" = slotd.slice ] || fail "Slice is $(show Slice)"
+wait_state "$id" expired 100
+echo "slot $id ended as expired $(( ($(date +%s%N) - submitted) / 1000000 )) ms after submit"
 
-# systemd itself stops it at 4 s; slotd records it as expired.
-state=""
-for _ in $(seq 100); do
-    state=$(slotctl show "$id" --json | sed -n 's/.*"state" : "\([a-z]*\)".*/\1/p' | head -1)
-    [ "$state" = expired ] && break
-    sleep 0.1
-done
-echo "slot $id ended as '$state' $(( ($(date +%s%N) - submitted) / 1000000 )) ms after submit"
-[ "$state" = expired ] || fail "expected expired, got '$state'"
-# Art. 25 even if slotd dies: a slot outlives a killed slotd and systemd itself stops it at its limit.
-slotctl submit --sector public_administration --cpus 1 --memory 256M --duration 3s --workdir /root --json \
-    -- /bin/sleep 60 >/tmp/submit2.json || fail "second submit"
-id2=$(sed -n 's/.*"id" : \([0-9]*\).*/\1/p' /tmp/submit2.json | head -1)
+# 4. bob sees none of alice's request details and cannot cancel her requests.
+long=$(as alice slotctl submit --sector public_administration --cpus 1 --memory 256M --duration 2m \
+    --purpose "alice-secret" --workdir /home/alice --json -- /bin/sleep 600 | json_field id)
+waiting=$(as alice slotctl submit --sector public_administration --cpus 2 --memory 256M --duration 1m \
+    --workdir /home/alice --json -- /bin/true | json_field id)
+wait_state "$long" running 50
+[ "$(state_of "$waiting")" = pending ] || fail "request $waiting should wait for CPUs"
+as bob slotctl show "$long" >/dev/null 2>&1; [ $? -eq 3 ] || fail "bob can see alice's request"
+as bob slotctl cancel "$long" >/dev/null 2>&1; [ $? -eq 3 ] || fail "bob can cancel alice's request"
+as bob slotctl queue --json | grep -q "alice" && fail "the queue shows bob alice's name"
+as bob slotctl queue --json | grep -q "alice-secret" && fail "the queue shows bob alice's purpose"
+echo "privacy holds between alice and bob"
+
+# 5. systemctl restart keeps every request and re-attaches to the running slot (same unit invocation).
+invocation=$(systemctl show "slotd-$long.service" -p InvocationID --value)
+systemctl restart slotd.service || fail "systemctl restart slotd"
+[ "$(state_of "$long")" = running ] || fail "request $long is not running after the restart"
+[ "$(state_of "$waiting")" = pending ] || fail "request $waiting is not pending after the restart"
+[ "$(state_of "$id")" = expired ] || fail "request $id changed over the restart"
+[ "$(systemctl show "slotd-$long.service" -p InvocationID --value)" = "$invocation" ] \
+    || fail "the slot was restarted instead of re-adopted"
+echo "restart kept every request and re-attached to slot $long"
+
+# 6. systemctl reload with a broken policy keeps the old one, and slotctl status says why.
+cp /etc/slotd/policy.toml /tmp/policy.good
+echo "this is = not a policy [" >>/etc/slotd/policy.toml
+systemctl reload slotd.service || fail "systemctl reload"
 sleep 0.5
+slotctl status --json | grep -q '"policyError"' || fail "status shows no policy error after a bad reload"
+[ "$(state_of "$long")" = running ] || fail "the bad reload disturbed the running slot"
+cp /tmp/policy.good /etc/slotd/policy.toml
+systemctl reload slotd.service && sleep 0.5
+slotctl status --json | grep -q '"policyError"' && fail "the policy error stays after a good reload"
+echo "a broken policy on reload kept the policy in force"
+
+# 7. Upgrade: installing the package again (dpkg runs postinst with the old version) migrates and restarts.
+dpkg -i /root/slotd.deb || fail "reinstall (upgrade path)"
+[ "$(state_of "$long")" = running ] || fail "request $long is not running after the upgrade"
+
+# 8. Art. 25 even if slotd dies: systemd itself stops a slot at its limit.
+slotctl cancel "$long" >/dev/null && slotctl cancel "$waiting" >/dev/null
+short=$(as alice slotctl submit --sector public_administration --cpus 1 --memory 256M --duration 3s \
+    --workdir /home/alice --json -- /bin/sleep 60 | json_field id)
+wait_state "$short" running 50
 systemctl kill --signal=SIGKILL slotd.service
 sleep 0.5
-[ "$(systemctl show "slotd-$id2.service" -p ActiveState --value)" = active ] || fail "the slot died with slotd"
+[ "$(systemctl show "slotd-$short.service" -p ActiveState --value)" = active ] || fail "the slot died with slotd"
 sleep 4
-result=$(systemctl show "slotd-$id2.service" -p Result --value)
-echo "with slotd killed, slotd-$id2.service ended with Result=$result"
+result=$(systemctl show "slotd-$short.service" -p Result --value)
+echo "with slotd killed, slotd-$short.service ended with Result=$result"
 [ "$result" = timeout ] || fail "expected Result=timeout from systemd, got '$result'"
+
+# 9. A downgrade onto a database written by a newer slotd is refused, with the reason.
+systemctl stop slotd.service slotd.socket
+as slotd sqlite3 /var/lib/slotd/slotd.sqlite "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')" \
+    || fail "cannot fake a newer database"
+dpkg -i /root/slotd.deb >/tmp/downgrade.txt 2>&1 && fail "the package accepted a newer database"
+grep -q "newer slotd" /tmp/downgrade.txt || fail "no clear message: $(cat /tmp/downgrade.txt)"
+echo "a newer database is refused: $(grep -m1 'newer slotd' /tmp/downgrade.txt)"
+as slotd sqlite3 /var/lib/slotd/slotd.sqlite "DELETE FROM grdb_migrations WHERE identifier = 'v99-from-the-future'"
+dpkg --configure slotd >/dev/null || fail "configure after the database is fixed"
+
+# 10. remove keeps the state; purge deletes it.
+dpkg -r slotd >/dev/null || fail "dpkg -r"
+[ -f /var/lib/slotd/slotd.sqlite ] || fail "remove deleted the state"
+systemctl is-active --quiet slotd.socket && fail "the socket listens after remove"
+dpkg -P slotd >/dev/null || fail "dpkg -P"
+[ -e /var/lib/slotd ] && fail "purge kept /var/lib/slotd"
+echo "remove kept the state, purge deleted it"
 finish "PASS ($(elapsed) in the container)"

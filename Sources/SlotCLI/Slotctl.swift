@@ -46,7 +46,7 @@ public struct Slotctl: ParsableCommand {
 
 /// The version `slotctl --version` prints.
 public enum SlotctlVersion {
-    public static let current = "0.2.0"
+    public static let current = "0.3.0"
 }
 
 /// Options every verb shares.

@@ -13,6 +13,16 @@ import Glibc
 /// Puts the daemon together and runs it until SIGTERM/SIGINT:
 /// lock the state directory → open the store → choose the policy → recover → listen → `READY=1`.
 public enum Daemon {
+    /// `slotd --check-state`: opens the database (running its migrations) and says what it found; throws the
+    /// store's error (e.g. a database written by a newer slotd) otherwise. Creates nothing when there is no state.
+    public static func checkState(_ config: DaemonConfig) throws -> String {
+        let path = config.stateDirectory + "/slotd.sqlite"
+        guard FileManager.default.fileExists(atPath: path) else { return "no database at \(path) yet: nothing to check" }
+        let store = try SlotStore(path: path, durability: config.durability)
+        return "database \(path): schema current (\(try store.appliedMigrations().count) migrations), "
+            + "\(try store.nextRequestID() - 1) requests"
+    }
+
     public static func run(_ config: DaemonConfig, logger: Logger) async throws {
         let fm = FileManager.default
         for directory in [config.stateDirectory, config.stateDirectory + "/logs", config.stateDirectory + "/slots"] {
@@ -70,13 +80,18 @@ public enum Daemon {
                     Systemd.notify("READY=1\nSTATUS=\(line)")
                 }
             })
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: EngineService(engine: engine)),
+            .init(service: server),
+            .init(service: SystemdService(engine: engine, logger: logger)),
+        ]
+        if config.metrics.enabled {
+            services.append(.init(service: MetricsExporter(engine: engine, metrics: engine.metrics,
+                                                           config: config.metrics, logger: logger)))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: EngineService(engine: engine)),
-                    .init(service: server),
-                    .init(service: SystemdService(engine: engine, logger: logger)),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -28,6 +28,37 @@ public struct DaemonConfig: Sendable, Hashable {
 
     /// Allocation reports (Art. 8, 26.3).
     public var reports = Reports()
+    /// Prometheus metrics (off unless a file or a listener is configured).
+    public var metrics = Metrics()
+
+    public struct Metrics: Sendable, Hashable {
+        /// A file for node_exporter's textfile collector, rewritten every `intervalSeconds`.
+        public var textfile: String?
+        /// A loopback address to serve `GET /metrics` on.
+        public var listen: Address?
+        public var intervalSeconds = 15
+
+        public var enabled: Bool { textfile != nil || listen != nil }
+
+        public struct Address: Sendable, Hashable {
+            public var host: String
+            public var port: Int
+
+            /// `127.0.0.1:9464`, `[::1]:9464` or `localhost:9464`; nil for anything else (loopback only).
+            public init?(_ text: String) {
+                guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+                      (1...65_535).contains(port) else { return nil }
+                var host = String(text[..<colon])
+                if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+                let loopback = host == "localhost" || host == "::1"
+                    || (host.hasPrefix("127.") && host.split(separator: ".").count == 4
+                        && host.split(separator: ".").allSatisfy { UInt8($0) != nil })
+                guard loopback else { return nil }
+                self.host = host == "localhost" ? "127.0.0.1" : host
+                self.port = port
+            }
+        }
+    }
 
     public struct Reports: Sendable, Hashable {
         /// Groups with fewer distinct accounts are suppressed in reports over everyone (Art. 10).
@@ -129,6 +160,23 @@ public struct DaemonConfig: Sendable, Hashable {
                 }
                 try byModel.finish()
             }
+            try inner.finish()
+        }
+        if let metrics = try reader.table("metrics") {
+            var inner = ConfigReader(path: path, table: metrics, prefix: "metrics.")
+            config.metrics.textfile = try inner.string("textfile")
+            if let textfile = config.metrics.textfile, !textfile.hasPrefix("/") {
+                throw .invalid(path: path, key: "metrics.textfile", reason: "must be an absolute path")
+            }
+            if let listen = try inner.string("listen") {
+                guard let address = Metrics.Address(listen) else {
+                    throw .invalid(path: path, key: "metrics.listen",
+                                   reason: "expected a loopback HOST:PORT, e.g. \"127.0.0.1:9464\" (metrics are never "
+                                       + "served beyond this machine; put a reverse proxy or node_exporter in front)")
+                }
+                config.metrics.listen = address
+            }
+            config.metrics.intervalSeconds = try inner.int("interval_seconds", 1...3_600) ?? config.metrics.intervalSeconds
             try inner.finish()
         }
         try reader.finish()

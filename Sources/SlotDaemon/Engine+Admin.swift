@@ -199,6 +199,18 @@ extension Engine {
             nodes: scheduler.inventory.nodes.count, gpus: scheduler.inventory.totalGPUs, freeGPUs: free)
     }
 
+    /// What the metrics' gauges show now.
+    func metricsSnapshot() -> DaemonMetrics.Snapshot {
+        var byClass: [String: Int] = [:]
+        for (queueClass, count) in scheduler.pendingCountByClass() {
+            byClass["\(queueClass.category)/\(queueClass.sector)/\(queueClass.band)"] = count
+        }
+        let free = scheduler.freeByNode.reduce(0) { $0 + $1.gpus }
+        return DaemonMetrics.Snapshot(pending: scheduler.pendingCount, running: scheduler.running.count,
+                                      pendingByClass: byClass, gpus: scheduler.inventory.totalGPUs,
+                                      usedGPUs: scheduler.inventory.totalGPUs - free)
+    }
+
     /// The one-line summary for systemd's `STATUS=`.
     func statusLine() -> String {
         let s = status()
@@ -242,5 +254,5 @@ extension Engine {
 }
 
 public enum SlotdVersion {
-    public static let current = "0.2.0"
+    public static let current = "0.3.0"
 }

@@ -54,6 +54,7 @@ extension Engine {
         var rejected: [Int64: [Reason]] = [:]
         perform(scheduler.handle(.submitBatch(requests), now: now), rejected: &rejected)
         submitting = [:]
+        metrics.submits.increment(by: Int64(submits.count - rejected.count))
         for submit in submits {
             let id = submit.request.id
             if let reasons = rejected[id] {

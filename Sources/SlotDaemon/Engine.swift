@@ -38,6 +38,8 @@ public actor Engine {
     /// Why the executor is stopping a slot, so its end is recorded as that (cancelled, expired).
     var stopping: [Int64: RequestState] = [:]
     var watchers: [UUID: Watcher] = [:]
+    /// Counters and histograms for Prometheus (exported only when `[metrics]` asks for it).
+    let metrics = DaemonMetrics()
     /// Agreement acceptances: when each account accepted each version and text (Art. 15.2.5).
     var acceptances: [AcceptanceKey: Int64] = [:]
     var acceptingWork = true
@@ -200,6 +202,7 @@ public actor Engine {
             // history has a gap.
             logger.error("cannot record \(changes.count) state change(s): \(error)")
         }
+        metrics.record(changes)
         for change in changes {
             let id = change.request.id
             switch change.request.state {

@@ -48,6 +48,11 @@ public final class SlotStore: Sendable {
         }
     }
 
+    /// The names of the migrations applied to this database, in order.
+    public func appliedMigrations() throws(StoreError) -> [String] {
+        try read { db in try Migrations.migrator.appliedMigrations(db) }
+    }
+
     /// Runs `body` in one write transaction.
     func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.write(body) } catch { throw .io("\(error)") }

@@ -24,7 +24,7 @@ struct SlotdCommand: AsyncParsableCommand {
               slotd --dev --state-directory /tmp/slotd --inventory 1x4:32:256
               SLOTD_SOCKET=/tmp/s.sock slotd --dev
             """,
-        version: "0.2.0"
+        version: SlotdVersion.current
     )
 
     @Flag(help: "Development mode: local state directory, embedded defaults, no root needed.")
@@ -48,6 +48,13 @@ struct SlotdCommand: AsyncParsableCommand {
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
+
+    @Flag(help: """
+        Open the state directory's database, bring its schema up to date, and exit: 0 when this slotd can use it \
+        (or there is none yet), 1 with the reason when it cannot (a database written by a newer slotd). The Debian \
+        package runs it, as the slotd user, on upgrade and downgrade.
+        """)
+    var checkState = false
 
     func run() async throws {
         // Under systemd (stderr is the journal) entries go to the journal as structured fields; otherwise stderr.
@@ -79,6 +86,10 @@ struct SlotdCommand: AsyncParsableCommand {
                 : FileManager.default.currentDirectoryPath + "/" + policy }
             if let socket { settings.socket = socket }
             if let inventory { settings.inventory = inventory }
+            if checkState {
+                print(try Daemon.checkState(settings))
+                return
+            }
             try await Daemon.run(settings, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("slotd: \(error)\n".utf8))

@@ -120,6 +120,15 @@ public final class Scheduler {
 
     public var pendingCount: Int { pending.count }
 
+    /// Pending requests per queue class (only non-empty classes), for metrics. O(pending).
+    public func pendingCountByClass() -> [PriorityClass: Int] {
+        var counts: [Int: Int] = [:]
+        for entry in pending.values { counts[entry.classIndex, default: 0] += 1 }
+        var result: [PriorityClass: Int] = [:]
+        for (index, count) in counts where model.classes.indices.contains(index) { result[model.classes[index]] = count }
+        return result
+    }
+
     /// What each node has free now, in inventory order.
     public var freeByNode: [Resources] { nodes.map(\.free) }
 

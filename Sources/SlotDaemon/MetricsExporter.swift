@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// Exports the metrics (opt-in, `[metrics]` in slotd.toml): every `interval_seconds` into a file for
+/// node_exporter's textfile collector (written to a temporary name and renamed, so it is never read half-written),
+/// and/or on a loopback HTTP listener (`GET /metrics`).
+struct MetricsExporter: Service {
+    let engine: Engine
+    let metrics: DaemonMetrics
+    let config: DaemonConfig.Metrics
+    let logger: Logger
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if let path = config.textfile {
+                group.addTask { await writeLoop(path) }
+            }
+            if let listen = config.listen {
+                group.addTask { try await serve(listen) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    func exposition() async -> String { metrics.exposition(await engine.metricsSnapshot()) }
+
+    private func writeLoop(_ path: String) async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let text = await exposition()
+                let temporary = path + ".tmp"
+                do {
+                    try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+                    guard rename(temporary, path) == 0 else {
+                        throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                    }
+                } catch {
+                    logger.warning("cannot write the metrics file \(path): \(error)")
+                }
+                try? await Task.sleep(for: .seconds(config.intervalSeconds))
+            }
+        }
+    }
+
+    private func serve(_ listen: DaemonConfig.Metrics.Address) async throws {
+        let exporter = self
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(MetricsHTTPHandler(exporter: exporter))
+                }
+            }
+            .bind(host: listen.host, port: listen.port).get()
+        logger.info("metrics on http://\(listen.host):\(listen.port)/metrics")
+        // A future's get() does not end on cancellation: close the channel at shutdown, which completes it.
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// Answers `GET /metrics` with the exposition, anything else with 404. One request per connection is enough for
+/// Prometheus; keep-alive is honoured by NIO's HTTP server pipeline.
+final class MetricsHTTPHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let exporter: MetricsExporter
+
+    init(exporter: MetricsExporter) { self.exporter = exporter }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .head(let head) = unwrapInboundIn(data) else { return }
+        let found = head.method == .GET && (head.uri == "/metrics" || head.uri.hasPrefix("/metrics?"))
+        let channel = context.channel
+        let exporter = self.exporter
+        Task {
+            let body = found ? await exporter.exposition() : "not found: the metrics are at /metrics\n"
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain")
+            headers.add(name: "Content-Length", value: String(body.utf8.count))
+            let response = HTTPResponseHead(version: head.version, status: found ? .ok : .notFound, headers: headers)
+            channel.write(HTTPServerResponsePart.head(response), promise: nil)
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+        }
+    }
+}

@@ -121,6 +121,7 @@ enum DaemonSubmitBenchmark {
 enum BenchError: Error {
     case daemonDidNotStart
     case submitsFailed(Int)
+    case slotDidNotStart(UInt64, after: String, ended: String?)
 }
 
 final class LatencyLog: @unchecked Sendable {

@@ -108,6 +108,13 @@ public final class SystemdExecutor: Sendable {
 
     // MARK: Following units
 
+    /// Loaded, but its start job has not run: inactive, no main process ever, nothing failed.
+    static func notStartedYet(_ state: SystemdBus.UnitState?) -> Bool {
+        guard let state else { return false }
+        return state.activeState == "inactive" && state.execMainCode == 0 && state.mainPID == 0
+            && (state.result == "success" || state.result.isEmpty)
+    }
+
     static func hasEnded(_ state: SystemdBus.UnitState) -> Bool {
         state.activeState == "inactive" || state.activeState == "failed" || state.subState == "exited"
     }
@@ -140,8 +147,11 @@ public final class SystemdExecutor: Sendable {
                 }
                 continue
             }
-            // Not loaded yet right after the start call: give systemd a moment before calling it gone.
-            if state == nil, !run.seenRunning, ContinuousClock.now - run.startedAt < .seconds(5) { continue }
+            // Right after the start call the unit may not be loaded yet, or be loaded but inactive with its start job
+            // still queued (no main process yet, result "success"): give systemd a moment before calling it gone. A
+            // unit that failed to start is "failed", and one that ran reads "active (exited)" (RemainAfterExit).
+            if !run.seenRunning, ContinuousClock.now - run.startedAt < .seconds(5),
+               state == nil || Self.notStartedYet(state) { continue }
             let ended: SlotOutcome = state.map { outcome($0, stopRequested: run.stopRequested) }
                 ?? (run.stopRequested ? SlotOutcome.stopped : SlotOutcome.endedAfterRestart)
             _ = tracked.runs.withLock { $0.removeValue(forKey: id) }

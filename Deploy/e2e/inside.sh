@@ -68,6 +68,12 @@ case "$(show RuntimeMaxUSec)" in 5s | 4.9*s) ;; *) fail "RuntimeMaxUSec is $(sho
 wait_state "$id" expired 100
 echo "slot $id ended as expired $(( ($(date +%s%N) - submitted) / 1000000 )) ms after submit"
 
+# 3b. polkit lets the slotd user manage slot units only: another unit is out of its reach.
+systemd-run --unit=e2e-canary --property=RemainAfterExit=yes /bin/true || fail "canary unit"
+as slotd systemctl --no-ask-password stop e2e-canary.service 2>/dev/null && fail "the slotd user stopped another unit"
+systemctl is-active --quiet e2e-canary.service || fail "the canary unit was stopped"
+echo "polkit: the slotd user may not stop e2e-canary.service"
+
 # 4. bob sees none of alice's request details and cannot cancel her requests.
 long=$(as alice slotctl submit --sector public_administration --cpus 1 --memory 256M --duration 2m \
     --purpose "alice-secret" --workdir /home/alice --json -- /bin/sleep 600 | json_field id)

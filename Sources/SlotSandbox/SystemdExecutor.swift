@@ -108,10 +108,11 @@ public final class SystemdExecutor: Sendable {
 
     // MARK: Following units
 
-    /// Loaded, but its start job has not run: inactive, no main process ever, nothing failed.
+    /// Loaded, but its start job has not run: inactive, no main process has ended, nothing failed. (MainPID is not
+    /// consulted: the properties are read one by one, so the process may have started between the reads.)
     static func notStartedYet(_ state: SystemdBus.UnitState?) -> Bool {
         guard let state else { return false }
-        return state.activeState == "inactive" && state.execMainCode == 0 && state.mainPID == 0
+        return state.activeState == "inactive" && state.execMainCode == 0
             && (state.result == "success" || state.result.isEmpty)
     }
 

@@ -22,6 +22,8 @@ struct LoadedAgreement: Sendable, Hashable {
         let problem = { (why: String) in
             WireError("io.slotd.Policy.Invalid", .init(reason: "\(reference.source): the user agreement \(path) \(why)"))
         }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= maximumBytes else { throw problem("is larger than \(maximumBytes) bytes") }
         guard let data = FileManager.default.contents(atPath: path) else { throw problem("cannot be read") }
         guard data.count <= maximumBytes else { throw problem("is larger than \(maximumBytes) bytes") }
         guard let text = String(data: data, encoding: .utf8), !text.isEmpty else { throw problem("is not UTF-8 text") }

@@ -99,4 +99,33 @@ final class DeployUnitTests: XCTestCase {
             XCTAssertTrue(slotctl.contains(verb), "slotctl.1 does not mention \(verb): run Deploy/man/regenerate")
         }
     }
+
+    /// Invariant: the package's maintainer scripts and the e2e scripts parse, and every file build-deb installs from
+    /// the repository exists (a renamed unit or page would otherwise surface only in the booted test).
+    func testPackageScriptsParseAndTheirSourcesExist() throws {
+        let root = DaemonHarness.repository.path
+        func parses(_ shell: String, _ file: String) throws -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: shell)
+            process.arguments = ["-n", root + "/" + file]
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+        for script in ["Deploy/deb/postinst", "Deploy/deb/prerm", "Deploy/deb/postrm"] {
+            XCTAssertTrue(try parses("/bin/sh", script), "\(script) does not parse")
+            XCTAssertTrue(FileManager.default.isExecutableFile(atPath: root + "/" + script), "\(script) is not executable")
+        }
+        for script in ["Deploy/deb/build-deb", "Deploy/e2e/booted-systemd-test", "Deploy/e2e/inside.sh"] {
+            XCTAssertTrue(try parses("/bin/bash", script), "\(script) does not parse")
+        }
+        let builder = try String(contentsOfFile: root + "/Deploy/deb/build-deb", encoding: .utf8)
+        for source in ["Deploy/systemd/slotd.service", "Deploy/systemd/slotd.socket", "Deploy/systemd/slotd.slice",
+                       "Deploy/sysusers.d/slotd.conf", "Deploy/polkit/50-slotd.rules", "Deploy/etc/slotd.toml",
+                       "Policies/default.toml", "Policies/agreement.md", "docs/law.md"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/" + source), "\(source) is missing")
+            let named = builder.contains(source) || (source.hasPrefix("Deploy/systemd/") && builder.contains("Deploy/systemd/$unit"))
+            XCTAssertTrue(named, "build-deb does not install \(source)")
+        }
+    }
 }

@@ -141,26 +141,19 @@ struct ContestCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Your contests and their outcomes, newest first.")
-        @Option(help: "Only this state (repeatable): open, upheld, granted.") var state: [ContestStateArgument] = []
+        @Option(help: "Only this state (repeatable).") var state: [ContestState] = []
         @Option(help: "At most this many.") var limit = 100
         @OptionGroup var client: ClientOptions
         func run() throws {
             let l = try client.call("io.slotd.Contests.List",
-                                    ContestListParameters(states: state.isEmpty ? nil : state.map(\.state), limit: limit),
+                                    ContestListParameters(states: state.isEmpty ? nil : state, limit: limit),
                                     as: ContestListReply.self)
             client.emit(l) { ContestCommand.table(l.contests) }
         }
     }
 }
 
-struct ContestStateArgument: ExpressibleByArgument, Sendable {
-    var state: ContestState
-    init?(argument: String) {
-        guard let state = ContestState(rawValue: argument) else { return nil }
-        self.state = state
-    }
-    static var allValueStrings: [String] { ContestState.allCases.map(\.rawValue) }
-}
+extension ContestState: ExpressibleByArgument {}
 
 /// `slotctl admin contests` and `slotctl admin resolve`: the admins' review queue.
 extension AdminCommand {
@@ -168,12 +161,12 @@ extension AdminCommand {
         static let configuration = CommandConfiguration(
             commandName: "contests", abstract: "The contests awaiting review (--state for decided ones).",
             discussion: "Examples:\n  slotctl admin contests\n  slotctl admin contests --state granted --state upheld")
-        @Option(help: "Only this state (repeatable; default: open): open, upheld, granted.")
-        var state: [ContestStateArgument] = []
+        @Option(help: "Only this state (repeatable; default: open).")
+        var state: [ContestState] = []
         @Option(help: "At most this many.") var limit = 100
         @OptionGroup var client: ClientOptions
         func run() throws {
-            let states = state.isEmpty ? [ContestState.open] : state.map(\.state)
+            let states = state.isEmpty ? [ContestState.open] : state
             let l = try client.call("io.slotd.Contests.List",
                                     ContestListParameters(allUsers: true, states: states, limit: limit),
                                     as: ContestListReply.self)

@@ -15,6 +15,12 @@ public struct Boost: Sendable, Hashable, Codable {
     }
 
     public func isActive(at now: Int64) -> Bool { points != 0 && (until.map { now < $0 } ?? true) }
+
+    /// An exact score (point-ticks) raised by this boost; `unit` is the aging curve's ticks per point-rate unit.
+    func raising(_ score: Int64, unit: Int64) -> Int64 {
+        let (extra, overflow) = points.multipliedReportingOverflow(by: unit)
+        return overflow ? score : score &+ extra
+    }
 }
 
 /// Boosted requests stay in their queue class (so handles, cancels and capacity work as for any request), but every
@@ -45,8 +51,7 @@ extension Scheduler {
             guard let entry = pending[id], model.classes.indices.contains(entry.classIndex) else { return nil }
             let base = model.classes[entry.classIndex].base
             let waited = now - entry.request.submittedAt
-            let (extra, overflow) = boost.points.multipliedReportingOverflow(by: unit)
-            let score = model.agingCurve.score(base: base, waited: waited) &+ (overflow ? 0 : extra)
+            let score = boost.raising(model.agingCurve.score(base: base, waited: waited), unit: unit)
             let item = QueueItem(id: id, submittedAt: entry.request.submittedAt, classIndex: entry.classIndex)
             return RankedItem(handle: entry.handle, item: item,
                               priority: base + model.agingCurve.points(waited: waited) + boost.points, score: score)

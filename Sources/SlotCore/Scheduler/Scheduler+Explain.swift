@@ -70,7 +70,7 @@ extension Scheduler {
         breakdown.terms.append(PriorityTerm(kind: .boost, points: boost.points, detail: boost.detail + until,
                                             source: policy.contests.source))
         breakdown.total += boost.points
-        breakdown.score &+= boost.points &* model.agingCurve.unit
+        breakdown.score = boost.raising(breakdown.score, unit: model.agingCurve.unit)
         return breakdown
     }
 

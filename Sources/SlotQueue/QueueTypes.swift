@@ -81,3 +81,12 @@ public enum RebuildRefusal: Error, Sendable, Hashable {
     /// A new class would hold more entries than one ring can.
     case classOverflow(classIndex: Int, entries: Int, capacity: Int)
 }
+
+/// A push between its two halves (``SlotQueue/beginPush(_:)`` and ``SlotQueue/finishPush(_:)``): its ring cell is
+/// published, its entry not yet PENDING. Finish every one exactly once.
+@_spi(Testing)
+public struct InFlightPush: Sendable {
+    let slot: Int
+    let generation: UInt32
+    let classIndex: Int
+}

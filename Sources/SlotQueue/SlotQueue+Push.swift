@@ -5,6 +5,14 @@ extension SlotQueue {
     ///
     /// - Returns: the handle for ``cancel(_:)``, or why the item was refused. A refused item was not queued.
     public func push(_ item: QueueItem) -> Result<QueueHandle, QueueRefusal> {
+        beginPush(item).map { finishPush($0) }
+    }
+
+    /// The first half of ``push(_:)``: takes an entry and publishes its ring cell, leaving the entry RESERVED, so
+    /// takes and cancels do not see it yet. Tests use it to hold a push in flight; ``finishPush(_:)`` completes it.
+    @_spi(Testing)
+    @inline(__always)
+    public func beginPush(_ item: QueueItem) -> Result<InFlightPush, QueueRefusal> {
         let c = item.classIndex
         guard c >= 0 && c < activeClassCount[0].load(ordering: .relaxed) else {
             return .failure(.unknownClass(classIndex: c))
@@ -30,15 +38,23 @@ extension SlotQueue {
             pushFree(slot)
             return .failure(.classFull(classIndex: c))
         }
+        return .success(InFlightPush(slot: slot, generation: generation, classIndex: c))
+    }
+
+    /// The second half of ``push(_:)``: makes the entry PENDING, visible to takes and cancels.
+    @_spi(Testing)
+    @inline(__always)
+    public func finishPush(_ push: InFlightPush) -> QueueHandle {
+        let c = push.classIndex
         // The entry becomes visible to takes and cancels only now, after its ring cell is published.
-        entryState[slot].store(EntryWord.make(generation, EntryWord.pending), ordering: .releasing)
+        entryState[push.slot].store(EntryWord.make(push.generation, EntryWord.pending), ordering: .releasing)
         // Skip the read-modify-write when the bit is already set (the common case under load). See `markEmpty`
         // for why the seq-cst pair (tail CAS, this load) cannot lose the bit against a concurrent clear.
         let bit: UInt64 = 1 << UInt64(c & 63)
         if nonEmpty[c >> 6].load(ordering: .sequentiallyConsistent) & bit == 0 {
             _ = nonEmpty[c >> 6].loadThenBitwiseOr(with: bit, ordering: .sequentiallyConsistent)
         }
-        return .success(QueueHandle(slot: UInt32(slot), generation: generation))
+        return QueueHandle(slot: UInt32(push.slot), generation: push.generation)
     }
 
     /// Cancels the entry `handle` names. Safe from any thread; wait-free (one CAS).

@@ -87,12 +87,9 @@ extension SlotQueue {
             return nil
         }
         emptyScans[c] = 0
-        var found: CachedHead?
         var clean = true
-        forEachLive(in: c, gap: &clean) { live in
-            found = CachedHead(handle: live.handle, item: cells.item(live.cell, classIndex: c))
-            return false
-        }
+        guard let live = firstLive(in: c, from: head, gap: &clean) else { return nil }
+        let found = CachedHead(handle: live.entry.handle, item: cells.item(live.entry.cell, classIndex: c))
         if clean { headCache[c] = found }
         return found
     }
@@ -167,52 +164,6 @@ extension SlotQueue {
         let cell = c * perClassCapacity + Int(head & UInt64(ringMask))
         if cells.sequence(cell).load(ordering: .acquiring) == head &+ 1 { return false }
         return tails[c].load(ordering: .acquiring) == head
-    }
-
-    /// Calls `body` with each published, pending entry of class `c` in FIFO order until it returns false.
-    /// Unpublished cells (a push in flight) and dead entries are skipped, not waited for.
-    @inline(__always)
-    func forEachLive(in c: Int, _ body: ((handle: QueueHandle, slot: Int, cell: Int)) -> Bool) {
-        var clean = true
-        forEachLive(in: c, gap: &clean, body)
-    }
-
-    /// As ``forEachLive(in:_:)``; `clean` becomes false if an unpublished or RESERVED cell was skipped.
-    @inline(__always)
-    func forEachLive(in c: Int, gap clean: inout Bool, _ body: ((handle: QueueHandle, slot: Int, cell: Int)) -> Bool) {
-        _ = forEachLive(in: c, from: heads[c], gap: &clean) { live, _ in body(live) }
-    }
-
-    /// Scans class `c` from ring position `start`; `body` also gets the position after the visited cell. Returns the
-    /// position where the scan stopped (after the last visited cell, or the end).
-    @inline(__always)
-    @discardableResult
-    func forEachLive(
-        in c: Int, from start: UInt64, gap clean: inout Bool,
-        _ body: ((handle: QueueHandle, slot: Int, cell: Int), UInt64) -> Bool
-    ) -> UInt64 {
-        var tail: UInt64?  // read only when an unpublished cell is met: it is either the end or a push in flight
-        let ringBase = c * perClassCapacity
-        var position = start
-        while true {
-            let cell = ringBase + Int(position & UInt64(ringMask))
-            position &+= 1
-            guard cells.sequence(cell).load(ordering: .acquiring) == position else {
-                if tail == nil { tail = tails[c].load(ordering: .acquiring) }
-                if let end = tail, position &- 1 >= end { return position &- 1 }
-                clean = false
-                continue
-            }
-            let slot = cells.slot(cell)
-            let word = entryState[slot].load(ordering: .acquiring)
-            let state = EntryWord.state(word)
-            guard state == EntryWord.pending else {
-                if state == EntryWord.reserved { clean = false }
-                continue
-            }
-            let handle = QueueHandle(slot: UInt32(slot), generation: EntryWord.generation(word))
-            if !body((handle, slot, cell), position) { return position }
-        }
     }
 
     /// Returns a dead entry's slot to the free list under a new generation, so old handles go stale.

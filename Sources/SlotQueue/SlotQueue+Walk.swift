@@ -23,14 +23,10 @@ extension SlotQueue {
 
     /// The first live item of class `c` at or after ring position `start`.
     private func nextLive(in c: Int, from start: UInt64, now: Int64) -> WalkCursor? {
-        var found: WalkCursor?
         var clean = true
-        forEachLive(in: c, from: start, gap: &clean) { live, after in
-            found = WalkCursor(classIndex: c, resume: after,
-                               item: ranked(cells.item(live.cell, classIndex: c), handle: live.handle, now: now))
-            return false
-        }
-        return found
+        guard let live = firstLive(in: c, from: start, gap: &clean) else { return nil }
+        return WalkCursor(classIndex: c, resume: live.after,
+                          item: ranked(cells.item(live.entry.cell, classIndex: c), handle: live.entry.handle, now: now))
     }
 }
 

@@ -32,7 +32,9 @@ import Atomics
 /// ## Ordering guarantees
 /// - Comparisons use the exact score `base × unit + min(cap × unit, pointsPerUnit × waited)`
 ///   (``AgingCurve/score(base:waited:)``), never rounded aging, so two waiting items cannot swap places back and forth.
-/// - Exact FIFO within a class: a push that completed before another push to the same class began is taken first.
+/// - Exact FIFO within a class: a push that completed before another push to the same class began is taken first,
+///   and listed first by ``walk(now:_:)``. A scan that skipped an in-flight cell re-reads the cells before the entry
+///   it found, so a push that completed while the scan was passing cannot be overtaken (see `firstLive`).
 /// - A take never skips an item whose push completed before the take began and that has higher priority (or equal
 ///   priority and earlier submit) than the item returned.
 /// - Aging counts from the caller-supplied `submittedAt`. Two producers racing on one class may publish stamps out
@@ -51,7 +53,7 @@ public final class SlotQueue: @unchecked Sendable {
     //   sequence words of `cells`, `tails`, `nonEmpty`, `activeClassCount`), or plain memory (`payload`, the other
     //   fields of `cells`) that is written by exactly one producer between claiming it (a free-list pop / ring CAS) and publishing it with a release store, and read only
     //   after the matching acquire load;
-    // - every other mutable field (`heads`, `headCache`, `emptyScans`, `freed`, `freedCount`, `bases`) is consumer-only, and the API contract allows one
+    // - every other mutable field (`heads`, `headCache`, `gapSkipped`, `emptyScans`, `freed`, `freedCount`, `bases`) is consumer-only, and the API contract allows one
     //   consumer at a time (checked by `consumerGuard` in debug builds);
     // - the payload is rewritten by the consumer only in `rebuild`, while intake is closed and no producer owns an
     //   entry.
@@ -87,6 +89,9 @@ public final class SlotQueue: @unchecked Sendable {
     /// `bases.count`, readable by producers.
     let activeClassCount: AtomicTable<Int>
     var bases: [Int64]
+    /// Called by a consumer scan each time it skips a cell whose push is in flight, with the class index. Consumer
+    /// only, like `heads`: set it before the consumer starts. Tests use it to run pushes in the middle of a scan.
+    @_spi(Testing) public var gapSkipped: ((Int) -> Void)?
     #if DEBUG
     let consumerGuard: AtomicTable<Bool>
     #endif

@@ -27,11 +27,15 @@ enum DaemonRestartBenchmark {
         var listDefaultSeconds: Double
     }
 
-    static func run(pending: Int, listLimit: Int) throws -> Result {
-        let directory = "/tmp/slotbench-restart-\(getpid())"
-        try? FileManager.default.removeItem(atPath: directory)
+    /// - Parameter keep: a directory to build the state in and leave behind; by default a temporary one, removed.
+    static func run(pending: Int, listLimit: Int, keep: String? = nil) throws -> Result {
+        let directory = keep.map { URL(fileURLWithPath: $0).path } ?? "/tmp/slotbench-restart-\(getpid())"
+        if let keep, FileManager.default.fileExists(atPath: keep + "/slotd.sqlite") {
+            throw BenchError.stateDirectoryInUse(keep)
+        }
+        if keep == nil { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let policyFile = FileManager.default.currentDirectoryPath + "/Policies/default.toml"
         let policy = try PolicyLoader.load(contentsOf: policyFile).policy
         let user = String(cString: getpwuid(getuid()).pointee.pw_name)

@@ -122,6 +122,8 @@ enum BenchError: Error {
     case daemonDidNotStart
     case submitsFailed(Int)
     case slotDidNotStart(UInt64, after: String, ended: String?)
+    /// `--state-directory` already holds a state; the bench builds a fresh one and will not overwrite it.
+    case stateDirectoryInUse(String)
 }
 
 final class LatencyLog: @unchecked Sendable {

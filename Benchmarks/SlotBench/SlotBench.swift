@@ -43,6 +43,12 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Restart suite: how many requests `slotctl list --all --limit N` lists.")
     var listLimit = 100_000
 
+    @Option(help: """
+        Restart suite: build the state in this directory and keep it afterwards (default: a temporary directory, \
+        removed), to run `slotd --dev --state-directory DIR --config DIR/slotd.toml` on it by hand.
+        """)
+    var stateDirectory: String?
+
     enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon, restart }
 
     func validate() throws {
@@ -231,7 +237,7 @@ extension SlotBench {
     /// Restart with `--pending` requests: time until READY=1, RSS, and `slotctl list --all --limit N`.
     func runRestartSuite() throws {
         FileHandle.standardError.write(Data("building a state with \(pending) pending requests...\n".utf8))
-        let r = try DaemonRestartBenchmark.run(pending: pending, listLimit: listLimit)
+        let r = try DaemonRestartBenchmark.run(pending: pending, listLimit: listLimit, keep: stateDirectory)
         if json {
             print("{\"suite\":\"restart\",\"pending\":\(r.pending),\"ready_s\":\(r.readySeconds),\"rss_mib\":\(r.rssMiB),"
                   + "\"peak_rss_mib\":\(r.peakRSSMiB),\"queue_class_capacity\":\(r.classCapacity),"

@@ -78,8 +78,12 @@ struct ListCommand: ParsableCommand {
     @Flag(help: "Admins: every user's requests.") var all = false
     @Option(help: "Only this state (repeatable): pending, running, rejected, cancelled, completed, failed, expired, lost.")
     var state: [String] = []
-    @Option(help: "At most this many, newest first.") var limit = 100
+    @Option(help: "At most this many, newest first (at most 1000000).") var limit = 100
     @OptionGroup var client: ClientOptions
+
+    func validate() throws {
+        guard (1...1_000_000).contains(limit) else { throw ValidationError("--limit must be 1...1000000") }
+    }
 
     func run() throws {
         var states: [RequestState] = []
@@ -89,9 +93,12 @@ struct ListCommand: ParsableCommand {
             }
             states.append(s)
         }
-        let reply = try client.call("io.slotd.Requests.List",
-                                    ListParameters(allUsers: all ? true : nil, states: states.isEmpty ? nil : states, limit: limit),
-                                    as: ListReply.self)
+        // Streamed: the daemon reads and sends one page of rows at a time while this decodes the previous one,
+        // and no single reply has to hold the whole listing.
+        var reply = ListReply(requests: [])
+        try client.stream("io.slotd.Requests.List",
+                          ListParameters(allUsers: all ? true : nil, states: states.isEmpty ? nil : states, limit: limit),
+                          as: ListReply.self) { page in reply.requests += page.requests }
         client.emit(reply) {
             guard !reply.requests.isEmpty else { return "no requests" + (states.isEmpty ? " pending or running" : "") }
             return Format.table(["ID", "STATE", "ACCOUNT", "SECTOR", "GPU", "CPU", "MEM", "DURATION", "SUBMITTED", "COMMAND"],

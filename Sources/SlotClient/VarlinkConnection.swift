@@ -134,25 +134,49 @@ public final class VarlinkConnection {
         var continues: Bool
     }
 
+    /// Reads one reply and decodes it in one pass: its parameters as `R`, or, when it names an error, as the
+    /// error's parameters.
     private func receive<R: Codable & Sendable>(_: R.Type) throws(ClientError) -> Received<R> {
         guard let frame = try readFrame() else { throw .connectionClosed }
-        let decoder = JSONDecoder()
-        let data = Data(frame)
-        let header: VarlinkReply<WireError.Parameters>
-        do { header = try decoder.decode(VarlinkReply<WireError.Parameters>.self, from: data) } catch {
-            throw .protocolError("reply is not a Varlink reply: \(error)")
-        }
-        if let name = header.error {
-            throw .remote(WireError(name, header.parameters ?? WireError.Parameters()))
-        }
+        let envelope: ReplyEnvelope<R>
         do {
-            let reply = try decoder.decode(VarlinkReply<R>.self, from: data)
-            guard let parameters = reply.parameters else { throw ClientError.protocolError("reply has no parameters") }
-            return Received(parameters: parameters, continues: reply.continues ?? false)
-        } catch let error as ClientError {
-            throw error
+            envelope = try JSONDecoder().decode(ReplyEnvelope<R>.self, from: Data(frame))
         } catch {
-            throw .protocolError("unexpected reply: \(error)")
+            // A well-formed envelope whose parameters are not what the method returns, or no envelope at all.
+            let inParameters = Self.codingPath(of: error)?.first?.stringValue == "parameters"
+            throw .protocolError((inParameters ? "unexpected reply: " : "reply is not a Varlink reply: ") + "\(error)")
+        }
+        if let error = envelope.error { throw .remote(error) }
+        guard let parameters = envelope.parameters else { throw .protocolError("reply has no parameters") }
+        return Received(parameters: parameters, continues: envelope.continues)
+    }
+
+    private static func codingPath(of error: any Error) -> [any CodingKey]? {
+        switch error as? DecodingError {
+        case .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context),
+             .dataCorrupted(let context):
+            context.codingPath
+        default: nil
+        }
+    }
+}
+
+/// A reply envelope decoded in one pass: `error` first, then `parameters` as that error's parameters or as `R`.
+private struct ReplyEnvelope<R: Decodable>: Decodable {
+    var parameters: R?
+    var error: WireError?
+    var continues: Bool
+
+    enum CodingKeys: String, CodingKey { case parameters, continues, error }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        continues = try container.decodeIfPresent(Bool.self, forKey: .continues) ?? false
+        if let name = try container.decodeIfPresent(String.self, forKey: .error) {
+            let details = try container.decodeIfPresent(WireError.Parameters.self, forKey: .parameters)
+            error = WireError(name, details ?? WireError.Parameters())
+        } else {
+            parameters = try container.decodeIfPresent(R.self, forKey: .parameters)
         }
     }
 }

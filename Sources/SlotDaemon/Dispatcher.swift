@@ -62,7 +62,8 @@ struct Dispatcher: Sendable {
             return try Self.encode(RequestReply(request: try await e.get(p.id, caller)))
         case "io.slotd.Requests.List":
             let p = try incoming.parameters(as: ListParameters.self)
-            return try Self.encode(ListReply(requests: try await e.list(p, caller)))
+            // The rows are read here, on the store's readers, not on the engine (see ListScope).
+            return try Self.encode(ListReply(requests: try await e.listScope(p, caller).all()))
         case "io.slotd.Requests.Queue":
             let p = try incoming.parameters(as: QueueParameters.self)
             return try Self.encode(await e.queue(limit: p.limit, caller))
@@ -139,6 +140,10 @@ struct Dispatcher: Sendable {
     }
 
     private func stream(_ incoming: IncomingCall, _ caller: Caller) async throws -> AsyncStream<Data> {
+        if incoming.header.method == "io.slotd.Requests.List" {
+            // Pages of ListScope.pageSize rows, each read when the previous one has been written.
+            return await engine.listScope(try incoming.parameters(as: ListParameters.self), caller).pages()
+        }
         guard incoming.header.method == "io.slotd.Requests.Watch" else {
             // Any other method answers once, with continues unset: a valid answer to a `more` call.
             let one = try await call(incoming, caller)

@@ -138,16 +138,6 @@ extension Engine {
         try visibleRequest(id, caller).info(nodeNames: nodeNames)
     }
 
-    func list(_ p: ListParameters, _ caller: Caller) throws(WireError) -> [RequestInfo] {
-        let states = p.states ?? [.pending, .running]
-        let limit = min(max(p.limit ?? 1_000, 1), 1_000_000)
-        let everyone = caller.isAdmin && (p.allUsers ?? false)
-        do {
-            return try store.requests(states: states, uid: everyone ? nil : Int64(caller.uid), limit: limit)
-                .map { $0.info(nodeNames: nodeNames) }
-        } catch { throw .internalError("\(error)") }
-    }
-
     /// The queue in service order. Others' requests are anonymised: position, class and size (Art. 10).
     func queue(limit: Int?, _ caller: Caller) -> QueueReply {
         let limit = min(max(limit ?? 1_000, 1), 1_000_000)

@@ -88,7 +88,9 @@ public enum Interfaces {
         # One of the caller's requests (admins: any request).
         method Get(id: int) -> (request: Request)
 
-        # The caller's requests (admins with allUsers: everyone's), newest first. Default states: pending, running.
+        # The caller's requests (admins with allUsers: everyone's), newest first. Default states: pending, running;
+        # default limit 1000, at most 1000000. Called with more, the rows come in replies of up to 1000 each, the
+        # last without continues; without more, in one reply.
         method List(allUsers: ?bool, states: ?[]State, limit: ?int) -> (requests: []Request)
 
         # The whole queue in the order it is served, others anonymised.

@@ -116,21 +116,26 @@ public final class SlotStore: Sendable {
         try read { db in try StoredRequest.fetchOne(db, key: id) }
     }
 
-    /// Requests in `states`, newest first; only `uid`'s when given.
+    /// Requests in `states`, newest first; only `uid`'s when given; only ids below `before` when given.
     ///
     /// Each state is read newest first through its (state, id) or (uid, state, id) index, at most `limit` ids
-    /// each; the ids are merged, and only the `limit` newest rows are read in full.
-    public func requests(states: [RequestState], uid: Int64?, limit: Int) throws(StoreError) -> [StoredRequest] {
+    /// each; the ids are merged, and only the `limit` newest rows are read in full. Paging with `before` (the last
+    /// id of the previous page) reads each page in O(limit × states), however deep it is.
+    public func requests(
+        states: [RequestState], uid: Int64?, before: Int64? = nil, limit: Int
+    ) throws(StoreError) -> [StoredRequest] {
         try read { db in
+            let bound = before ?? Int64.max
             var ids: [Int64] = []
             for state in Set(states) {
                 if let uid {
                     ids += try Int64.fetchAll(db, sql: """
-                        SELECT id FROM request WHERE uid = ? AND state = ? ORDER BY id DESC LIMIT ?
-                        """, arguments: [uid, state.rawValue, limit])
+                        SELECT id FROM request WHERE uid = ? AND state = ? AND id < ? ORDER BY id DESC LIMIT ?
+                        """, arguments: [uid, state.rawValue, bound, limit])
                 } else {
-                    ids += try Int64.fetchAll(db, sql: "SELECT id FROM request WHERE state = ? ORDER BY id DESC LIMIT ?",
-                                              arguments: [state.rawValue, limit])
+                    ids += try Int64.fetchAll(db, sql: """
+                        SELECT id FROM request WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?
+                        """, arguments: [state.rawValue, bound, limit])
                 }
             }
             let newest = Array(ids.sorted(by: >).prefix(limit))

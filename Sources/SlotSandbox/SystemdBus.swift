@@ -1,5 +1,6 @@
 import CSystemd
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -41,6 +42,98 @@ final class SystemdBus: @unchecked Sendable {
     }
 
     deinit { sd_bus_flush_close_unref(bus) }
+
+    // MARK: Signals
+
+    /// Counts the signals systemd sent about jobs and units; read by ``waitForChange(upTo:)``. The match callbacks
+    /// get it unretained: they run only inside `sd_bus_process`, called by this object while it is alive, and the
+    /// bus is closed in deinit before this property is released.
+    final class SignalCount: Sendable {
+        let value = Atomic<Int>(0)
+    }
+    private let signalCount = SignalCount()
+
+    /// Subscribes to systemd's signals about jobs (`JobRemoved`: a start or stop job finished) and units
+    /// (`PropertiesChanged` under `/org/freedesktop/systemd1/unit`: a unit became active, exited, failed), so the
+    /// executor wakes as soon as one of its units changes instead of at its next poll.
+    ///
+    /// `Subscribe` asks systemd to send unit signals at all; a bus that does not know it (a test's mock) still
+    /// sends what it sends. Returns false when no match could be added: then only polling follows the units.
+    func subscribe() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let counter: sd_bus_message_handler_t = { message, userdata, _ in
+            if let message, let userdata, SystemdBus.concernsSlot(message) {
+                Unmanaged<SignalCount>.fromOpaque(userdata).takeUnretainedValue().value.add(1, ordering: .relaxed)
+            }
+            return 0
+        }
+        let matches = [
+            "type='signal',sender='\(Self.destination)',path='\(Self.managerPath)',interface='\(Self.manager)',"
+                + "member='JobRemoved'",
+            "type='signal',sender='\(Self.destination)',interface='org.freedesktop.DBus.Properties',"
+                + "member='PropertiesChanged',path_namespace='/org/freedesktop/systemd1/unit'",
+        ]
+        var added = 0
+        for match in matches {
+            let userdata = Unmanaged.passUnretained(signalCount).toOpaque()
+            if match.withCString({ sd_bus_add_match(bus, nil, $0, counter, userdata) }) >= 0 { added += 1 }
+        }
+        var error = sd_bus_error()
+        defer { sd_bus_error_free(&error) }
+        var message: OpaquePointer?
+        if sd_bus_message_new_method_call(bus, &message, Self.destination, Self.managerPath, Self.manager,
+                                          "Subscribe") >= 0, let message {
+            var reply: OpaquePointer?
+            _ = sd_bus_call(bus, message, 0, &error, &reply)
+            if let reply { sd_bus_message_unref(reply) }
+            sd_bus_message_unref(message)
+        }
+        return added == matches.count
+    }
+
+    /// Whether a signal is about a slot's unit, so that other units' changes (on a busy host, many) do not wake
+    /// the executor: a `PropertiesChanged` of an object under `…/unit/slotd_` (systemd writes `slotd-1.service`
+    /// as `slotd_2d1_2eservice`), or a `JobRemoved` (id, job, unit, result) whose unit starts with `slotd-`.
+    static func concernsSlot(_ message: OpaquePointer) -> Bool {
+        if let path = sd_bus_message_get_path(message),
+           String(cString: path).hasPrefix("/org/freedesktop/systemd1/unit/slotd_") { return true }
+        guard let member = sd_bus_message_get_member(message), String(cString: member) == "JobRemoved" else {
+            return false
+        }
+        var job: UInt32 = 0
+        var jobPath: UnsafePointer<CChar>?
+        var unit: UnsafePointer<CChar>?
+        guard sd_bus_message_read_basic(message, type("u"), &job) > 0,
+              sd_bus_message_read_basic(message, type("o"), &jobPath) > 0,
+              sd_bus_message_read_basic(message, type("s"), &unit) > 0, let unit else { return false }
+        return String(cString: unit).hasPrefix("slotd-")
+    }
+
+    /// Returns when systemd signalled a change of a job or unit, or after `timeout`, whichever is first; true when
+    /// a signal came.
+    ///
+    /// The wait itself (`poll` on the bus's socket) holds no lock, so starts and stops go on meanwhile. A signal
+    /// that one of their calls reads off the socket first is queued inside sd-bus and counted at the next wake,
+    /// at the latest after `timeout`: polling remains the fallback.
+    func waitForChange(upTo timeout: Duration) -> Bool {
+        let before = signalCount.value.load(ordering: .relaxed)
+        func drain() -> Int32 {
+            lock.lock()
+            defer { lock.unlock() }
+            while sd_bus_process(bus, nil) > 0 {}
+            return sd_bus_get_fd(bus)
+        }
+        let fd = drain()
+        if signalCount.value.load(ordering: .relaxed) != before { return true }
+        guard fd >= 0 else { return false }
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1_000
+                                 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        _ = poll(&descriptor, 1, milliseconds)
+        _ = drain()
+        return signalCount.value.load(ordering: .relaxed) != before
+    }
 
     /// A unit's state as the executor needs it.
     struct UnitState: Sendable, Hashable {

@@ -9,8 +9,9 @@ import Glibc
 /// default where systemd is PID 1.
 ///
 /// systemd confines the unit to the slot's resources (cgroups, devices, a read-only system; ``UnitProperties``)
-/// and stops it at `RuntimeMaxUSec` even if slotd has died. The executor polls each unit's state (every
-/// ``pollInterval``, on one thread of its own) and maps systemd's `Result` and the main process's exit to a
+/// and stops it at `RuntimeMaxUSec` even if slotd has died. The executor follows systemd's signals (`JobRemoved`,
+/// and `PropertiesChanged` of units) on one thread of its own, reads the state of its units whenever one comes,
+/// and at least every ``pollInterval`` as a fallback; it maps systemd's `Result` and the main process's exit to a
 /// ``SlotOutcome``. `RemainAfterExit` keeps an exited unit loaded until its result has been read; the executor
 /// then stops and resets it. Running slots are recorded in ``stateDirectory`` and re-adopted after a restart.
 public final class SystemdExecutor: Sendable {
@@ -34,7 +35,7 @@ public final class SystemdExecutor: Sendable {
 
     /// - Parameter busAddress: nil for the system bus; a test passes its private bus.
     public init(busAddress: String? = nil, gracePeriod: Duration = .seconds(10), stateDirectory: String? = nil,
-                pollInterval: Duration = .milliseconds(250),
+                pollInterval: Duration = .seconds(1),
                 onEvent: @escaping @Sendable (ProcessExecutor.Event) -> Void = { _ in }) throws(ExecutorError) {
         self.bus = try SystemdBus(address: busAddress)
         self.gracePeriod = gracePeriod
@@ -45,11 +46,16 @@ public final class SystemdExecutor: Sendable {
         if let directory = self.stateDirectory {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        let following = bus.subscribe()
         let thread = Thread { [bus, directory = self.stateDirectory] in
             while !tracked.closed.load(ordering: .relaxed) {
                 Self.poll(bus, tracked, directory, onEvent)
-                Thread.sleep(forTimeInterval: Double(pollInterval.components.attoseconds) / 1e18
-                             + Double(pollInterval.components.seconds))
+                if following {
+                    _ = bus.waitForChange(upTo: pollInterval)
+                } else {
+                    Thread.sleep(forTimeInterval: Double(pollInterval.components.attoseconds) / 1e18
+                                 + Double(pollInterval.components.seconds))
+                }
             }
         }
         thread.name = "slotd-systemd-poll"

@@ -1,5 +1,5 @@
 import Foundation
-import SlotSandbox
+@testable import SlotSandbox
 import Testing
 
 /// A private D-Bus with python3-dbusmock's systemd template standing in for PID 1: what the systemd executor sends
@@ -110,6 +110,41 @@ struct SystemdExecutorTests {
         #expect(events.wait(for: cases.count + 1, { if case .ended = $0 { true } else { false } }))
         #expect(events.outcome(6) == .stopped)
         #expect(try mock.calls("StopUnit").contains { $0.first?["data"] as? String == "slotd-6.service" })
+    }
+
+    @Test("Invariant: systemd's signals (JobRemoved, a unit's PropertiesChanged) wake the executor; it does not wait for its poll")
+    func signalsWakeTheExecutor() throws {
+        let mock = try SystemdMock()
+        let events = EventLog()
+        // A poll interval far beyond the test's deadlines: only signals can make these events come in time.
+        let executor = try SystemdExecutor(busAddress: mock.address, pollInterval: .seconds(60)) { events.add($0) }
+        usleep(200_000)  // let the poll thread make its first (empty) poll and start waiting
+        try mock.addRunningUnit(7)
+        let started = ContinuousClock.now
+        try executor.start(SlotLaunch(id: 7, command: ["/bin/true"], workingDirectory: "/tmp", timeLimit: 60_000,
+                                      logFile: "/tmp/7.log"))
+        #expect(events.wait(for: 1, { if case .started = $0 { true } else { false } }))
+        #expect(ContinuousClock.now - started < .seconds(5), "started was seen through the start job's JobRemoved")
+        let ending = ContinuousClock.now
+        try mock.endUnit(7, result: "exit-code", code: 1, status: 4)
+        #expect(events.wait(for: 1, { if case .ended = $0 { true } else { false } }))
+        #expect(ContinuousClock.now - ending < .seconds(5), "the end was seen through the unit's PropertiesChanged")
+        #expect(events.outcome(7) == .exited(code: 4))
+    }
+
+    @Test("Invariant: another unit's signals do not wake the executor's wait; a slot unit's do")
+    func onlySlotUnitsWake() throws {
+        let mock = try SystemdMock()
+        let bus = try SystemdBus(address: mock.address)
+        #expect(bus.subscribe())
+        try mock.busctl(["call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.DBus.Mock",
+                         "AddMockUnit", "s", "other.service"])
+        try mock.busctl(["call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1/unit/other_service",
+                         "org.freedesktop.DBus.Mock", "UpdateProperties", "sa{sv}", "org.freedesktop.systemd1.Unit",
+                         "1", "ActiveState", "s", "active"])
+        #expect(!bus.waitForChange(upTo: .milliseconds(500)))
+        try mock.addRunningUnit(9)
+        #expect(bus.waitForChange(upTo: .seconds(5)))
     }
 
     @Test("Invariant: after a restart a loaded unit is adopted and its real end reported; a vanished one is lost")

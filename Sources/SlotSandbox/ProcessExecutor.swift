@@ -13,6 +13,9 @@ import Glibc
 /// group outlives its slot. A process that calls `setsid` itself escapes the group; containing that needs cgroups
 /// (the systemd executor, or cgroup v2 delegation), which this executor does not do yet.
 ///
+/// When bubblewrap is installed and slotd is root, each workload also runs in its own namespaces with a read-only
+/// system and only its working directory writable (``Bubblewrap``).
+///
 /// Timing does not depend on any shared thread pool: every slot has two dedicated OS threads, one blocked in
 /// `waitpid`, one supervising the deadline and stop requests, so a busy process cannot delay a time limit.
 /// Output goes to the slot's log file. Events are reported through `onEvent`, on those threads.
@@ -50,10 +53,15 @@ public final class ProcessExecutor: Sendable {
         var supervisor: SlotSupervisor
     }
 
+    /// Whether workloads run inside bubblewrap's namespaces (``Bubblewrap``).
+    public let confined: Bool
+
+    /// - Parameter confined: run workloads inside bubblewrap; by default, when it is installed and slotd is root.
     public init(gracePeriod: Duration = .seconds(5), stateDirectory: String? = nil,
-                onEvent: @escaping @Sendable (Event) -> Void = { _ in }) {
+                confined: Bool = Bubblewrap.available, onEvent: @escaping @Sendable (Event) -> Void = { _ in }) {
         self.gracePeriod = gracePeriod
         self.stateDirectory = stateDirectory
+        self.confined = confined
         self.onEvent = onEvent
     }
 
@@ -63,7 +71,7 @@ public final class ProcessExecutor: Sendable {
         var environment = launch.environment
         environment["CUDA_VISIBLE_DEVICES"] = launch.gpuIndices.map(String.init).joined(separator: ",")
         environment["SLOTD_SLOT_ID"] = String(launch.id)
-        let command = try Self.command(for: launch)
+        let command = try Self.command(for: launch, confined: confined)
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(launch.timeLimit)
         let run: Run = try runs.withLock { runs throws(ExecutorError) -> Run in
@@ -159,19 +167,22 @@ public final class ProcessExecutor: Sendable {
         onEvent(.ended(id: id, outcome: outcome))
     }
 
-    /// The workload's command, behind `setpriv` when it must run as another user.
     /// Resource limits every workload gets, through util-linux `prlimit` when it is installed: no core dumps (a
     /// dump of a training process would copy its data onto disk, Art. 10). Memory and CPU need cgroups (the
     /// systemd executor); an address-space rlimit would break CUDA, which maps far more than it uses.
     static let limits = ["--core=0:0"]
     static let prlimit = "/usr/bin/prlimit"
 
-    static func command(for launch: SlotLaunch) throws(ExecutorError) -> [String] {
-        guard access(prlimit, X_OK) == 0 else { return try withoutNetwork(launch) + switchUser(launch) }
+    /// The workload's command behind its wrappers, outermost first: `prlimit` (limits), then `bwrap` (namespaces)
+    /// when `confined`, or else `unshare --net` when the slot must have no network, then `setpriv` when it runs as
+    /// another user.
+    static func command(for launch: SlotLaunch, confined: Bool = false) throws(ExecutorError) -> [String] {
         // Behind a wrapper, a missing program would only show as the wrapper's exit status: check it here, so
         // it stays a named failed-to-start error.
         _ = try launch.executablePath()
-        return [prlimit] + limits + ["--"] + (try withoutNetwork(launch)) + (try switchUser(launch))
+        let limited = access(prlimit, X_OK) == 0 ? [prlimit] + limits + ["--"] : []
+        let isolated = confined ? Bubblewrap.arguments(for: launch) : try withoutNetwork(launch)
+        return limited + isolated + (try switchUser(launch))
     }
 
     /// `unshare --net` for a slot that must have no network (Art. 17.4): a new, empty network namespace (only a

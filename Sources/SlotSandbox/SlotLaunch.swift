@@ -26,6 +26,13 @@ public struct SlotLaunch: Sendable, Hashable, Codable {
     /// False: the workload runs with no network (Art. 17.4, restricted data).
     public var network = true
 
+    /// The device nodes of the slot's GPUs, and NVIDIA's control and unified-memory nodes they need: exactly what
+    /// the slot may open (systemd's `DeviceAllow`, bubblewrap's `--dev-bind`). Empty without GPUs.
+    public var gpuDevices: [String] {
+        guard !gpuIndices.isEmpty else { return [] }
+        return gpuIndices.sorted().map { "/dev/nvidia\($0)" } + ["/dev/nvidiactl", "/dev/nvidia-uvm"]
+    }
+
     public init(id: UInt64, command: [String], workingDirectory: String, environment: [String: String] = [:],
                 gpuIndices: [Int] = [], timeLimit: Int64, logFile: String, user: SlotUser? = nil) {
         self.user = user

@@ -75,10 +75,8 @@ public enum UnitProperties {
         if let cpus = launch.cpus {
             properties.append(("CPUQuotaPerSecUSec", .uint64(UInt64(cpus) * 1_000_000)))
         }
-        if !launch.gpuIndices.isEmpty {
-            let devices = launch.gpuIndices.sorted().map { "/dev/nvidia\($0)" }
-                + ["/dev/nvidiactl", "/dev/nvidia-uvm"]
-            properties.append(("DeviceAllow", .devices(devices.map { .init(path: $0, access: "rw") })))
+        if !launch.gpuDevices.isEmpty {
+            properties.append(("DeviceAllow", .devices(launch.gpuDevices.map { .init(path: $0, access: "rw") })))
         }
         if !launch.network {
             // Art. 17.4: local systems handling restricted data run with no network at all.

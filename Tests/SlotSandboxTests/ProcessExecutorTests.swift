@@ -71,7 +71,9 @@ import Testing
 
     @Test("Invariant: stopping a slot kills its whole process group, grandchildren included, even if they ignore SIGTERM")
     func stopKillsGrandchildren() async throws {
-        let executor = ProcessExecutor(gracePeriod: .milliseconds(500))
+        // Unconfined: the test reads the pids the workload writes, which inside bubblewrap's PID namespace would
+        // not be the host's (confinedByBubblewrap checks the same for a confined slot without pids).
+        let executor = ProcessExecutor(gracePeriod: .milliseconds(500), confined: false)
         try executor.start(launch(3, "(trap '' TERM; sleep 60) & echo $! > child.pid; sleep 60 & echo $! > grandchild.pid; wait"))
         let pidFile = directory + "/grandchild.pid"
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: pidFile) { try await Task.sleep(for: .milliseconds(20)) }
@@ -125,6 +127,38 @@ import Testing
 }
 
 extension ProcessExecutorTests {
+    @Test("""
+        Invariant: inside bubblewrap the system is read-only, only the working directory is writable, /tmp is the \
+        slot's own, the slot has its own PID namespace, and a stop still kills grandchildren that ignore SIGTERM
+        """, .enabled(if: Bubblewrap.available))
+    func confinedByBubblewrap() async throws {
+        let executor = ProcessExecutor(gracePeriod: .milliseconds(500), confined: true)
+        let marker = "slotd-private-\(UUID().uuidString)"
+        try executor.start(launch(21, """
+            touch /etc/\(marker) 2>/dev/null && echo etc-writable; echo x > inside && echo workdir-writable; \
+            echo t > /tmp/\(marker) && echo tmp-writable; echo pid=$$
+            """))
+        #expect(outcome(executor, 21) == .exited(code: 0))
+        let lines = try log(21).split(separator: "\n").map(String.init)
+        #expect(lines.prefix(2) == ["workdir-writable", "tmp-writable"], "\(lines)")
+        #expect(lines.count == 3 && (Int(lines[2].dropFirst(4)) ?? 99) < 10, "a fresh PID namespace: \(lines)")
+        #expect(FileManager.default.fileExists(atPath: directory + "/inside"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/" + marker), "/tmp is the slot's own")
+        #expect(!FileManager.default.fileExists(atPath: "/etc/" + marker))
+
+        // A grandchild that ignores SIGTERM and beats into a file: after the stop and the grace period it beats no more.
+        try executor.start(launch(22, "(trap '' TERM; while :; do echo . >> beat; sleep 0.1; done) & wait"))
+        let beat = directory + "/beat"
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: beat) { try await Task.sleep(for: .milliseconds(20)) }
+        try executor.stop(22)
+        #expect(outcome(executor, 22) == .stopped)
+        try await Task.sleep(for: .milliseconds(700))
+        let size = { (try? FileManager.default.attributesOfItem(atPath: beat)[.size] as? Int) ?? -1 }
+        let before = size()
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(before > 0 && size() == before, "the grandchild still beats: \(before) → \(size())")
+    }
+
     @Test("Invariant: a workload runs as the applicant's uid and gid, not as slotd", .enabled(if: getuid() == 0))
     func runsAsApplicant() throws {
         let executor = ProcessExecutor()

@@ -46,15 +46,24 @@ extension Engine {
             try? executor.stop(UInt64(id))
         }
         try store.update(lost)
-        let pending = try store.pendingSummaries()
-        pendingRows.reserveCapacity(pending.count)
-        for request in pending { pendingRows[request.id] = request }
-        perform(scheduler.handle(.submitBatch(pending.map(Self.schedulerRequest)), now: now))
+        // One pass builds the engine's rows and the scheduler's batch; the summaries array is freed before the
+        // scheduler files the batch, so the three never peak together (restart with 1M pending, BENCHMARKS.md).
+        var pending = try store.pendingSummaries()
+        let pendingCount = pending.count
+        pendingRows.reserveCapacity(pendingCount)
+        var batch: [SlotRequest] = []
+        batch.reserveCapacity(pendingCount)
+        for request in pending {
+            pendingRows[request.id] = request
+            batch.append(Self.schedulerRequest(request))
+        }
+        pending = []
+        perform(scheduler.handle(.submitBatch(batch), now: now))
         try loadAcceptances()
         for contest in try store.boosts(at: now) where pendingRows[contest.requestId] != nil {
             _ = scheduler.handle(.boost(requestID: UInt64(contest.requestId), Self.boost(contest)), now: now)
         }
-        return (pending.count, adopted.count, lost.count)
+        return (pendingCount, adopted.count, lost.count)
     }
 
     /// Makes sure `name` has an account (dev mode: the invoking user gets one so the first submit works).

@@ -46,19 +46,21 @@ extension Engine {
             try? executor.stop(UInt64(id))
         }
         try store.update(lost)
-        // One pass builds the engine's rows and the scheduler's batch; the summaries array is freed before the
-        // scheduler files the batch, so the three never peak together (restart with 1M pending, BENCHMARKS.md).
-        var pending = try store.pendingSummaries()
-        let pendingCount = pending.count
-        pendingRows.reserveCapacity(pendingCount)
-        var batch: [SlotRequest] = []
-        batch.reserveCapacity(pendingCount)
-        for request in pending {
-            pendingRows[request.id] = request
-            batch.append(Self.schedulerRequest(request))
+        // Pages of pending requests, each filed in the engine's rows and queued in the scheduler before the next
+        // is read, then one pass over all of them: the same decisions as one batch, without the whole batch and
+        // the summaries in memory beside the rows and the queue (restart with 1M pending, BENCHMARKS.md).
+        var pendingCount = 0
+        var after: PendingSummary?
+        pendingRows.reserveCapacity(try store.pendingCount())  // one allocation, no rehash at a million
+        while true {
+            let page = try store.pendingSummaries(after: after, limit: 65_536)
+            for request in page { pendingRows[request.id] = request }
+            perform(scheduler.handle(.queueBatch(page.map(Self.schedulerRequest)), now: now))
+            pendingCount += page.count
+            guard page.count == 65_536 else { break }
+            after = page.last
         }
-        pending = []
-        perform(scheduler.handle(.submitBatch(batch), now: now))
+        perform(scheduler.handle(.tick, now: now))
         try loadAcceptances()
         for contest in try store.boosts(at: now) where pendingRows[contest.requestId] != nil {
             _ = scheduler.handle(.boost(requestID: UInt64(contest.requestId), Self.boost(contest)), now: now)

@@ -37,12 +37,42 @@ extension SlotStore {
     /// Every pending request's scheduling fields, in submission order (what a restarting daemon re-queues). Reads
     /// only those columns, through a cursor: no JSON column is decoded.
     public func pendingSummaries() throws(StoreError) -> [PendingSummary] {
+        var all: [PendingSummary] = []
+        var after: PendingSummary?
+        while true {
+            let page = try pendingSummaries(after: after, limit: 65_536)
+            all += page
+            guard page.count == 65_536 else { return all }
+            after = page.last
+        }
+    }
+
+    /// How many requests are pending (through the (state, submittedAt, id) index).
+    public func pendingCount() throws(StoreError) -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM request WHERE state = ?",
+                             arguments: [RequestState.pending.rawValue]) ?? 0
+        }
+    }
+
+    /// At most `limit` pending requests' scheduling fields in submission order (submit time, then id), starting
+    /// after `after` (nil: from the first). Pages through the (state, submittedAt, id) index, so a restart can
+    /// re-queue a million requests without holding them all twice.
+    public func pendingSummaries(after: PendingSummary?, limit: Int) throws(StoreError) -> [PendingSummary] {
         try read { db in
             var summaries: [PendingSummary] = []
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT id, uid, account, sector, gpus, cpus, memoryMiB, durationMs, submittedAt FROM request \
-                WHERE state = ? ORDER BY submittedAt, id
-                """, arguments: [RequestState.pending.rawValue])
+            summaries.reserveCapacity(min(limit, 65_536))
+            let columns = "id, uid, account, sector, gpus, cpus, memoryMiB, durationMs, submittedAt"
+            let rows = if let after {
+                try Row.fetchCursor(db, sql: """
+                    SELECT \(columns) FROM request WHERE state = ? AND (submittedAt, id) > (?, ?) \
+                    ORDER BY submittedAt, id LIMIT ?
+                    """, arguments: [RequestState.pending.rawValue, after.submittedAt, after.id, limit])
+            } else {
+                try Row.fetchCursor(db, sql: """
+                    SELECT \(columns) FROM request WHERE state = ? ORDER BY submittedAt, id LIMIT ?
+                    """, arguments: [RequestState.pending.rawValue, limit])
+            }
             while let row = try rows.next() {
                 summaries.append(PendingSummary(
                     id: row[0], uid: row[1], account: row[2], sector: row[3], gpus: row[4], cpus: row[5],

@@ -42,3 +42,38 @@ import Testing
         #expect(scheduler.handle(.slotEnded(requestID: 1), now: now + 1).started == [3])
     }
 }
+
+/// A restart re-queues its pending requests in pages (`.queueBatch`, then `.tick`).
+@Suite struct QueueBatchTests {
+    typealias F = SchedulerFixture
+
+    @Test("Invariant: pages of .queueBatch then .tick start, order and reject exactly as one .submitBatch, and queue no pass of their own")
+    func pagesEqualOneBatch() {
+        var requests: [SlotRequest] = []
+        for id in 1...40 as ClosedRange<UInt64> {
+            let account = ["alice", "bob", "carol"][Int(id) % 3]
+            let sector = account == "bob" ? "finance" : (id % 2 == 0 ? "health" : "finance")
+            requests.append(F.request(id, account, sector: sector, gpus: Int(id % 4) + 1, hours: Int64(id % 5) + 1,
+                                      at: Int64(id) * 1_000))
+        }
+        requests.append(F.request(41, "bob", sector: "health"))  // bob's category may not use health: rejected
+        let now = 50 * F.hour
+
+        let whole = F.scheduler()
+        let wholeActions = whole.handle(.submitBatch(requests), now: now)
+
+        let paged = F.scheduler()
+        var pagedActions: [SchedulerAction] = []
+        for start in stride(from: 0, to: requests.count, by: 7) {
+            let page = paged.handle(.queueBatch(Array(requests[start..<min(start + 7, requests.count)])), now: now)
+            #expect(page.started.isEmpty, "a page runs no pass")
+            pagedActions += page
+        }
+        pagedActions += paged.handle(.tick, now: now)
+
+        #expect(!wholeActions.started.isEmpty && !wholeActions.rejections.isEmpty, "the workload exercises both")
+        #expect(pagedActions.started == wholeActions.started)
+        #expect(pagedActions.rejections == wholeActions.rejections)
+        #expect(paged.pendingInOrder(now: now, limit: 100) == whole.pendingInOrder(now: now, limit: 100))
+    }
+}

@@ -71,6 +71,22 @@ struct RequestStoreTests {
         #expect(try store.pendingSummaries().first == PendingSummary(try #require(try store.request(1))))
         #expect(try store.runningRequests().map(\.id) == [7])
         #expect(try store.transitions(of: 7).map(\.state) == [.pending, .running])
+        // Pages (as a restart reads them) cover the same requests once each, in the same order, also across
+        // requests submitted in the same millisecond (a group commit stamps many at once).
+        try store.insert((51...60).map { id in
+            var request = Self.request(Int64(id))
+            request.submittedAt = 1_700_000_000_000 + 20
+            return request
+        })
+        var paged: [PendingSummary] = []
+        while true {
+            let page = try store.pendingSummaries(after: paged.last, limit: 7)
+            paged += page
+            if page.count < 7 { break }
+        }
+        #expect(paged == (try store.pendingSummaries()))
+        #expect(paged.count == 58 && Set(paged.map(\.id)).count == 58)
+        #expect(try store.pendingCount() == 58)
     }
 
     @Test("usage(since:) gives GPU-hours of ended GPU slots, oldest end first; pending, CPU-only and old ones are left out")

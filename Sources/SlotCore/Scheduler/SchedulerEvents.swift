@@ -3,6 +3,9 @@ public enum SchedulerEvent: Sendable, Hashable {
     case submit(SlotRequest)
     /// Many submits with one pass at the end: bulk import, or restoring pending requests after a restart.
     case submitBatch([SlotRequest])
+    /// Queues requests with no pass at all: a restart feeds its pending requests in several of these, then sends
+    /// `.tick`, so the one pass sees them all, exactly as after one `.submitBatch` of the whole lot.
+    case queueBatch([SlotRequest])
     /// Cancels a pending or running request (authorization is the caller's job).
     case cancel(requestID: UInt64)
     /// A running slot ended before its hard end (exited, failed, killed).

@@ -101,7 +101,10 @@ public actor Engine {
             logger.info("executor: systemd (transient units slotd-<id>.service in slotd.slice)")
             return try SystemdExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory, onEvent: onEvent)
         }
-        logger.info("executor: process (slots are child processes in their own process groups)")
+        let confinement = Bubblewrap.available
+            ? "confined by bubblewrap: read-only system, own /tmp, PID and IPC namespaces"
+            : "not confined: bubblewrap is not installed, not usable here, or slotd is not root"
+        logger.info("executor: process (slots are child processes in their own process groups, \(confinement))")
         return ProcessExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory + "/slots", onEvent: onEvent)
     }
 

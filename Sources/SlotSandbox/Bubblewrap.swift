@@ -19,8 +19,33 @@ import Glibc
 public enum Bubblewrap {
     public static let path = "/usr/bin/bwrap"
 
-    /// Whether slots run inside bubblewrap here: it is installed and slotd is root (it then needs no user namespace).
-    public static var available: Bool { getuid() == 0 && access(path, X_OK) == 0 }
+    /// Whether slots run inside bubblewrap here: it is installed, slotd is root (it then needs no user namespace),
+    /// and it works: a container may forbid the mounts it makes (a new `/proc`, say). Checked once, by running
+    /// `/bin/true` inside the same namespaces a slot gets; where it fails, slots run unconfined as before.
+    public static let available: Bool = {
+        guard getuid() == 0, access(path, X_OK) == 0, access("/bin/true", X_OK) == 0 else { return false }
+        var probe = SlotLaunch(id: 0, command: ["/bin/true"], workingDirectory: "/", timeLimit: 10_000,
+                               logFile: "/dev/null")
+        probe.network = false
+        return run(arguments(for: probe) + ["/bin/true"])
+    }()
+
+    /// Runs `arguments` with no input or output; true when it exits 0.
+    private static func run(_ arguments: [String]) -> Bool {
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { return false }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status == 0
+    }
 
     /// The `bwrap` command line that runs what follows it confined to `launch`'s slot.
     public static func arguments(for launch: SlotLaunch) -> [String] {

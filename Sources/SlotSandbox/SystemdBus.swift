@@ -110,29 +110,48 @@ final class SystemdBus: @unchecked Sendable {
         return String(cString: unit).hasPrefix("slotd-")
     }
 
-    /// Returns when systemd signalled a change of a job or unit, or after `timeout`, whichever is first; true when
-    /// a signal came.
+    /// Returns when systemd signalled a change of a slot's job or unit, or after `timeout`, whichever is first; true
+    /// when such a signal came.
     ///
     /// The wait itself (`poll` on the bus's socket) holds no lock, so starts and stops go on meanwhile. A signal
     /// that one of their calls reads off the socket first is queued inside sd-bus and counted at the next wake,
-    /// at the latest after `timeout`: polling remains the fallback.
+    /// at the latest after `timeout`: polling remains the fallback. Other traffic wakes the wait but does not end
+    /// it. A broken connection (hang-up, or an error from sd-bus) waits out the timeout instead of spinning.
     func waitForChange(upTo timeout: Duration) -> Bool {
         let before = signalCount.value.load(ordering: .relaxed)
-        func drain() -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        func signalled() -> Bool { signalCount.value.load(ordering: .relaxed) != before }
+        /// Dispatches what sd-bus has read; the socket, or nil when the connection is unusable.
+        func drain() -> Int32? {
             lock.lock()
             defer { lock.unlock() }
-            while sd_bus_process(bus, nil) > 0 {}
-            return sd_bus_get_fd(bus)
+            var r: Int32
+            repeat { r = sd_bus_process(bus, nil) } while r > 0
+            let fd = sd_bus_get_fd(bus)
+            return r < 0 || fd < 0 ? nil : fd
         }
-        let fd = drain()
-        if signalCount.value.load(ordering: .relaxed) != before { return true }
-        guard fd >= 0 else { return false }
-        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(clamping: timeout.components.seconds * 1_000
-                                 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        _ = poll(&descriptor, 1, milliseconds)
-        _ = drain()
-        return signalCount.value.load(ordering: .relaxed) != before
+        while true {
+            let fd = drain()
+            if signalled() { return true }
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { return false }
+            guard let fd else {
+                Thread.sleep(forTimeInterval: Self.seconds(remaining))
+                return signalled()
+            }
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, Int32(clamping: Int64(Self.seconds(remaining) * 1_000) + 1))
+            if descriptor.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+                _ = drain()
+                let left = deadline - ContinuousClock.now
+                if left > .zero { Thread.sleep(forTimeInterval: Self.seconds(left)) }
+                return signalled()
+            }
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// A unit's state as the executor needs it.

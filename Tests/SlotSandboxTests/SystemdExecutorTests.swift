@@ -147,6 +147,18 @@ struct SystemdExecutorTests {
         #expect(bus.waitForChange(upTo: .seconds(5)))
     }
 
+    @Test("Invariant: when the bus goes away, the executor's wait sleeps out its timeout; it never spins")
+    func brokenBusDoesNotSpin() throws {
+        let mock = try SystemdMock()
+        let bus = try SystemdBus(address: mock.address)
+        #expect(bus.subscribe())
+        mock.stop()
+        let begin = ContinuousClock.now
+        #expect(!bus.waitForChange(upTo: .milliseconds(400)))
+        let took = ContinuousClock.now - begin
+        #expect(took >= .milliseconds(350), "returned after \(took): a loop around it would spin")
+    }
+
     @Test("Invariant: after a restart a loaded unit is adopted and its real end reported; a vanished one is lost")
     func adoption() throws {
         let mock = try SystemdMock()
@@ -248,6 +260,16 @@ final class SystemdMock {
     }
 
     deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private var stopped = false
+
+    /// Ends the mock and its bus (once: a reaped pid is never signalled again).
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
         // SIGKILL and reap by pid: the mock's GLib loop does not stop on SIGTERM, and Foundation's waitUntilExit
         // was seen to hang on a killed child.
         for process in [mock, daemon] where process.processIdentifier > 0 {
@@ -260,7 +282,6 @@ final class SystemdMock {
                 usleep(10_000)
             }
         }
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     enum MockError: Error { case notReady, busctl(String) }

@@ -53,11 +53,11 @@ extension Engine {
         var after: PendingSummary?
         pendingRows.reserveCapacity(try store.pendingCount())  // one allocation, no rehash at a million
         while true {
-            let page = try store.pendingSummaries(after: after, limit: 65_536)
+            let page = try store.pendingSummaries(after: after, limit: SlotStore.pendingPageSize)
             for request in page { pendingRows[request.id] = request }
             perform(scheduler.handle(.queueBatch(page.map(Self.schedulerRequest)), now: now))
             pendingCount += page.count
-            guard page.count == 65_536 else { break }
+            guard page.count == SlotStore.pendingPageSize else { break }
             after = page.last
         }
         perform(scheduler.handle(.tick, now: now))

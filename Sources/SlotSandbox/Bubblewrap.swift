@@ -27,25 +27,11 @@ public enum Bubblewrap {
         var probe = SlotLaunch(id: 0, command: ["/bin/true"], workingDirectory: "/", timeLimit: 10_000,
                                logFile: "/dev/null")
         probe.network = false
-        return run(arguments(for: probe) + ["/bin/true"])
+        guard case .success(let pid) = ProcessSpawn.spawn(
+            arguments(for: probe) + ["/bin/true"], environment: [:], workingDirectory: "/", logFile: "/dev/null")
+        else { return false }
+        return ProcessSpawn.wait(pid).exited == 0
     }()
-
-    /// Runs `arguments` with no input or output; true when it exits 0.
-    private static func run(_ arguments: [String]) -> Bool {
-        var pid: pid_t = 0
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd: Int32 in 0...2 {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
-        }
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        guard posix_spawn(&pid, path, &actions, nil, argv, environ) == 0 else { return false }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return status == 0
-    }
 
     /// The `bwrap` command line that runs what follows it confined to `launch`'s slot.
     public static func arguments(for launch: SlotLaunch) -> [String] {

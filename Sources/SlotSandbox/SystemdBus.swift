@@ -59,6 +59,7 @@ final class SystemdBus: @unchecked Sendable {
     ///
     /// `Subscribe` asks systemd to send unit signals at all; a bus that does not know it (a test's mock) still
     /// sends what it sends. Returns false when no match could be added: then only polling follows the units.
+    @discardableResult
     func subscribe() -> Bool {
         lock.lock()
         defer { lock.unlock() }

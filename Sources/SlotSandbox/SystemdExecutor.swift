@@ -46,16 +46,12 @@ public final class SystemdExecutor: Sendable {
         if let directory = self.stateDirectory {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let following = bus.subscribe()
+        // Where no match could be added, no signal is ever counted and each wait simply lasts the poll interval.
+        bus.subscribe()
         let thread = Thread { [bus, directory = self.stateDirectory] in
             while !tracked.closed.load(ordering: .relaxed) {
                 Self.poll(bus, tracked, directory, onEvent)
-                if following {
-                    _ = bus.waitForChange(upTo: pollInterval)
-                } else {
-                    Thread.sleep(forTimeInterval: Double(pollInterval.components.attoseconds) / 1e18
-                                 + Double(pollInterval.components.seconds))
-                }
+                _ = bus.waitForChange(upTo: pollInterval)
             }
         }
         thread.name = "slotd-systemd-poll"

@@ -40,12 +40,15 @@ extension SlotStore {
         var all: [PendingSummary] = []
         var after: PendingSummary?
         while true {
-            let page = try pendingSummaries(after: after, limit: 65_536)
+            let page = try pendingSummaries(after: after, limit: Self.pendingPageSize)
             all += page
-            guard page.count == 65_536 else { return all }
+            guard page.count == Self.pendingPageSize else { return all }
             after = page.last
         }
     }
+
+    /// How many pending summaries a restart reads at a time.
+    public static let pendingPageSize = 65_536
 
     /// How many requests are pending (through the (state, submittedAt, id) index).
     public func pendingCount() throws(StoreError) -> Int {
@@ -61,7 +64,7 @@ extension SlotStore {
     public func pendingSummaries(after: PendingSummary?, limit: Int) throws(StoreError) -> [PendingSummary] {
         try read { db in
             var summaries: [PendingSummary] = []
-            summaries.reserveCapacity(min(limit, 65_536))
+            summaries.reserveCapacity(min(limit, Self.pendingPageSize))
             let columns = "id, uid, account, sector, gpus, cpus, memoryMiB, durationMs, submittedAt"
             let rows = if let after {
                 try Row.fetchCursor(db, sql: """

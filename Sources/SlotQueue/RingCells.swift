@@ -1,4 +1,9 @@
 import Atomics
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The cells of every class ring, 32 bytes each: the Vyukov sequence word (atomic), then the entry slot and a copy of
 /// the item, so the consumer reads a published cell with one cache line instead of three.
@@ -6,33 +11,48 @@ import Atomics
 /// Layout of one cell: `[0] sequence: UInt64 (atomic) [8] slot: UInt32 [16] id: UInt64 [24] submittedAt: Int64`.
 /// The plain fields are written by the one producer that claimed the cell, before its release store of the
 /// sequence, and read by the consumer after its acquire load of it.
+///
+/// ## Committed lazily
+/// The block comes from an anonymous `mmap`, whose pages the kernel maps, zero-filled, on first touch. A cell's
+/// sequence is stored as an offset from its initial value (its index in the ring), so an untouched cell's zero bytes
+/// *are* its initial state and nothing is written at creation. A queue with 315 classes × 32,768 cells reserves
+/// 330 MB of address space, but only the pages of cells that were ever used count in the resident set.
 struct RingCells: ~Copyable {
     static let stride = 32
     private typealias Sequence = UnsafeAtomic<UInt64>.Storage
     private let base: UnsafeMutableRawPointer
+    private let byteCount: Int
+    private let ringMask: Int
     let count: Int
 
-    /// `count` cells; cell `i` starts with sequence `initialSequence(i)`.
-    init(count: Int, initialSequence: (Int) -> UInt64) {
+    /// `count` cells in rings of `ring` cells (a power of two); cell `i` starts with sequence `i % ring`.
+    init(count: Int, ring: Int) {
+        precondition(ring > 0 && ring & (ring - 1) == 0, "ring size must be a power of two")
         self.count = count
-        self.base = .allocate(byteCount: max(1, count) * Self.stride, alignment: 64)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, count) * Self.stride)
+        self.ringMask = ring - 1
+        self.byteCount = max(1, count) * Self.stride
+        let mapped = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        // Address space for the rings is a startup requirement, like any allocation: without it there is no queue.
+        guard let mapped, mapped != MAP_FAILED else {
+            fatalError("SlotQueue: cannot reserve \(byteCount) bytes for the class rings (errno \(errno))")
+        }
+        self.base = mapped
         for i in 0..<count {
-            (base + i * Self.stride).bindMemory(to: Sequence.self, capacity: 1)
-                .initialize(to: Sequence(initialSequence(i)))
+            // Binds the type only; it writes nothing, so the page stays uncommitted.
+            _ = (base + i * Self.stride).bindMemory(to: Sequence.self, capacity: 1)
         }
     }
 
     deinit {
-        for i in 0..<count {
-            _ = (base + i * Self.stride).assumingMemoryBound(to: Sequence.self).pointee.dispose()
-        }
-        base.deallocate()
+        munmap(base, byteCount)
     }
 
+    /// The sequence word of `cell`, read and written in the ring's own numbering.
     @inline(__always)
-    func sequence(_ cell: Int) -> UnsafeAtomic<UInt64> {
-        UnsafeAtomic(at: (base + cell * Self.stride).assumingMemoryBound(to: Sequence.self))
+    func sequence(_ cell: Int) -> CellSequence {
+        CellSequence(
+            atomic: UnsafeAtomic(at: (base + cell * Self.stride).assumingMemoryBound(to: Sequence.self)),
+            offset: UInt64(cell & ringMask))
     }
 
     @inline(__always)
@@ -54,5 +74,28 @@ struct RingCells: ~Copyable {
         base.storeBytes(of: UInt32(slot), toByteOffset: cell * Self.stride + 8, as: UInt32.self)
         base.storeBytes(of: item.id, toByteOffset: cell * Self.stride + 16, as: UInt64.self)
         base.storeBytes(of: item.submittedAt, toByteOffset: cell * Self.stride + 24, as: Int64.self)
+    }
+}
+
+/// One cell's sequence word. Memory holds `sequence - offset` (wrapping), where `offset` is the cell's index in its
+/// ring, so the initial sequence reads from zero bytes; callers see the plain Vyukov sequence.
+struct CellSequence {
+    let atomic: UnsafeAtomic<UInt64>
+    let offset: UInt64
+
+    /// Acquiring load (swift-atomics wants a literal ordering at each call, so there is one method per ordering).
+    @inline(__always)
+    func loadAcquiring() -> UInt64 {
+        atomic.load(ordering: .acquiring) &+ offset
+    }
+
+    @inline(__always)
+    func storeReleasing(_ value: UInt64) {
+        atomic.store(value &- offset, ordering: .releasing)
+    }
+
+    @inline(__always)
+    func storeRelaxed(_ value: UInt64) {
+        atomic.store(value &- offset, ordering: .relaxed)
     }
 }

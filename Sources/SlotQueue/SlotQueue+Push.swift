@@ -79,7 +79,7 @@ extension SlotQueue {
         var position = tail.load(ordering: .relaxed)
         while true {
             let cell = ringBase + Int(position & UInt64(ringMask))
-            let sequence = cells.sequence(cell).load(ordering: .acquiring)
+            let sequence = cells.sequence(cell).loadAcquiring()
             let lag = Int64(bitPattern: sequence &- position)
             if lag == 0 {
                 let (won, current) = tail.weakCompareExchange(
@@ -87,7 +87,7 @@ extension SlotQueue {
                 )
                 if won {
                     cells.write(cell, slot: slot, item: item)
-                    cells.sequence(cell).store(position &+ 1, ordering: .releasing)
+                    cells.sequence(cell).storeReleasing(position &+ 1)
                     return true
                 }
                 position = current

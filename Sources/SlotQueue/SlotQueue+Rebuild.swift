@@ -63,7 +63,7 @@ extension SlotQueue {
                 payload[entry.slot] = entry.item
                 let cell = c * perClassCapacity + position
                 cells.write(cell, slot: entry.slot, item: entry.item)
-                cells.sequence(cell).store(UInt64(position + 1), ordering: .releasing)
+                cells.sequence(cell).storeReleasing(UInt64(position + 1))
             }
             tails[c].store(UInt64(ordered.count), ordering: .releasing)
             if !ordered.isEmpty {
@@ -129,8 +129,10 @@ extension SlotQueue {
                 }
                 position &+= 1
             }
-            for i in 0..<perClassCapacity {
-                cells.sequence(c * perClassCapacity + i).store(UInt64(i), ordering: .relaxed)
+            // Only cells at positions below the tail were ever written; the rest still hold their initial zero
+            // bytes, and leaving them alone keeps their pages uncommitted.
+            for i in 0..<Int(min(tail, UInt64(perClassCapacity))) {
+                cells.sequence(c * perClassCapacity + i).storeRelaxed(UInt64(i))
             }
             heads[c] = 0
             headCache[c] = nil

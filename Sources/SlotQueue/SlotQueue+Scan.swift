@@ -59,7 +59,7 @@ extension SlotQueue {
         while position != limit {
             let cell = ringBase + Int(position & UInt64(ringMask))
             position &+= 1
-            guard cells.sequence(cell).load(ordering: .acquiring) == position else {
+            guard cells.sequence(cell).loadAcquiring() == position else {
                 if tail == nil { tail = tails[c].load(ordering: .acquiring) }
                 if let end = tail, position &- 1 >= end { return position &- 1 }
                 clean = false

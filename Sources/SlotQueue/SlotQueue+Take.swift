@@ -144,13 +144,13 @@ extension SlotQueue {
         let ringBase = c * perClassCapacity
         while true {
             let cell = ringBase + Int(position & UInt64(ringMask))
-            guard cells.sequence(cell).load(ordering: .acquiring) == position &+ 1 else { break }
+            guard cells.sequence(cell).loadAcquiring() == position &+ 1 else { break }
             let slot = cells.slot(cell)
             let word = entryState[slot].load(ordering: .acquiring)
             let state = EntryWord.state(word)
             guard state == EntryWord.taken || state == EntryWord.cancelled else { break }
             release(slot: slot, generation: EntryWord.generation(word))
-            cells.sequence(cell).store(position &+ UInt64(perClassCapacity), ordering: .releasing)
+            cells.sequence(cell).storeReleasing(position &+ UInt64(perClassCapacity))
             position &+= 1
         }
         heads[c] = position
@@ -162,7 +162,7 @@ extension SlotQueue {
     @inline(__always)
     func isEmpty(_ c: Int, head: UInt64) -> Bool {
         let cell = c * perClassCapacity + Int(head & UInt64(ringMask))
-        if cells.sequence(cell).load(ordering: .acquiring) == head &+ 1 { return false }
+        if cells.sequence(cell).loadAcquiring() == head &+ 1 { return false }
         return tails[c].load(ordering: .acquiring) == head
     }
 

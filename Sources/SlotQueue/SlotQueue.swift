@@ -45,8 +45,8 @@ import Atomics
 /// Entries (slot + generation) are preallocated; a taken or cancelled entry is reclaimed by the consumer when its ring
 /// cell reaches the class head, and returned to the free list in batches of `min(32, capacity / 8)` (flushed whenever a
 /// take finds nothing). Ring cells are 32 bytes and hold the slot and a copy of the item next to the sequence word, so
-/// a take touches one cell line and one entry-state word. `maxClasses × perClassCapacity × 32` bytes are allocated
-/// up front.
+/// a take touches one cell line and one entry-state word. `maxClasses × perClassCapacity × 32` bytes of address space
+/// are reserved up front; a ring's pages are committed only as its cells are first used (``RingCells``).
 public final class SlotQueue: @unchecked Sendable {
     // @unchecked Sendable is sound because:
     // - every field touched by producers or cancellers is an atomic (`entryState`, `freeHead`, `freeNext`, the
@@ -130,7 +130,7 @@ public final class SlotQueue: @unchecked Sendable {
         // Slot i links to i + 1; the list starts at slot 0 (stored as 1).
         self.freeNext = AtomicTable(count: capacity) { i in i + 1 < capacity ? UInt32(i + 2) : 0 }
         self.freeHead = AtomicTable(count: 1) { _ in 1 }
-        self.cells = RingCells(count: classes * ring) { i in UInt64(i % ring) }
+        self.cells = RingCells(count: classes * ring, ring: ring)
         self.tails = AtomicTable(count: classes, stride: 16) { _ in 0 }
         self.nonEmpty = AtomicTable(count: (classes + 63) / 64) { _ in 0 }
         self.heads = .allocate(capacity: classes)

@@ -51,7 +51,9 @@ extension Engine {
         // the summaries in memory beside the rows and the queue (restart with 1M pending, BENCHMARKS.md).
         var pendingCount = 0
         var after: PendingSummary?
-        pendingRows.reserveCapacity(try store.pendingCount())  // one allocation, no rehash at a million
+        let stored = try store.pendingCount()
+        pendingRows.reserveCapacity(stored)  // one allocation each, no rehash at a million
+        scheduler.reservePending(stored)
         while true {
             let page = try store.pendingSummaries(after: after, limit: SlotStore.pendingPageSize)
             for request in page { pendingRows[request.id] = request }

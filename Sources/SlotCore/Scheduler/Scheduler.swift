@@ -123,6 +123,12 @@ public final class Scheduler {
 
     public var pendingCount: Int { pending.count }
 
+    /// Makes room for `count` more pending requests at once, so a restart that files a million of them in pages
+    /// does not rehash the pending table each time it grows.
+    public func reservePending(_ count: Int) {
+        pending.reserveCapacity(pending.count + count)
+    }
+
     /// Pending requests per queue class (only non-empty classes), for metrics. O(pending).
     public func pendingCountByClass() -> [PriorityClass: Int] {
         var counts: [Int: Int] = [:]

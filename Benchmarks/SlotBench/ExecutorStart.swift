@@ -5,12 +5,13 @@ import Synchronization
 /// Time from `ProcessExecutor.start` until the workload process is running. glibc's posix_spawn returns after the
 /// child has exec'd the program (it uses CLONE_VFORK), so the call's duration is that time.
 enum ExecutorStartBenchmark {
-    /// Start latencies in seconds for `count` starts of `/bin/true`, one at a time, each reaped before the next.
-    static func latencies(count: Int) throws -> [Double] {
+    /// Start latencies in seconds for `count` starts of `/bin/true`, one at a time, each reaped before the next;
+    /// with `cgroups`, each slot gets its cgroup as in the daemon (the first exec is then the joining shell).
+    static func latencies(count: Int, cgroups: CgroupTree? = nil) throws -> [Double] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slotbench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let executor = ProcessExecutor()
+        let executor = ProcessExecutor(cgroups: cgroups)
         let clock = ContinuousClock()
         var samples: [Double] = []
         for id in 0..<UInt64(count) {

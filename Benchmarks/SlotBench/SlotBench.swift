@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlotSandbox
 
 /// `slotbench`: the SlotQueue core against swift-collections' Heap, measured in the same run.
 @main
@@ -132,14 +133,26 @@ extension SlotBench {
         guard systemd || executor == "process" else { throw ValidationError("--executor is process or systemd") }
         let count = starts ?? (systemd ? 200 : 1_000)
         FileHandle.standardError.write(Data("running: \(count) \(executor)-executor starts\n".utf8))
-        let samples = systemd ? try ExecutorStartBenchmark.systemdLatencies(count: count)
-            : try ExecutorStartBenchmark.latencies(count: count)
+        if systemd {
+            report(try ExecutorStartBenchmark.systemdLatencies(count: count),
+                   what: "starts of /bin/sleep (until the unit runs with its main PID)", cgroups: nil)
+            return
+        }
+        report(try ExecutorStartBenchmark.latencies(count: count), what: "starts of /bin/true", cgroups: false)
+        // As the daemon runs them where it can write its cgroup v2 directory: each slot in its own cgroup.
+        if case .success(let tree) = CgroupTree.detect() {
+            report(try ExecutorStartBenchmark.latencies(count: count, cgroups: tree),
+                   what: "starts of /bin/true, each in its own cgroup", cgroups: true)
+        }
+    }
+
+    private func report(_ samples: [Double], what: String, cgroups: Bool?) {
         let p50 = samples[samples.count / 2], p99 = samples[samples.count * 99 / 100], worst = samples.last ?? 0
         if json {
-            print("{\"suite\":\"executor\",\"executor\":\"\(executor)\",\"starts\":\(samples.count),\"p50_s\":\(p50),"
-                  + "\"p99_s\":\(p99),\"max_s\":\(worst)}")
+            let cgroupField = cgroups.map { ",\"cgroups\":\($0)" } ?? ""
+            print("{\"suite\":\"executor\",\"executor\":\"\(executor)\"\(cgroupField),\"starts\":\(samples.count),"
+                  + "\"p50_s\":\(p50),\"p99_s\":\(p99),\"max_s\":\(worst)}")
         } else {
-            let what = systemd ? "starts of /bin/sleep (until the unit runs with its main PID)" : "starts of /bin/true"
             print("\(executor) executor, \(samples.count) \(what): p50 \(fixed(p50 * 1e3, 2)) ms, "
                   + "p99 \(fixed(p99 * 1e3, 2)) ms, max \(fixed(worst * 1e3, 2)) ms  "
                   + "(target p99 < 100 ms: \(p99 < 0.1 ? "met" : "MISSED"))")

@@ -105,7 +105,19 @@ public actor Engine {
             ? "confined by bubblewrap: read-only system, own /tmp, PID and IPC namespaces"
             : "not confined: bubblewrap is not installed, not usable here, or slotd is not root"
         logger.info("executor: process (slots are child processes in their own process groups, \(confinement))")
-        return ProcessExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory + "/slots", onEvent: onEvent)
+        let cgroups: CgroupTree?
+        switch CgroupTree.detect() {
+        case .success(let tree):
+            cgroups = tree
+            let limits = tree.controllers.isEmpty ? "no limit controllers (containment only)"
+                : "limits: " + tree.controllers.sorted().joined(separator: ", ")
+            logger.info("executor: each slot gets a cgroup under \(tree.directory); \(limits)")
+        case .failure(let unavailable):
+            cgroups = nil
+            logger.info("executor: slots get no cgroups of their own (\(unavailable.reason)); memory and CPU not enforced")
+        }
+        return ProcessExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory + "/slots", cgroups: cgroups,
+                               onEvent: onEvent)
     }
 
     // MARK: Running

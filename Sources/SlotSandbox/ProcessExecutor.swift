@@ -10,8 +10,12 @@ import Glibc
 /// Each workload starts in a new session, so it leads its own process group, and everything it forks stays in
 /// that group. At the time limit the executor sends SIGTERM to the *whole group*, then SIGKILL after
 /// ``gracePeriod``. When the leader ends by itself, stragglers left in its group are killed too: nothing in the
-/// group outlives its slot. A process that calls `setsid` itself escapes the group; containing that needs cgroups
-/// (the systemd executor, or cgroup v2 delegation), which this executor does not do yet.
+/// group outlives its slot. A process that calls `setsid` itself escapes the group; with ``cgroups`` it is still in
+/// the slot's cgroup and ends with it.
+///
+/// Given a ``CgroupTree`` (slotd can write its cgroup v2 directory), each slot also runs in its own cgroup, with
+/// its memory, CPU and task limits where the controllers are there, and is reported out of memory when the kernel
+/// killed it at its limit.
 ///
 /// When bubblewrap is installed and slotd is root, each workload also runs in its own namespaces with a read-only
 /// system and only its working directory writable (``Bubblewrap``).
@@ -55,13 +59,19 @@ public final class ProcessExecutor: Sendable {
 
     /// Whether workloads run inside bubblewrap's namespaces (``Bubblewrap``).
     public let confined: Bool
+    /// Where each slot gets its own cgroup (nil: none; ``CgroupTree/detect()`` finds slotd's).
+    public let cgroups: CgroupTree?
 
-    /// - Parameter confined: run workloads inside bubblewrap; by default, when it is installed and slotd is root.
+    /// - Parameters:
+    ///   - confined: run workloads inside bubblewrap; by default, when it is installed and slotd is root.
+    ///   - cgroups: give each slot its own cgroup under this tree; by default none.
     public init(gracePeriod: Duration = .seconds(5), stateDirectory: String? = nil,
-                confined: Bool = Bubblewrap.available, onEvent: @escaping @Sendable (Event) -> Void = { _ in }) {
+                confined: Bool = Bubblewrap.available, cgroups: CgroupTree? = nil,
+                onEvent: @escaping @Sendable (Event) -> Void = { _ in }) {
         self.gracePeriod = gracePeriod
         self.stateDirectory = stateDirectory
         self.confined = confined
+        self.cgroups = cgroups
         self.onEvent = onEvent
     }
 
@@ -71,14 +81,20 @@ public final class ProcessExecutor: Sendable {
         var environment = launch.environment
         environment["CUDA_VISIBLE_DEVICES"] = launch.gpuIndices.map(String.init).joined(separator: ",")
         environment["SLOTD_SLOT_ID"] = String(launch.id)
-        let command = try Self.command(for: launch, confined: confined)
+        var command = try Self.command(for: launch, confined: confined)
+        if let cgroups {
+            try cgroups.create(for: launch)
+            command = cgroups.joinWrapper(for: launch.id) + command
+        }
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(launch.timeLimit)
         let run: Run = try runs.withLock { runs throws(ExecutorError) -> Run in
             guard runs[launch.id] == nil else { throw .alreadyRunning(id: launch.id) }
             switch ProcessSpawn.spawn(command, environment: environment,
                                       workingDirectory: launch.workingDirectory, logFile: launch.logFile) {
-            case .failure(let failure): throw .failedToStart(id: launch.id, reason: failure.reason)
+            case .failure(let failure):
+                cgroups?.remove(launch.id)
+                throw .failedToStart(id: launch.id, reason: failure.reason)
             case .success(let pid):
                 let run = Run(pid: pid, supervisor: SlotSupervisor(pid: pid, deadline: deadline, grace: gracePeriod))
                 runs[launch.id] = run
@@ -109,6 +125,10 @@ public final class ProcessExecutor: Sendable {
         for record in SlotRecord.readAll(in: stateDirectory).sorted(by: { $0.id < $1.id }) {
             guard ProcStat.startTime(of: record.pid) == record.startTime,
                   runs.withLock({ $0[record.id] == nil }) else {
+                if let cgroups {  // anything the lost slot left behind in its cgroup ends with it
+                    cgroups.killAll(record.id)
+                    cgroups.remove(record.id)
+                }
                 SlotRecord.remove(directory: stateDirectory, id: record.id)
                 found.append(.lost(id: record.id, pid: record.pid))
                 continue
@@ -152,6 +172,9 @@ public final class ProcessExecutor: Sendable {
     /// How slot `id` ended and how long it ran, once it has.
     public func result(of id: UInt64) -> Result? { finished.withLock { $0[id] } }
 
+    /// The pid of running slot `id`'s first process (the leader of its process group).
+    public func pid(of id: UInt64) -> Int32? { runs.withLock { $0[id]?.pid } }
+
     /// Ids of the slots running now.
     public var running: [UInt64] { runs.withLock { Array($0.keys) } }
 
@@ -159,10 +182,13 @@ public final class ProcessExecutor: Sendable {
     private func reap(_ id: UInt64, run: Run, started: ContinuousClock.Instant, natural: SlotOutcome) {
         let ran = ContinuousClock.now - started
         kill(-run.pid, SIGKILL)  // stragglers in the slot's group end with it
+        cgroups?.killAll(id)  // and in its cgroup, also those that left the group
         let endedBy = run.supervisor.finish()
+        let outOfMemory = cgroups?.outOfMemory(id) ?? false
+        cgroups?.remove(id)
         runs.withLock { _ = $0.removeValue(forKey: id) }
         if let stateDirectory { SlotRecord.remove(directory: stateDirectory, id: id) }
-        let outcome: SlotOutcome = endedBy ?? natural
+        let outcome: SlotOutcome = endedBy ?? (outOfMemory ? .outOfMemory : natural)
         finished.withLock { $0[id] = Result(outcome: outcome, ran: ran) }
         onEvent(.ended(id: id, outcome: outcome))
     }

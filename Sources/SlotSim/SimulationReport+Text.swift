@@ -70,7 +70,7 @@ public struct SimulationComparison: Sendable, Codable {
     }
 
     public func text() -> String {
-        var lines = ["What-if: A = \(policies[0]), B = \(policies[1]) (same trace, seed and machines)",
+        let lines = ["What-if: A = \(policies[0]), B = \(policies[1]) (same trace, seed and machines)",
                      "Utilisation: A \(fixed(utilisation[0] * 100, 1))%, B \(fixed(utilisation[1] * 100, 1))%", ""]
         let header = ["CATEGORY", "JOBS", "MEAN WAIT A", "MEAN WAIT B", "CHANGE", "P95 A", "P95 B", "SLOWDOWN A",
                       "SLOWDOWN B"]

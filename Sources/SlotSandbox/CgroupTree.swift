@@ -50,7 +50,25 @@ public struct CgroupTree: Sendable, Hashable {
                 enabled.insert(controller)
             }
         }
+        if let failure = probe(directory) { return .failure(failure) }
         return .success(CgroupTree(directory: directory, controllers: enabled))
+    }
+
+    /// Runs `/bin/true` through the join wrapper into a scratch cgroup: a writable `cgroup.procs` is not always
+    /// enough (a container may refuse the move), and then every slot would fail to start.
+    static func probe(_ directory: String) -> CgroupUnavailable? {
+        let probe = "\(directory)/slot-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard mkdir(probe, 0o755) == 0 || errno == EEXIST else {
+            return .init(reason: "cannot create a cgroup under \(directory): \(String(cString: strerror(errno)))")
+        }
+        defer { rmdir(probe) }
+        guard case .success(let pid) = ProcessSpawn.spawn(
+            joinWrapper(procs: probe + "/cgroup.procs") + ["/bin/true"], environment: [:], workingDirectory: "/",
+            logFile: "/dev/null") else { return .init(reason: "cannot run /bin/sh to join a cgroup") }
+        guard ProcessSpawn.wait(pid).exited == 0 else {
+            return .init(reason: "a process cannot join a cgroup under \(directory)")
+        }
+        return nil
     }
 
     /// The cgroup of slot `id`.
@@ -89,8 +107,12 @@ public struct CgroupTree: Sendable, Hashable {
     /// `cgroup.procs` moves the writer), then runs the rest. If it cannot, the slot fails with exit status 125
     /// and says why in its log, rather than run outside its limits.
     public func joinWrapper(for id: UInt64) -> [String] {
+        Self.joinWrapper(procs: path(of: id) + "/cgroup.procs")
+    }
+
+    static func joinWrapper(procs: String) -> [String] {
         let script = #"echo 0 > "$0" || { echo "slotd: cannot join the slot's cgroup $0" >&2; exit 125; }; exec "$@""#
-        return ["/bin/sh", "-c", script, path(of: id) + "/cgroup.procs"]
+        return ["/bin/sh", "-c", script, procs]
     }
 
     /// Kills every process in the slot's cgroup (`cgroup.kill`, Linux 5.14+; else SIGKILL to each listed pid).

@@ -67,10 +67,10 @@ import Testing
     }
 
     /// The real tree, when slotd's cgroup is writable here.
-    static var realTree: CgroupTree? {
+    static let realTree: CgroupTree? = {
         guard getuid() == 0, case .success(let tree) = CgroupTree.detect() else { return nil }
         return tree
-    }
+    }()
 
     @Test("Invariant: the workload runs in its own cgroup from its first instruction, and the cgroup goes with it",
           .enabled(if: realTree != nil))

@@ -20,7 +20,7 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Runs per implementation; the median is reported.") var repetitions = 5
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "Run only the scenario with this number (1-4), e.g. to profile it.") var only: Int?
-    @Option(help: "What to measure: queue (core vs Mutex<Heap>), scheduler (pass cost), executor (start latency) daemon (durable Submit throughput against a release slotd) or restart (READY=1 time, RSS and list with --pending requests).")
+    @Option(help: "What to measure: queue (core vs Mutex<Heap>), scheduler (pass cost), executor (start latency) daemon (durable Submit throughput against a release slotd) restart (READY=1 time, RSS and list with --pending requests) or codec (Foundation JSON per List row).")
     var suite: Suite = .queue
 
     @Option(help: "Daemon suite: the store's durability, full (fsync per commit) or normal.")
@@ -50,7 +50,7 @@ struct SlotBench: ParsableCommand {
         """)
     var stateDirectory: String?
 
-    enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon, restart }
+    enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon, restart, codec }
 
     func validate() throws {
         guard items >= 1_000 else { throw ValidationError("--items must be at least 1000") }
@@ -64,6 +64,7 @@ struct SlotBench: ParsableCommand {
         if suite == .executor { return try runExecutorSuite() }
         if suite == .daemon { return try runDaemonSuite() }
         if suite == .restart { return try runRestartSuite() }
+        if suite == .codec { return try runCodecSuite() }
         let w = Workload(items: items, classes: classes)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var rows: [Row] = []

@@ -76,4 +76,35 @@ import Testing
         #expect(pagedActions.rejections == wholeActions.rejections)
         #expect(paged.pendingInOrder(now: now, limit: 100) == whole.pendingInOrder(now: now, limit: 100))
     }
+
+    @Test("Invariant: one batch decides every request exactly as if each came alone, though it works out each account and sector's facts once")
+    func batchMemoDecidesAsAlone() {
+        let now = 10 * UsageRestoreTests.day
+        var requests: [SlotRequest] = []
+        for id in 1...60 as ClosedRange<UInt64> {
+            let account = ["alice", "bob", "carol", "nobody"][Int(id) % 4]  // nobody has no account
+            let sector = ["health", "finance", "mining"][Int(id) % 3]        // mining is not in the policy
+            requests.append(F.request(id, account, sector: sector, gpus: Int(id % 5), hours: Int64(id % 20),
+                                      at: Int64(id) * 1_000))
+        }
+        requests.append(F.request(7, "alice"))  // a duplicate id inside the batch
+        func world() -> Scheduler {
+            let scheduler = F.scheduler(nodes: "1x4")
+            scheduler.restoreUsage(account: "alice", gpuHours: 900, endedAt: now - F.hour)  // a lower fair-share band
+            return scheduler
+        }
+
+        let batched = world()
+        let batchActions = batched.handle(.queueBatch(requests), now: now) + batched.handle(.tick, now: now)
+        let alone = world()
+        var aloneActions: [SchedulerAction] = []
+        for request in requests { aloneActions += alone.handle(.queueBatch([request]), now: now) }
+        aloneActions += alone.handle(.tick, now: now)
+
+        let rejected = Set(batchActions.rejections.map { "\($0)".prefix(while: { $0 != "(" }) })
+        #expect(rejected.count >= 6, "the batch breaks many different rules: \(rejected.sorted())")
+        #expect(batchActions == aloneActions)
+        #expect(batched.pendingInOrder(now: now, limit: 100) == alone.pendingInOrder(now: now, limit: 100))
+    }
 }
+

@@ -4,15 +4,46 @@ extension Scheduler {
     /// Checks every admission rule and returns all that `request` breaks; empty when it can be queued.
     /// A request that breaks none of them can run eventually, so it never waits forever.
     public func admissionProblems(_ request: SlotRequest) -> [Rejection] {
-        var problems: [Rejection] = []
-        if pending[request.id] != nil || running[request.id] != nil { problems.append(.duplicateID(id: request.id)) }
-        guard let account = accounts[request.account] else { return problems + [.unknownAccount(account: request.account)] }
-        let category = policy.category(account.category)
-        if policy.sector(request.sector) == nil {
-            problems.append(.unknownSector(sector: request.sector))
-        } else if let category, !category.allows(sector: request.sector) {
-            problems.append(.sectorNotAllowed(category: category.id, sector: request.sector))
+        guard let account = accounts[request.account] else {
+            return duplicateProblem(request) + [.unknownAccount(account: request.account)]
         }
+        return admissionProblems(request, sectorFacts(account: account, sector: request.sector))
+    }
+
+    /// What admission and classification need to know of one account and sector. It depends only on the accounts,
+    /// the policy and (for the band) the ledger at `now`, none of which change between the submits of one batch,
+    /// so a batch works it out once per pair (a restart files a million requests from a few hundred pairs).
+    struct SectorFacts {
+        /// The account's category in the policy; nil when the policy no longer has it.
+        let category: ApplicantCategory?
+        /// Unknown sector, or a sector the category may not use.
+        let sectorProblem: Rejection?
+        /// The queue class, worked out for the first request of the pair that passes admission (as without the
+        /// memo: only an admitted request's account gets a place in the ledger).
+        var classification: Result<Int, Rejection>?
+    }
+
+    func sectorFacts(account: Account, sector: String) -> SectorFacts {
+        let category = policy.category(account.category)
+        let sectorProblem: Rejection? = if policy.sector(sector) == nil {
+            .unknownSector(sector: sector)
+        } else if let category, !category.allows(sector: sector) {
+            .sectorNotAllowed(category: category.id, sector: sector)
+        } else {
+            nil
+        }
+        return SectorFacts(category: category, sectorProblem: sectorProblem, classification: nil)
+    }
+
+    private func duplicateProblem(_ request: SlotRequest) -> [Rejection] {
+        pending[request.id] != nil || running[request.id] != nil ? [.duplicateID(id: request.id)] : []
+    }
+
+    /// The rules, in the order they are reported, for a request whose account exists.
+    private func admissionProblems(_ request: SlotRequest, _ facts: SectorFacts) -> [Rejection] {
+        var problems = duplicateProblem(request)
+        let category = facts.category
+        if let problem = facts.sectorProblem { problems.append(problem) }
         if request.duration <= 0 { problems.append(.durationNotPositive) }
         if let category, request.duration > category.maxDuration.milliseconds {
             problems.append(.durationOverMaximum(requested: request.duration, maximum: category.maxDuration.milliseconds))
@@ -34,10 +65,24 @@ extension Scheduler {
         return problems
     }
 
-    func submit(_ request: SlotRequest, now: Int64) -> [SchedulerAction] {
-        let problems = admissionProblems(request)
-        guard problems.isEmpty else { return [.reject(requestID: request.id, reasons: problems)] }
-        switch classify(request, now: now) {
+    /// Submits one request. `memo` carries the sector facts between the submits of one batch.
+    func submit(_ request: SlotRequest, now: Int64, memo: inout [AccountSector: SectorFacts]) -> [SchedulerAction] {
+        guard let account = accounts[request.account] else {
+            return [.reject(requestID: request.id,
+                            reasons: duplicateProblem(request) + [.unknownAccount(account: request.account)])]
+        }
+        let key = AccountSector(account: request.account, sector: request.sector)
+        var facts = memo[key] ?? sectorFacts(account: account, sector: request.sector)
+        let problems = admissionProblems(request, facts)
+        guard problems.isEmpty else {
+            memo[key] = facts
+            return [.reject(requestID: request.id, reasons: problems)]
+        }
+        let classification = facts.classification
+            ?? classify(account: account, category: facts.category, sector: request.sector, now: now)
+        facts.classification = classification
+        memo[key] = facts
+        switch classification {
         case .failure(let problem): return [.reject(requestID: request.id, reasons: [problem])]
         case .success(let classIndex):
             let item = QueueItem(id: request.id, submittedAt: request.submittedAt, classIndex: classIndex)
@@ -54,16 +99,34 @@ extension Scheduler {
         }
     }
 
+    /// Submits requests in order, working out each account and sector's facts once.
+    func submitAll(_ requests: [SlotRequest], now: Int64) -> [SchedulerAction] {
+        var memo: [AccountSector: SectorFacts] = [:]
+        var actions: [SchedulerAction] = []
+        for request in requests { actions += submit(request, now: now, memo: &memo) }
+        return actions
+    }
+
     /// The queue class of `request`: its category and sector, and its account's fair-share band now.
     func classify(_ request: SlotRequest, now: Int64) -> Result<Int, Rejection> {
-        guard let account = accounts[request.account], let category = policy.category(account.category) else {
-            return .failure(.unknownAccount(account: request.account))
-        }
-        let band = PriorityModel.band(usage: ledger.decayedUsage(accountIndex(request.account), at: now),
+        guard let account = accounts[request.account] else { return .failure(.unknownAccount(account: request.account)) }
+        return classify(account: account, category: policy.category(account.category), sector: request.sector, now: now)
+    }
+
+    private func classify(account: Account, category: ApplicantCategory?, sector: String,
+                          now: Int64) -> Result<Int, Rejection> {
+        guard let category else { return .failure(.unknownAccount(account: account.name)) }
+        let band = PriorityModel.band(usage: ledger.decayedUsage(accountIndex(account.name), at: now),
                                       budget: category.gpuHoursPerPeriod)
-        guard let index = model.classIndex(category: category.id, sector: request.sector, band: band) else {
-            return .failure(.sectorNotAllowed(category: category.id, sector: request.sector))
+        guard let index = model.classIndex(category: category.id, sector: sector, band: band) else {
+            return .failure(.sectorNotAllowed(category: category.id, sector: sector))
         }
         return .success(index)
     }
+}
+
+/// The memo key of ``Scheduler/SectorFacts``.
+struct AccountSector: Hashable {
+    let account: String
+    let sector: String
 }

@@ -88,11 +88,9 @@ public final class Scheduler {
         var actions = expireDue(now: now)
         rebandIfDue(now: now)
         switch event {
-        case .submit(let request): actions += submit(request, now: now)
-        case .submitBatch(let requests): for request in requests { actions += submit(request, now: now) }
-        case .queueBatch(let requests):
-            for request in requests { actions += submit(request, now: now) }
-            return actions
+        case .submit(let request): actions += submitAll([request], now: now)
+        case .submitBatch(let requests): actions += submitAll(requests, now: now)
+        case .queueBatch(let requests): return actions + submitAll(requests, now: now)
         case .cancel(let id): actions += cancel(id, now: now)
         case .slotEnded(let id): actions += end(id, now: now)
         case .policyApplied(let newPolicy): actions += apply(newPolicy, now: now)

@@ -1,3 +1,4 @@
+import CSlotSpawn
 import Foundation
 
 #if canImport(Glibc)
@@ -16,8 +17,9 @@ import Glibc
 ///
 /// Used where slotd can write its own cgroup: as root in the cgroup v2 tree, or under systemd with `Delegate=yes`.
 /// A cgroup that holds processes cannot give controllers to children (the "no internal processes" rule), so
-/// ``detect()`` moves slotd itself into a leaf `daemon` first when it must, as systemd's delegation guide says (not
-/// on a systemd host, where the systemd executor is the one to use).
+/// ``detect()`` moves slotd itself into a leaf `daemon` first when it must, as systemd's delegation guide says. On a
+/// systemd host it uses its cgroup only when the unit has `Delegate=yes`; otherwise the systemd executor is the one
+/// to use.
 public struct CgroupTree: Sendable, Hashable {
     /// slotd's cgroup: the parent of the slots' cgroups.
     public let directory: String
@@ -40,6 +42,12 @@ public struct CgroupTree: Sendable, Hashable {
         let directory = own == "/" ? mount : mount + own
         guard access(directory + "/cgroup.procs", W_OK) == 0 else {
             return .failure(.init(reason: "\(directory) is not writable by slotd (needs root or Delegate=yes)"))
+        }
+        // Under systemd a unit's cgroup is systemd's to manage unless the unit has Delegate=yes (which systemd marks
+        // with the trusted.delegate or user.delegate attribute): slotd makes no cgroups of its own there.
+        if own != "/", access("/run/systemd/system", F_OK) == 0, !delegated(directory) {
+            return .failure(.init(reason: "systemd manages \(directory) and did not delegate it (Delegate=yes); "
+                + "on a systemd host the systemd executor confines slots"))
         }
         let available = Set(read(directory + "/cgroup.controllers")?.split(separator: " ").map(String.init) ?? [])
         var enabled: Set<String> = []
@@ -163,6 +171,15 @@ public struct CgroupTree: Sendable, Hashable {
         return bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count
     }
 
+    /// Whether systemd delegated `directory` (a unit with `Delegate=yes`).
+    public static func delegated(_ directory: String) -> Bool {
+        ["trusted.delegate", "user.delegate"].contains { name in
+            var value = [UInt8](repeating: 0, count: 8)
+            let count = cslot_getxattr(directory, name, &value, value.count)
+            return count > 0 && value[0] == UInt8(ascii: "1")
+        }
+    }
+
     /// A real cgroup always has `cgroup.controllers`; a plain directory (tests) does not.
     private static func isPlainDirectory(_ path: String) -> Bool {
         access(path + "/cgroup.controllers", F_OK) != 0
@@ -172,10 +189,9 @@ public struct CgroupTree: Sendable, Hashable {
         write("+" + controller, to: directory + "/cgroup.subtree_control")
     }
 
-    /// Moves slotd into `<directory>/daemon`, so `directory` holds no process and may give controllers out. Not on a
-    /// systemd host: there systemd owns the tree (use the systemd executor), and slotd does not rearrange it.
+    /// Moves slotd into `<directory>/daemon`, so `directory` holds no process and may give controllers out: what
+    /// systemd's delegation guide asks of a delegated service, and what a container's init would do.
     private static func moveSelfToLeaf(_ directory: String) -> Bool {
-        guard access("/run/systemd/system", F_OK) != 0 else { return false }
         let leaf = directory + "/daemon"
         guard mkdir(leaf, 0o755) == 0 || errno == EEXIST else { return false }
         return write("0", to: leaf + "/cgroup.procs")

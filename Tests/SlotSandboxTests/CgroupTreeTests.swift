@@ -66,6 +66,19 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: tree.path(of: 3)), "the slot's cgroup is removed")
     }
 
+    @Test("Invariant: a cgroup counts as delegated only with systemd's delegate attribute set to 1",
+          .enabled(if: access("/usr/bin/python3", X_OK) == 0))
+    func delegation() throws {
+        #expect(!CgroupTree.delegated(directory))
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        python.arguments = ["-c", "import os, sys; os.setxattr(sys.argv[1], 'user.delegate', b'1')", directory]
+        try python.run()
+        python.waitUntilExit()
+        try #require(python.terminationStatus == 0, "this file system takes user xattrs")
+        #expect(CgroupTree.delegated(directory))
+    }
+
     /// The real tree, when slotd's cgroup is writable here.
     static let realTree: CgroupTree? = {
         guard getuid() == 0, case .success(let tree) = CgroupTree.detect() else { return nil }

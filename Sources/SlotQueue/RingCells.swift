@@ -22,6 +22,8 @@ struct RingCells: ~Copyable {
     private typealias Sequence = UnsafeAtomic<UInt64>.Storage
     private let base: UnsafeMutableRawPointer
     private let byteCount: Int
+    /// Whether `base` came from `mmap` (else from the allocator).
+    private let mapped: Bool
     private let ringMask: Int
     let count: Int
 
@@ -32,11 +34,14 @@ struct RingCells: ~Copyable {
         self.ringMask = ring - 1
         self.byteCount = max(1, count) * Self.stride
         let mapped = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        // Address space for the rings is a startup requirement, like any allocation: without it there is no queue.
-        guard let mapped, mapped != MAP_FAILED else {
-            fatalError("SlotQueue: cannot reserve \(byteCount) bytes for the class rings (errno \(errno))")
+        self.mapped = mapped != nil && mapped != MAP_FAILED
+        if let mapped, self.mapped {
+            self.base = mapped
+        } else {
+            // No mapping (an address-space limit, say): an ordinary zeroed block, committed at once as before.
+            self.base = .allocate(byteCount: byteCount, alignment: 64)
+            base.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
         }
-        self.base = mapped
         for i in 0..<count {
             // Binds the type only; it writes nothing, so the page stays uncommitted.
             _ = (base + i * Self.stride).bindMemory(to: Sequence.self, capacity: 1)
@@ -44,7 +49,7 @@ struct RingCells: ~Copyable {
     }
 
     deinit {
-        munmap(base, byteCount)
+        if mapped { munmap(base, byteCount) } else { base.deallocate() }
     }
 
     /// The sequence word of `cell`, read and written in the ring's own numbering.

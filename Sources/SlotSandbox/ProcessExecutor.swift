@@ -82,14 +82,12 @@ public final class ProcessExecutor: Sendable {
         environment["CUDA_VISIBLE_DEVICES"] = launch.gpuIndices.map(String.init).joined(separator: ",")
         environment["SLOTD_SLOT_ID"] = String(launch.id)
         var command = try Self.command(for: launch, confined: confined)
-        if let cgroups {
-            try cgroups.create(for: launch)
-            command = cgroups.joinWrapper(for: launch.id) + command
-        }
+        if let cgroups { command = cgroups.joinWrapper(for: launch.id) + command }
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(launch.timeLimit)
         let run: Run = try runs.withLock { runs throws(ExecutorError) -> Run in
             guard runs[launch.id] == nil else { throw .alreadyRunning(id: launch.id) }
+            try cgroups?.create(for: launch)  // after the check: a running slot's cgroup is left alone
             switch ProcessSpawn.spawn(command, environment: environment,
                                       workingDirectory: launch.workingDirectory, logFile: launch.logFile) {
             case .failure(let failure):

@@ -89,6 +89,8 @@ public struct CgroupTree: Sendable, Hashable {
             throw .failedToStart(id: launch.id, reason: "cgroup \(path): \(String(cString: strerror(errno)))")
         }
         for (file, value) in limits(for: launch) {
+            // Without swap accounting the kernel has no memory.swap.max; the memory limit still holds.
+            if file == "memory.swap.max", !Self.isPlainDirectory(path), access("\(path)/\(file)", F_OK) != 0 { continue }
             guard Self.write(value, to: "\(path)/\(file)") else {
                 let reason = String(cString: strerror(errno))
                 remove(launch.id)

@@ -16,6 +16,7 @@ struct StatusCommand: ParsableCommand {
                 "GPUs      \(s.freeGPUs) of \(s.gpus) free on \(s.nodes) node(s)",
                 "policy    \(s.policyVersion) (sha256 \(s.policyHash.prefix(12))) from \(s.policyFile)",
             ]
+            if let confinement = s.confinement { lines.append("slots     \(confinement)") }
             if let error = s.policyError {
                 lines.append("policy reload REFUSED; the policy above stays in force:")
                 lines += error.split(separator: "\n").map { "  " + $0 }

@@ -196,7 +196,8 @@ extension Engine {
             pending: scheduler.pendingCount, running: scheduler.running.count,
             policyVersion: policyState.policy.revision ?? "version \(policyState.policy.version)",
             policyHash: policyState.hash, policyFile: policyState.file, policyError: policyState.error,
-            nodes: scheduler.inventory.nodes.count, gpus: scheduler.inventory.totalGPUs, freeGPUs: free)
+            nodes: scheduler.inventory.nodes.count, gpus: scheduler.inventory.totalGPUs, freeGPUs: free,
+            confinement: executor.confinement)
     }
 
     /// What the metrics' gauges show now.

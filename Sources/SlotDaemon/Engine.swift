@@ -98,26 +98,22 @@ public actor Engine {
         case .auto: Systemd.booted && getuid() == 0
         }
         if useSystemd {
-            logger.info("executor: systemd (transient units slotd-<id>.service in slotd.slice)")
-            return try SystemdExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory, onEvent: onEvent)
+            let executor = try SystemdExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory,
+                                               onEvent: onEvent)
+            logger.info("executor: systemd; slots: \(executor.confinement)")
+            return executor
         }
-        let confinement = Bubblewrap.available
-            ? "confined by bubblewrap: read-only system, own /tmp, PID and IPC namespaces"
-            : "not confined: bubblewrap is not installed, not usable here, or slotd is not root"
-        logger.info("executor: process (slots are child processes in their own process groups, \(confinement))")
         let cgroups: CgroupTree?
         switch CgroupTree.detect() {
-        case .success(let tree):
-            cgroups = tree
-            let limits = tree.controllers.isEmpty ? "no limit controllers (containment only)"
-                : "limits: " + tree.controllers.sorted().joined(separator: ", ")
-            logger.info("executor: each slot gets a cgroup under \(tree.directory); \(limits)")
+        case .success(let tree): cgroups = tree
         case .failure(let unavailable):
             cgroups = nil
-            logger.info("executor: slots get no cgroups of their own (\(unavailable.reason)); memory and CPU not enforced")
+            logger.info("executor: slots get no cgroups of their own: \(unavailable.reason)")
         }
-        return ProcessExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory + "/slots", cgroups: cgroups,
-                               onEvent: onEvent)
+        let executor = ProcessExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory + "/slots",
+                                       cgroups: cgroups, onEvent: onEvent)
+        logger.info("executor: process; slots: \(executor.confinement)")
+        return executor
     }
 
     // MARK: Running

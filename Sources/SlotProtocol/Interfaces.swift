@@ -246,7 +246,8 @@ public enum Interfaces {
           hash: string
         )
 
-        # Version, mode, queue sizes, the policy in force, and the last refused reload's error.
+        # Version, mode, queue sizes, the policy in force, the last refused reload's error, and how the executor
+        # confines slots here (namespaces, cgroups, limits) in one line.
         method Status() -> (
           version: string,
           mode: string,
@@ -260,7 +261,8 @@ public enum Interfaces {
           policyError: ?string,
           nodes: int,
           gpus: int,
-          freeGPUs: int
+          freeGPUs: int,
+          confinement: ?string
         )
 
         # The inventory: every node with its free resources.

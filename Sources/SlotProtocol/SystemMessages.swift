@@ -17,10 +17,13 @@ public struct StatusReply: Codable, Sendable, Hashable {
     public var nodes: Int
     public var gpus: Int
     public var freeGPUs: Int
+    /// How the executor confines slots here (namespaces, cgroups, limits), in one line. Absent from older daemons.
+    public var confinement: String?
 
     public init(version: String, mode: String, executor: String, startedAt: Int64, pending: Int, running: Int,
                 policyVersion: String, policyHash: String, policyFile: String, policyError: String?, nodes: Int,
-                gpus: Int, freeGPUs: Int) {
+                gpus: Int, freeGPUs: Int, confinement: String? = nil) {
+        self.confinement = confinement
         self.version = version
         self.mode = mode
         self.executor = executor

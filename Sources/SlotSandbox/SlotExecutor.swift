@@ -4,12 +4,33 @@ public protocol SlotExecutor: Sendable {
     func startSlot(_ launch: SlotLaunch) throws(ExecutorError)
     func stop(_ id: UInt64) throws(ExecutorError)
     func adopt() -> [ProcessExecutor.Adoption]
+    /// How slots are confined here, in one line for the log and `slotctl status`.
+    var confinement: String { get }
 }
 
 extension ProcessExecutor: SlotExecutor {
     public func startSlot(_ launch: SlotLaunch) throws(ExecutorError) { try start(launch) }
+
+    public var confinement: String {
+        var parts = ["a process group each, no core dumps"]
+        parts.append(confined ? "bubblewrap namespaces (a read-only system, a private /tmp, own PIDs)"
+                     : "no namespaces (bubblewrap is not installed, not usable here, or slotd is not root)")
+        if let cgroups {
+            parts.append(cgroups.controllers.isEmpty
+                ? "a cgroup each under \(cgroups.directory) (containment only: no memory or CPU limit controllers)"
+                : "a cgroup each under \(cgroups.directory) with \(cgroups.controllers.sorted().joined(separator: ", ")) limits")
+        } else {
+            parts.append("no cgroups (memory and CPU not enforced)")
+        }
+        return parts.joined(separator: "; ")
+    }
 }
 
 extension SystemdExecutor: SlotExecutor {
     public func startSlot(_ launch: SlotLaunch) throws(ExecutorError) { try start(launch) }
+
+    public var confinement: String {
+        "a transient unit each in slotd.slice: memory, CPU and task limits, only its GPUs' devices, "
+            + "a read-only system, a private /tmp; stopped by systemd at its time limit"
+    }
 }

@@ -31,10 +31,13 @@ final class LifecycleTests: XCTestCase {
     }
 
     /// Invariant: a policy file with errors on reload keeps the policy in force, and `slotctl status` shows why.
+    /// Status also says how slots are confined here.
     func testBadPolicyOnReloadKeepsTheOldOne() throws {
         let daemon = try DaemonHarness()
         try daemon.start()
         let before = try daemon.json(StatusReply.self, ["status"])
+        XCTAssertTrue(before.confinement?.hasPrefix("a process group each") == true, "\(String(describing: before.confinement))")
+        XCTAssertTrue(try daemon.slotctl(["status"]).stdout.contains("slots     a process group each"))
         try "version = 1\nnot valid = = toml\n".write(toFile: daemon.policy, atomically: true, encoding: .utf8)
         kill(daemon.pid, SIGHUP)
         var after = before

@@ -79,6 +79,17 @@ import Testing
         #expect(CgroupTree.delegated(directory))
     }
 
+    @Test("Invariant: the executor's one-line confinement says whether slots get cgroups and which limits apply")
+    func confinementLine() {
+        let none = ProcessExecutor(confined: false).confinement
+        #expect(none.contains("no namespaces") && none.contains("no cgroups (memory and CPU not enforced)"))
+        let bare = ProcessExecutor(confined: false, cgroups: CgroupTree(directory: directory, controllers: [])).confinement
+        #expect(bare.contains("a cgroup each under \(directory) (containment only"))
+        let full = ProcessExecutor(confined: true, cgroups: CgroupTree(directory: directory,
+                                                                      controllers: ["pids", "memory", "cpu"])).confinement
+        #expect(full.contains("bubblewrap namespaces") && full.contains("with cpu, memory, pids limits"))
+    }
+
     /// The real tree, when slotd's cgroup is writable here.
     static let realTree: CgroupTree? = {
         guard getuid() == 0, case .success(let tree) = CgroupTree.detect() else { return nil }

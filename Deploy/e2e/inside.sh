@@ -68,6 +68,18 @@ case "$(show RuntimeMaxUSec)" in 5s | 4.9*s) ;; *) fail "RuntimeMaxUSec is $(sho
 wait_state "$id" expired 100
 echo "slot $id ended as expired $(( ($(date +%s%N) - submitted) / 1000000 )) ms after submit"
 
+# 3a. The workload's output: slotctl logs shows it to its owner only; the journal has the unit's lifecycle.
+said=$(as alice slotctl submit --sector public_administration --cpus 1 --memory 256M --duration 1m \
+    --workdir /home/alice --json -- /bin/sh -c 'echo hello from the unit; echo and its stderr >&2' | json_field id)
+[ -n "$said" ] || fail "submit of the output slot"
+wait_state "$said" completed 100
+as alice slotctl logs "$said" >/tmp/logs.txt 2>&1 || fail "alice: slotctl logs $said: $(cat /tmp/logs.txt)"
+grep -q "hello from the unit" /tmp/logs.txt || fail "slotctl logs lacks the unit's stdout: $(cat /tmp/logs.txt)"
+grep -q "and its stderr" /tmp/logs.txt || fail "slotctl logs lacks the unit's stderr: $(cat /tmp/logs.txt)"
+as bob slotctl logs "$said" >/dev/null 2>&1; [ $? -eq 3 ] || fail "bob can read alice's slot log"
+journalctl -u "slotd-$said.service" --no-pager -q | grep -q . || fail "the journal has nothing of slotd-$said.service"
+echo "slotctl logs shows slot $said's output to alice only; the journal has slotd-$said.service's lifecycle"
+
 # 3b. polkit lets the slotd user manage slot units only: another unit is out of its reach.
 systemd-run --unit=e2e-canary --property=RemainAfterExit=yes /bin/true || fail "canary unit"
 as slotd systemctl --no-ask-password stop e2e-canary.service 2>/dev/null && fail "the slotd user stopped another unit"

@@ -200,6 +200,11 @@ extension Engine {
         let request = try visibleRequest(p.id, caller)
         let offset = max(0, p.offset ?? 0)
         guard let handle = FileHandle(forReadingAtPath: logFile(p.id)) else {
+            // No file yet is no output yet; a file slotd cannot open is an error, never an empty log.
+            let reason = String(cString: strerror(errno))
+            if FileManager.default.fileExists(atPath: logFile(p.id)) {
+                throw .internalError("cannot read the log \(logFile(p.id)): \(reason)")
+            }
             return LogsReply(data: "", offset: offset, ended: request.state.isFinal)
         }
         defer { try? handle.close() }

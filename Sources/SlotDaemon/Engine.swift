@@ -108,7 +108,7 @@ public actor Engine {
         case .success(let tree): cgroups = tree
         case .failure(let unavailable):
             cgroups = nil
-            logger.info("executor: slots get no cgroups of their own: \(unavailable.reason)")
+            logger.info("executor: \(unavailable)")
         }
         let executor = ProcessExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory + "/slots",
                                        cgroups: cgroups, onEvent: onEvent)

@@ -36,17 +36,22 @@ public struct CgroupTree: Sendable, Hashable {
 
     /// slotd's own cgroup v2 directory, when it is writable; enables the controllers it can for the slots. The
     /// failure says why not, for the start-up log.
-    public static func detect() -> Result<CgroupTree, CgroupUnavailable> {
-        guard let mount = mountPoint() else { return .failure(.init(reason: "no cgroup v2 tree is mounted")) }
-        guard let own = ownPath() else { return .failure(.init(reason: "/proc/self/cgroup names no cgroup v2 path")) }
+    public static func detect() -> Result<CgroupTree, ExecutorError> {
+        guard let mount = mountPoint() else {
+            return .failure(.cgroupsUnavailable(reason: "no cgroup v2 tree is mounted"))
+        }
+        guard let own = ownPath() else {
+            return .failure(.cgroupsUnavailable(reason: "/proc/self/cgroup names no cgroup v2 path"))
+        }
         let directory = own == "/" ? mount : mount + own
         guard access(directory + "/cgroup.procs", W_OK) == 0 else {
-            return .failure(.init(reason: "\(directory) is not writable by slotd (needs root or Delegate=yes)"))
+            return .failure(.cgroupsUnavailable(
+                reason: "\(directory) is not writable by slotd (needs root or Delegate=yes)"))
         }
         // Under systemd a unit's cgroup is systemd's to manage unless the unit has Delegate=yes (which systemd marks
         // with the trusted.delegate or user.delegate attribute): slotd makes no cgroups of its own there.
         if own != "/", access("/run/systemd/system", F_OK) == 0, !delegated(directory) {
-            return .failure(.init(reason: "systemd manages \(directory) and did not delegate it (Delegate=yes); "
+            return .failure(.cgroupsUnavailable(reason: "systemd manages \(directory) and did not delegate it (Delegate=yes); "
                 + "on a systemd host the systemd executor confines slots"))
         }
         let available = Set(read(directory + "/cgroup.controllers")?.split(separator: " ").map(String.init) ?? [])
@@ -64,17 +69,18 @@ public struct CgroupTree: Sendable, Hashable {
 
     /// Runs `/bin/true` through the join wrapper into a scratch cgroup: a writable `cgroup.procs` is not always
     /// enough (a container may refuse the move), and then every slot would fail to start.
-    static func probe(_ directory: String) -> CgroupUnavailable? {
+    static func probe(_ directory: String) -> ExecutorError? {
         let probe = "\(directory)/slot-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         guard mkdir(probe, 0o755) == 0 || errno == EEXIST else {
-            return .init(reason: "cannot create a cgroup under \(directory): \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            return .cgroupsUnavailable(reason: "cannot create a cgroup under \(directory): \(reason)")
         }
         defer { rmdir(probe) }
         guard case .success(let pid) = ProcessSpawn.spawn(
             joinWrapper(procs: probe + "/cgroup.procs") + ["/bin/true"], environment: [:], workingDirectory: "/",
-            logFile: "/dev/null") else { return .init(reason: "cannot run /bin/sh to join a cgroup") }
+            logFile: "/dev/null") else { return .cgroupsUnavailable(reason: "cannot run /bin/sh to join a cgroup") }
         guard ProcessSpawn.wait(pid).exited == 0 else {
-            return .init(reason: "a process cannot join a cgroup under \(directory)")
+            return .cgroupsUnavailable(reason: "a process cannot join a cgroup under \(directory)")
         }
         return nil
     }
@@ -216,9 +222,4 @@ public struct CgroupTree: Sendable, Hashable {
         guard let lines = read("/proc/self/cgroup")?.split(separator: "\n") else { return nil }
         return lines.first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) }
     }
-}
-
-/// Why slots get no cgroups of their own.
-public struct CgroupUnavailable: Error, Sendable, Hashable {
-    public var reason: String
 }

@@ -115,6 +115,8 @@ public enum ExecutorError: Error, Sendable, Hashable, CustomStringConvertible {
     case notRunning(id: UInt64)
     /// The systemd executor cannot reach systemd's D-Bus API.
     case busUnavailable(reason: String)
+    /// The process executor cannot give slots cgroups of their own here (they run without; it is logged at start).
+    case cgroupsUnavailable(reason: String)
     /// A systemd D-Bus call failed (e.g. access denied by polkit, bad property).
     case bus(method: String, unit: String, reason: String)
 
@@ -124,6 +126,7 @@ public enum ExecutorError: Error, Sendable, Hashable, CustomStringConvertible {
         case .alreadyRunning: "executor.already-running"
         case .notRunning: "executor.not-running"
         case .busUnavailable: "executor.bus-unavailable"
+        case .cgroupsUnavailable: "executor.cgroups-unavailable"
         case .bus: "executor.bus-call-failed"
         }
     }
@@ -134,6 +137,7 @@ public enum ExecutorError: Error, Sendable, Hashable, CustomStringConvertible {
         case .alreadyRunning(let id): "slot \(id) is already running"
         case .notRunning(let id): "slot \(id) is not running"
         case .busUnavailable(let reason): "cannot reach systemd over D-Bus: \(reason)"
+        case .cgroupsUnavailable(let reason): "no cgroups for slots: \(reason)"
         case .bus(let method, let unit, let reason): "systemd \(method)(\(unit)) failed: \(reason)"
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ArgumentParser
 import SlotClient
 import SlotProtocol
 
@@ -15,12 +16,46 @@ enum DaemonSubmitBenchmark {
         var seconds: Double
         var p50: Double
         var p99: Double
+        /// CPU seconds the daemon and the client threads spent in the timed part (user + system).
+        var daemonCPU: Double
+        var clientCPU: Double
         var perSecond: Double { Double(submits) / seconds }
+        /// CPU microseconds per submit: the daemon's, and the load generator's on the same cores.
+        var daemonMicros: Double { daemonCPU / Double(submits) * 1e6 }
+        var clientMicros: Double { clientCPU / Double(submits) * 1e6 }
+    }
+
+    /// A process's user + system CPU seconds, all threads, from `/proc/PID/stat` (clock ticks).
+    static func cpuSeconds(of pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        // Fields after the ")" of the command name start at field 3 (state); utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// This process's user + system CPU seconds, all threads.
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// How the bench's clients encode calls and read replies.
+    enum LoadGenerator: String, ExpressibleByArgument, CaseIterable {
+        /// The Submit frame is encoded once; a reply counts when it is not an error (`{"error"` first, as the
+        /// daemon's sorted keys put it).
+        case raw
+        /// Every call is encoded and every reply decoded in full by `SlotClient`, as `slotctl` does.
+        case slotclient
     }
 
     /// - Parameter rate: submits per second over all clients (each client sends on its own fixed schedule, window 1);
     ///   nil sends as fast as replies come back.
-    static func run(clients: Int, window: Int, perClient: Int, durability: String, rate: Double? = nil) throws
+    static func run(clients: Int, window: Int, perClient: Int, durability: String, rate: Double? = nil,
+                    generator: LoadGenerator) throws
         -> Result
     {
         let directory = "/tmp/slotbench-daemon-\(getpid())-\(clients)-\(window)"
@@ -66,12 +101,31 @@ enum DaemonSubmitBenchmark {
         let parameters = SubmitParameters(sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 1_024,
                                           durationSeconds: 60, purpose: "bench", command: ["true"],
                                           workingDirectory: "/tmp", environment: nil)
+        let frame = try [UInt8](Varlink.frame(VarlinkCall(method: "io.slotd.Requests.Submit", parameters: parameters)))
         let latencies = LatencyLog()
         let failures = LatencyLog()
+        let daemonCPUBefore = cpuSeconds(of: daemon.processIdentifier)
+        let clientCPUBefore = ownCPUSeconds()
         let start = ContinuousClock.now
         let threads = (0..<clients).map { client in
             Thread {
                 guard let connection = try? VarlinkConnection(path: socket) else { failures.add(0); return }
+                func send() throws {
+                    switch generator {
+                    case .raw: try connection.sendRaw(frame)
+                    case .slotclient: try connection.send("io.slotd.Requests.Submit", parameters)
+                    }
+                }
+                func receive() throws {
+                    switch generator {
+                    case .raw:
+                        guard let reply = try connection.readFrame() else { throw ClientError.connectionClosed }
+                        guard !reply.starts(with: Self.errorPrefix) else {
+                            throw ClientError.protocolError(String(decoding: reply, as: UTF8.self))
+                        }
+                    case .slotclient: _ = try connection.readReply(RequestReply.self)
+                    }
+                }
                 var sent: [ContinuousClock.Instant] = []
                 var next = 0
                 do {
@@ -82,22 +136,22 @@ enum DaemonSubmitBenchmark {
                             let wait = due - ContinuousClock.now
                             if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
                             let sentAt = ContinuousClock.now
-                            try connection.send("io.slotd.Requests.Submit", parameters)
-                            _ = try connection.readReply(RequestReply.self)
+                            try send()
+                            try receive()
                             latencies.add((ContinuousClock.now - sentAt).seconds)
                         }
                         return
                     }
                     while next < min(window, perClient) {
-                        try connection.send("io.slotd.Requests.Submit", parameters)
+                        try send()
                         sent.append(.now)
                         next += 1
                     }
                     for received in 0..<perClient {
-                        _ = try connection.readReply(RequestReply.self)
+                        try receive()
                         latencies.add((ContinuousClock.now - sent[received]).seconds)
                         if next < perClient {
-                            try connection.send("io.slotd.Requests.Submit", parameters)
+                            try send()
                             sent.append(.now)
                             next += 1
                         }
@@ -110,12 +164,19 @@ enum DaemonSubmitBenchmark {
         threads.forEach { $0.start() }
         while !threads.allSatisfy(\.isFinished) { usleep(1_000) }
         let seconds = (ContinuousClock.now - start).seconds
+        let daemonCPU = cpuSeconds(of: daemon.processIdentifier) - daemonCPUBefore
+        let clientCPU = ownCPUSeconds() - clientCPUBefore
         guard failures.count == 0 else { throw BenchError.submitsFailed(failures.count) }
         let sorted = latencies.all.sorted()
         guard !sorted.isEmpty else { throw BenchError.submitsFailed(0) }
         return Result(clients: clients, window: window, submits: sorted.count, seconds: seconds,
-                      p50: sorted[sorted.count / 2], p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
+                      p50: sorted[sorted.count / 2], p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)],
+                      daemonCPU: daemonCPU, clientCPU: clientCPU)
     }
+}
+
+extension DaemonSubmitBenchmark {
+    static let errorPrefix = Array(#"{"error""#.utf8)
 }
 
 enum BenchError: Error {

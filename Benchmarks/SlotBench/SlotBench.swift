@@ -26,6 +26,13 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Daemon suite: the store's durability, full (fsync per commit) or normal.")
     var durability = "full"
 
+    @Option(help: """
+        Daemon suite: how the clients talk. raw sends a frame encoded once and checks each reply is not an error \
+        (the daemon's cost, with a load generator as cheap as it gets); slotclient encodes and decodes every call \
+        with SlotClient, as slotctl does.
+        """)
+    var loadGenerator = DaemonSubmitBenchmark.LoadGenerator.raw
+
     @Option(help: "Daemon suite: submits per configuration.")
     var submits = 4_000
 
@@ -220,13 +227,14 @@ extension SlotBench {
             let perClient = max(50, submits / clients)
             FileHandle.standardError.write(Data("running: \(clients) client(s), window \(window), \(clients * perClient) submits\n".utf8))
             let r = try DaemonSubmitBenchmark.run(clients: clients, window: window, perClient: perClient,
-                                                  durability: durability)
+                                                  durability: durability, generator: loadGenerator)
             if clients == 8 && window == 1 { peakEight = max(peakEight ?? 0, r.perSecond) }
             if json {
-                rows.append("{\"clients\":\(r.clients),\"window\":\(r.window),\"submits\":\(r.submits),\"per_second\":\(Int(r.perSecond)),\"p50_s\":\(r.p50),\"p99_s\":\(r.p99)}")
+                rows.append("{\"clients\":\(r.clients),\"window\":\(r.window),\"submits\":\(r.submits),\"per_second\":\(Int(r.perSecond)),\"p50_s\":\(r.p50),\"p99_s\":\(r.p99),\"daemon_cpu_us\":\(Int(r.daemonMicros)),\"client_cpu_us\":\(Int(r.clientMicros))}")
             } else {
                 print("\(r.clients) client(s), window \(r.window): \(r.submits) durable submits in \(fixed(r.seconds, 2)) s = "
-                      + "\(Int(r.perSecond))/s; latency p50 \(fixed(r.p50 * 1e3, 2)) ms, p99 \(fixed(r.p99 * 1e3, 2)) ms")
+                      + "\(Int(r.perSecond))/s; latency p50 \(fixed(r.p50 * 1e3, 2)) ms, p99 \(fixed(r.p99 * 1e3, 2)) ms; "
+                      + "CPU per submit: daemon \(Int(r.daemonMicros)) µs, clients \(Int(r.clientMicros)) µs")
             }
         }
         // Latency at half the peak: the fastest 8-client strict request-reply rate measured above, halved, paced.
@@ -235,7 +243,7 @@ extension SlotBench {
             let perClient = max(50, submits / 8)
             FileHandle.standardError.write(Data("running: 8 clients paced at \(Int(rate))/s (half the peak)\n".utf8))
             let r = try DaemonSubmitBenchmark.run(clients: 8, window: 1, perClient: perClient, durability: durability,
-                                                  rate: rate)
+                                                  rate: rate, generator: loadGenerator)
             if json {
                 rows.append("{\"clients\":8,\"paced_per_second\":\(Int(rate)),\"per_second\":\(Int(r.perSecond)),\"p50_s\":\(r.p50),\"p99_s\":\(r.p99)}")
             } else {
@@ -243,7 +251,7 @@ extension SlotBench {
                       + "\(fixed(r.p50 * 1e3, 2)) ms, p99 \(fixed(r.p99 * 1e3, 2)) ms")
             }
         }
-        if json { print("{\"suite\":\"daemon\",\"durability\":\"\(durability)\",\"results\":[\(rows.joined(separator: ","))]}") }
+        if json { print("{\"suite\":\"daemon\",\"durability\":\"\(durability)\",\"load_generator\":\"\(loadGenerator)\",\"results\":[\(rows.joined(separator: ","))]}") }
     }
 }
 

@@ -84,6 +84,7 @@ public enum Daemon {
             .init(service: EngineService(engine: engine)),
             .init(service: server),
             .init(service: SystemdService(engine: engine, logger: logger)),
+            .init(service: CheckpointService(store: store, logger: logger)),
         ]
         if config.metrics.enabled {
             services.append(.init(service: MetricsExporter(engine: engine, metrics: engine.metrics,

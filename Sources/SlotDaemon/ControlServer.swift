@@ -13,7 +13,7 @@ import Glibc
 /// The Varlink server on the Unix socket (SwiftNIO).
 ///
 /// Every connection is identified once, by `SO_PEERCRED`, and served by its own task: calls are read in order and
-/// answered in order (pipelining), at most `maxCallsInFlight` read ahead (back-pressure stops reading beyond it).
+/// answered in order (pipelining), at most `maxCallsInFlight` unanswered (see `serveCalls`).
 /// A malformed or oversized frame gets a named error and the connection is closed; nothing else is affected.
 /// On graceful shutdown it stops accepting, lets each connection finish its current call, and closes.
 public final class ControlServer: Service, Sendable {
@@ -123,40 +123,10 @@ public final class ControlServer: Service, Sendable {
                         error: .tooManyConnections(limit: limits.maxConnections))))
                     return
                 }
-                try await serveCalls(inbound, outbound, caller, state)
+                try await serveCalls(inbound, outbound, caller, state, channel: connection.channel)
             }
         } catch {
             logger.debug("connection of \(caller) ended: \(error)")
-        }
-    }
-
-    private func serveCalls(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
-                            _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, _ caller: Caller,
-                            _ state: ConnectionState) async throws {
-        var frames = inbound.makeAsyncIterator()
-        while !shuttingDown.load(ordering: .relaxed) {
-            let frame: ByteBuffer?
-            do {
-                frame = try await frames.next()
-            } catch let error as FrameError {
-                try await outbound.write(ByteBuffer(bytes: Dispatcher.encode(error: error.wire)))
-                return
-            }
-            guard let frame else { return }
-            state.callsOpen.add(1, ordering: .relaxed)
-            defer { state.callsOpen.subtract(1, ordering: .relaxed) }
-            switch await dispatcher.answer(Data(frame.readableBytesView), caller: caller) {
-            case .reply(let data): try await outbound.write(ByteBuffer(bytes: data))
-            case .none: break
-            case .fatal(let data):
-                try await outbound.write(ByteBuffer(bytes: data))
-                return
-            case .stream(let replies):
-                for await data in replies { try await outbound.write(ByteBuffer(bytes: data)) }
-            }
-        }
-        if shuttingDown.load(ordering: .relaxed) {
-            try? await outbound.write(ByteBuffer(bytes: Dispatcher.encode(error: .shuttingDown())))
         }
     }
 

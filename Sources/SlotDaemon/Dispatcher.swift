@@ -16,9 +16,14 @@ struct Dispatcher: Sendable {
         case stream(AsyncStream<Data>)
         /// Send this error frame, then close the connection (the peer is not speaking Varlink).
         case fatal(Data)
+        /// A Submit queued for the next group commit: its reply frame once committed. The connection may read
+        /// and queue its next calls meanwhile, and sends the replies in order.
+        case deferred(Acknowledgement)
     }
 
-    func answer(_ frame: Data, caller: Caller) async -> Answer {
+    /// Answers one call. `settle` runs before any call but a Submit: the connection waits there for its earlier
+    /// calls' replies, so each call but a Submit sees the earlier ones done, as if they had run one at a time.
+    func answer(_ frame: Data, caller: Caller, settle: () async -> Void = {}) async -> Answer {
         let incoming: IncomingCall
         do {
             incoming = try JSONDecoder().decode(IncomingCall.self, from: frame)
@@ -29,6 +34,10 @@ struct Dispatcher: Sendable {
         let header = incoming.header
         let oneway = header.oneway ?? false
         do {
+            if header.method == "io.slotd.Requests.Submit", !oneway, header.more != true {
+                return .deferred(try await engine.enqueueSubmit(incoming.parameters(as: SubmitParameters.self), caller))
+            }
+            await settle()
             if header.more == true, !oneway {
                 return .stream(try await stream(incoming, caller))
             }
@@ -162,6 +171,17 @@ struct Dispatcher: Sendable {
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The reply frame of a deferred Submit: the request, or the error that refused it.
+    static func reply(to acknowledgement: Acknowledgement) async -> Data {
+        do {
+            return try encode(RequestReply(request: try await acknowledgement.value))
+        } catch let error as WireError {
+            return encode(error: error)
+        } catch {
+            return encode(error: .internalError("\(error)"))
         }
     }
 

@@ -12,17 +12,24 @@ extension Engine {
     /// Validates, stores and queues a request. Returns once the request is committed and the scheduler has seen
     /// it: pending, running, or rejected (thrown as PolicyViolation with every reason, and kept in the history).
     func submit(_ p: SubmitParameters, _ caller: Caller) async throws -> RequestInfo {
+        try await enqueueSubmit(p, caller).value
+    }
+
+    /// The first half of ``submit(_:_:)``: checks the call and queues it for the next group commit, in the order
+    /// of the calls. The returned acknowledgement answers after the commit. A refusal (no account, no agreement,
+    /// a malformed request, shutting down) is thrown here, before anything is queued.
+    func enqueueSubmit(_ p: SubmitParameters, _ caller: Caller) throws -> Acknowledgement {
         guard acceptingWork else { throw WireError.shuttingDown() }
         guard let account = accounts[caller.user] else { throw WireError.noAccount(user: caller.user) }
         try requireAgreement(account.name)
         let request = try makeRequest(p, caller, account: account)
-        return try await withCheckedThrowingContinuation { continuation in
-            batch.append(PendingSubmit(request: request, continuation: continuation))
-            if !flushing {
-                flushing = true
-                Task { await self.flush() }
-            }
+        let acknowledgement = Acknowledgement()
+        batch.append(PendingSubmit(request: request, acknowledgement: acknowledgement))
+        if !flushing {
+            flushing = true
+            Task { await self.flush() }
         }
+        return acknowledgement
     }
 
     /// Group commit: every submit that arrived since the last commit is stored in one transaction, then given to
@@ -37,7 +44,7 @@ extension Engine {
                 try await store.insertAsync(submits.map(\.request))
             } catch {
                 logger.error("cannot store \(submits.count) submit(s): \(error)")
-                for submit in submits { submit.continuation.resume(throwing: WireError.internalError("\(error)")) }
+                for submit in submits { submit.acknowledgement.resume(throwing: WireError.internalError("\(error)")) }
                 continue
             }
             acknowledge(submits)
@@ -58,12 +65,12 @@ extension Engine {
         for submit in submits {
             let id = submit.request.id
             if let reasons = rejected[id] {
-                submit.continuation.resume(throwing: WireError.policyViolation(id: id, reasons))
+                submit.acknowledgement.resume(throwing: WireError.policyViolation(id: id, reasons))
             } else {
                 let current = active[id] ?? submit.request
                 // A request the pass started was already announced by `commit`; a pending one is announced here.
                 if current.state == .pending { notify(current) }
-                submit.continuation.resume(returning: current.info(nodeNames: nodeNames))
+                submit.acknowledgement.resume(returning: current.info(nodeNames: nodeNames))
             }
         }
     }

@@ -47,7 +47,7 @@ public actor Engine {
 
     struct PendingSubmit {
         var request: StoredRequest
-        var continuation: CheckedContinuation<RequestInfo, any Error>
+        var acknowledgement: Acknowledgement
     }
 
     struct Watcher {

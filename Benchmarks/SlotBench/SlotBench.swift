@@ -37,7 +37,7 @@ struct SlotBench: ParsableCommand {
     var submits = 4_000
 
     @Option(help: "Daemon suite: CLIENTSxWINDOW configurations, comma-separated, e.g. 8x1 to profile one.")
-    var configurations = "1x1,8x1,32x1,1x16,8x16,32x16"
+    var configurations = "1x1,8x1,32x1,1x16,8x16,32x16,8x64"
 
     @Option(help: "Executor suite: process (child processes) or systemd (transient units; needs systemd as PID 1 and root).")
     var executor = "process"

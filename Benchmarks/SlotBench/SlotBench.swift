@@ -212,7 +212,7 @@ func jsonReport(_ rows: [Row], cores: Int) -> String {
 
 extension SlotBench {
     /// Durable Submit throughput with 1, 8 and 32 clients, strict request-reply (window 1) and pipelined (window
-    /// 16); latency p50/p99 per call. Durability `full` (fsync per commit) unless `--durability normal`.
+    /// 16, and 8 clients × 64); latency p50/p99 per call, and CPU per submit. Durability `full` (fsync per commit) unless `--durability normal`.
     func runDaemonSuite() throws {
         var rows: [String] = []
         var peakEight: Double?

@@ -149,7 +149,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "SlotStoreTests", dependencies: ["SlotStore", "SlotProtocol"], swiftSettings: strict),
+        .testTarget(name: "SlotStoreTests",
+                    dependencies: ["SlotStore", "SlotProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+                    swiftSettings: strict),
         .testTarget(name: "SlotCLITests", dependencies: ["slotctl"], exclude: ["Golden"], swiftSettings: strict),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SlotProtocol
 import SlotStore
 import Testing
@@ -33,6 +34,20 @@ struct RequestStoreTests {
             #expect(transitions.first?.at == expected.submittedAt)
         }
         #expect(try store.nextRequestID() == 3)
+    }
+
+    @Test("StoredRequest.columns, which rows are read by position in, names every column of the request table")
+    func positionalColumnsCoverTheTable() throws {
+        let (store, directory) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let table = try DatabaseQueue(path: store.path).read { db in try db.columns(in: "request").map(\.name) }
+        #expect(Set(table) == Set(StoredRequest.columns), "a migration added or dropped a column: update the list")
+        #expect(StoredRequest.columns.count == table.count)
+        var request = Self.request(3)
+        request.network = false
+        request.category = "research"
+        try store.insert([request])
+        #expect(try store.request(3) == request)
     }
 
     @Test("a batch that fails is rolled back whole: no request of it is stored")

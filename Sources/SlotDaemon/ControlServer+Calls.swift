@@ -53,11 +53,14 @@ extension ControlServer {
             }
             guard let frame else { return }
             state.callsOpen.add(1, ordering: .relaxed)
-            let pending = unwritten
+            // Forget the earlier replies only once they are known to be written: a Submit that fails its checks
+            // is answered without waiting for them, and must not reset the bound above.
+            var settled = false
             let answer = await dispatcher.answer(Data(frame.readableBytesView), caller: caller) {
-                for reply in pending { _ = try? await reply.value }
+                for reply in unwritten { _ = try? await reply.value }
+                settled = true
             }
-            if case .deferred = answer {} else { unwritten.removeAll() }
+            if settled { unwritten.removeAll() }
             let written = OneShot<Void>()
             switch answer {
             case .none:

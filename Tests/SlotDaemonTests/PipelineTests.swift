@@ -41,6 +41,7 @@ final class PipelineTests: XCTestCase {
 
     /// Invariant: with `max_calls_in_flight = 4`, a client that pipelines Submits and never reads a reply is
     /// soon no longer read: its sends stall long before 3,000 frames, and another client is answered meanwhile.
+    /// Every third Submit is malformed (no CPUs) and refused at once; that must not reset the bound.
     func testAClientThatNeverReadsIsBounded() throws {
         let daemon = try DaemonHarness()
         try daemon.configure("[limits]\nmax_calls_in_flight = 4\n")
@@ -64,9 +65,14 @@ final class PipelineTests: XCTestCase {
         let purpose = String(repeating: "p", count: 1_900)
         let frame = try [UInt8](Varlink.frame(VarlinkCall(method: "io.slotd.Requests.Submit",
                                                            parameters: Self.refusedSubmit(purpose: purpose))))
+        var malformed = Self.refusedSubmit(purpose: purpose)
+        malformed.cpus = 0
+        let refusedAtOnce = try [UInt8](Varlink.frame(VarlinkCall(method: "io.slotd.Requests.Submit",
+                                                                   parameters: malformed)))
         var sent = 0
         var stalled = false
         sending: while sent < 3_000 {
+            let frame = sent % 3 == 2 ? refusedAtOnce : frame
             var offset = 0
             while offset < frame.count {
                 let n = frame[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

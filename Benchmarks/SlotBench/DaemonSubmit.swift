@@ -45,8 +45,8 @@ enum DaemonSubmitBenchmark {
 
     /// How the bench's clients encode calls and read replies.
     enum LoadGenerator: String, ExpressibleByArgument, CaseIterable {
-        /// The Submit frame is encoded once; a reply counts when it is not an error (`{"error"` first, as the
-        /// daemon's sorted keys put it).
+        /// The Submit frame is encoded once; a reply counts when it has a Submit reply's shape
+        /// (`{"parameters":{"request":`, as the daemon's sorted keys put it). Anything else fails the run.
         case raw
         /// Every call is encoded and every reply decoded in full by `SlotClient`, as `slotctl` does.
         case slotclient
@@ -120,7 +120,7 @@ enum DaemonSubmitBenchmark {
                     switch generator {
                     case .raw:
                         guard let reply = try connection.readFrame() else { throw ClientError.connectionClosed }
-                        guard !reply.starts(with: Self.errorPrefix) else {
+                        guard reply.starts(with: Self.successPrefix) else {
                             throw ClientError.protocolError(String(decoding: reply, as: UTF8.self))
                         }
                     case .slotclient: _ = try connection.readReply(RequestReply.self)
@@ -176,7 +176,7 @@ enum DaemonSubmitBenchmark {
 }
 
 extension DaemonSubmitBenchmark {
-    static let errorPrefix = Array(#"{"error""#.utf8)
+    static let successPrefix = Array(#"{"parameters":{"request":"#.utf8)
 }
 
 enum BenchError: Error {

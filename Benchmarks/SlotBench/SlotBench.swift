@@ -27,7 +27,7 @@ struct SlotBench: ParsableCommand {
     var durability = "full"
 
     @Option(help: """
-        Daemon suite: how the clients talk. raw sends a frame encoded once and checks each reply is not an error \
+        Daemon suite: how the clients talk. raw sends a frame encoded once and checks each reply is a Submit reply \
         (the daemon's cost, with a load generator as cheap as it gets); slotclient encodes and decodes every call \
         with SlotClient, as slotctl does.
         """)

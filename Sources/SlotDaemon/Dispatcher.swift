@@ -43,10 +43,8 @@ struct Dispatcher: Sendable {
             }
             let reply = try await call(incoming, caller)
             return oneway ? .none : .reply(reply)
-        } catch let error as WireError {
-            return oneway ? .none : .reply(Self.encode(error: error))
         } catch {
-            return oneway ? .none : .reply(Self.encode(error: .internalError("\(error)")))
+            return oneway ? .none : .reply(Self.encode(anyError: error))
         }
     }
 
@@ -178,10 +176,8 @@ struct Dispatcher: Sendable {
     static func reply(to acknowledgement: Acknowledgement) async -> Data {
         do {
             return try encode(RequestReply(request: try await acknowledgement.value))
-        } catch let error as WireError {
-            return encode(error: error)
         } catch {
-            return encode(error: .internalError("\(error)"))
+            return encode(anyError: error)
         }
     }
 
@@ -194,6 +190,11 @@ struct Dispatcher: Sendable {
     static func encode(error: WireError) -> Data {
         (try? Varlink.frame(VarlinkReply(parameters: error.parameters, error: error.name)))
             ?? Data("{\"error\":\"io.slotd.System.InternalError\"}\0".utf8)
+    }
+
+    /// The error frame for anything a call threw: its named error, or InternalError for the unexpected.
+    static func encode(anyError error: any Error) -> Data {
+        encode(error: error as? WireError ?? .internalError("\(error)"))
     }
 
     static func summary(_ error: any Error) -> String {

@@ -66,7 +66,8 @@ let package = Package(
         .target(name: "SlotSandbox", dependencies: ["CSlotSpawn", "CSystemd"], exclude: ["README.md"],
                 swiftSettings: strict),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        .target(name: "SlotProtocol", dependencies: ["SlotCore"], swiftSettings: strict),
+        .systemLibrary(name: "CYAJL", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
+        .target(name: "SlotProtocol", dependencies: ["SlotCore", "CYAJL"], swiftSettings: strict),
         .target(name: "SlotClient", dependencies: ["SlotProtocol"], swiftSettings: strict),
         .target(name: "SlotReport", dependencies: ["SlotProtocol"], swiftSettings: strict),
         .target(
@@ -138,6 +139,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SlotSandboxTests", dependencies: ["SlotSandbox"], swiftSettings: strict),
+        .testTarget(name: "SlotProtocolTests", dependencies: ["SlotProtocol", "SlotTestSupport"], swiftSettings: strict),
         .testTarget(name: "SlotReportTests", dependencies: ["SlotReport", "SlotProtocol"], swiftSettings: strict),
         .testTarget(name: "SlotSimTests", dependencies: ["SlotSim", "SlotCore", "SlotPolicy"], swiftSettings: strict),
         // Drive the built slotd and slotctl binaries; depending on them makes `swift test` build them first.

@@ -144,6 +144,9 @@ public final class VarlinkConnection {
     /// error's parameters.
     private func receive<R: Codable & Sendable>(_: R.Type) throws(ClientError) -> Received<R> {
         guard let frame = try readFrame() else { throw .connectionClosed }
+        if let fast = R.self as? any FastReplyDecodable.Type, let received = try Self.decodeFast(frame, fast, as: R.self) {
+            return received
+        }
         let envelope: ReplyEnvelope<R>
         do {
             envelope = try JSONDecoder().decode(ReplyEnvelope<R>.self, from: Data(frame))
@@ -155,6 +158,35 @@ public final class VarlinkConnection {
         if let error = envelope.error { throw .remote(error) }
         guard let parameters = envelope.parameters else { throw .protocolError("reply has no parameters") }
         return Received(parameters: parameters, continues: envelope.continues)
+    }
+
+    /// Decodes a reply with the parameters' own ``FastReplyDecodable`` decoder. Returns nil for an error reply,
+    /// which the caller decodes with Foundation as any other (errors are small, and their parameters vary).
+    private static func decodeFast<R>(_ frame: [UInt8], _ fast: any FastReplyDecodable.Type,
+                                      as: R.Type) throws(ClientError) -> Received<R>? {
+        do {
+            var reader = try frame.withUnsafeBytes { try JSONReader(parsing: $0) }
+            var continues = false
+            var parametersAt: Int?
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                switch key {
+                case "error": return nil
+                case "continues": continues = reader.readNull() ? false : try reader.bool()
+                case "parameters": parametersAt = reader.position; try reader.skipValue()
+                default: try reader.skipValue()
+                }
+            }
+            try reader.finish()
+            guard let parametersAt else { throw JSONCodecError.missingKey("parameters") }
+            reader.position = parametersAt
+            guard let parameters = try fast.init(json: &reader) as? R else {
+                throw JSONCodecError.unexpected(expected: "\(R.self)", found: "\(fast)")
+            }
+            return Received(parameters: parameters, continues: continues)
+        } catch {
+            throw .protocolError("unexpected reply: \(error)")
+        }
     }
 
     private static func codingPath(of error: any Error) -> [any CodingKey]? {

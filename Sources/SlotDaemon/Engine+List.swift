@@ -56,13 +56,10 @@ private final class PageCursor: @unchecked Sendable {
             remaining -= rows.count
             before = rows.last?.id ?? before
             finished = rows.count < count || remaining == 0
-            frame = try Dispatcher.encode(ListReply(requests: rows), continues: !finished)
-        } catch let error as WireError {
-            finished = true
-            frame = Dispatcher.encode(error: error)
+            frame = try ListReply(requests: rows).frame(continues: !finished)
         } catch {
             finished = true
-            frame = Dispatcher.encode(error: .internalError("\(error)"))
+            frame = Dispatcher.encode(anyError: error)
         }
         return frame
     }

@@ -117,6 +117,24 @@ public struct JSONReader {
         return values
     }
 
+    /// An object of strings, such as an environment.
+    public mutating func stringMap() throws(JSONCodecError) -> [String: String] {
+        try beginObject()
+        var values: [String: String] = [:]
+        while let key = try nextKey() { values[key] = try string() }
+        return values
+    }
+
+    /// Reads one whole text with `read`, which must consume all of it.
+    public static func decode<T>(
+        _ text: UnsafeRawBufferPointer, _ read: (inout JSONReader) throws(JSONCodecError) -> T
+    ) throws(JSONCodecError) -> T {
+        var reader = try JSONReader(parsing: text)
+        let value = try read(&reader)
+        try reader.finish()
+        return value
+    }
+
     /// Skips one whole value, however deeply nested.
     public mutating func skipValue() throws(JSONCodecError) {
         var depth = 0

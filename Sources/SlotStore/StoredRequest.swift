@@ -98,20 +98,28 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         logFile = row[18]
         network = row[19] ?? true
         category = row[20]
-        // The two columns every row has are plain JSON string containers: JSONSerialization reads them at a
-        // fraction of JSONDecoder's cost; the rarer structured ones go through Codable.
-        command = try Self.plain(row[21], [String].self, id: id) ?? []
-        environment = try Self.plain(row[22], [String: String].self, id: id) ?? [:]
-        reasons = try (row[23] as String?).map { try JSONDecoder().decode([Reason].self, from: Data($0.utf8)) }
-        gpuIndices = try Self.plain(row[24], [Int].self, id: id)
+        // The JSON columns hold what the Codable encoding wrote; yajl reads them in place, without a copy.
+        command = try Self.json(row, 21, id: id) { r throws(JSONCodecError) in try r.strings() } ?? []
+        environment = try Self.json(row, 22, id: id) { r throws(JSONCodecError) in try r.stringMap() } ?? [:]
+        reasons = try Self.json(row, 23, id: id) { r throws(JSONCodecError) in
+            try r.beginArray()
+            var reasons: [Reason] = []
+            while try r.hasNextElement() { reasons.append(try Reason(json: &r)) }
+            return reasons
+        }
+        gpuIndices = try Self.json(row, 24, id: id) { r throws(JSONCodecError) in try r.ints() }
     }
 
-    private static func plain<T>(_ text: String?, _: T.Type, id: Int64) throws -> T? {
-        guard let text else { return nil }
-        guard let value = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? T else {
-            throw StoreError.io("request \(id): a JSON column is not \(T.self)")
+    private static func json<T>(_ row: Row, _ index: Int, id: Int64,
+                                _ read: (inout JSONReader) throws(JSONCodecError) -> T) throws -> T? {
+        try row.withUnsafeData(atIndex: index) { data in
+            guard let data else { return nil }
+            do {
+                return try data.withUnsafeBytes { bytes in try JSONReader.decode(bytes, read) }
+            } catch {
+                throw StoreError.io("request \(id): column \(columns[index]) does not hold its JSON: \(error)")
+            }
         }
-        return value
     }
 
     /// The full view, for the owner and admins. `nodeNames` maps node indices to names.

@@ -126,6 +126,11 @@ public final class SlotStore: Sendable {
         }
     }
 
+    private static let selectByIDs = """
+        SELECT \(StoredRequest.columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM request
+        WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id DESC
+        """
+
     public func request(_ id: Int64) throws(StoreError) -> StoredRequest? {
         try read { db in try StoredRequest.fetchOne(db, key: id) }
     }
@@ -152,13 +157,12 @@ public final class SlotStore: Sendable {
                         """, arguments: [state.rawValue, bound, limit])
                 }
             }
-            let newest = Array(ids.sorted(by: >).prefix(limit))
-            var rows: [StoredRequest] = []
-            rows.reserveCapacity(newest.count)
-            for start in stride(from: 0, to: newest.count, by: 500) {
-                let chunk = Array(newest[start..<min(start + 500, newest.count)])
-                rows += try StoredRequest.filter(keys: chunk).order(Column("id").desc).fetchAll(db)
-            }
+            let newest = ids.sorted(by: >).prefix(limit)
+            // One cached statement whose id list is one bound JSON array: an `id IN (...)` of hundreds of
+            // literals was generated and parsed anew for every page.
+            let rows = try StoredRequest.fetchAll(
+                try db.cachedStatement(sql: Self.selectByIDs),
+                arguments: ["[" + newest.map(String.init).joined(separator: ",") + "]"])
             return rows
         }
     }

@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "SlotCore", "SlotProtocol", "SlotReport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -152,7 +153,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SlotStoreTests",
-                    dependencies: ["SlotStore", "SlotProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+                    dependencies: ["SlotStore", "SlotProtocol", "SlotTestSupport",
+                                   .product(name: "GRDB", package: "GRDB.swift")],
                     swiftSettings: strict),
         .testTarget(name: "SlotCLITests", dependencies: ["slotctl"], exclude: ["Golden"], swiftSettings: strict),
     ]

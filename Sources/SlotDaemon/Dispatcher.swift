@@ -70,7 +70,7 @@ struct Dispatcher: Sendable {
         case "io.slotd.Requests.List":
             let p = try incoming.parameters(as: ListParameters.self)
             // The rows are read here, on the store's readers, not on the engine (see ListScope).
-            return try ListReply(requests: try await e.listScope(p, caller).all()).frame()
+            return try await e.listScope(p, caller).all()
         case "io.slotd.Requests.Queue":
             let p = try incoming.parameters(as: QueueParameters.self)
             return try Self.encode(await e.queue(limit: p.limit, caller))

@@ -16,16 +16,17 @@ struct ListScope: Sendable {
     let nodeNames: [String]
     let store: SlotStore
 
-    /// Up to `count` requests, newest first, with ids below `before` (nil: from the newest).
-    func page(before: Int64?, count: Int) throws(WireError) -> [RequestInfo] {
+    /// Up to `count` requests, newest first, with ids below `before` (nil: from the newest), as one reply frame.
+    /// `continues(rows)` says whether another page follows this one of `rows` rows (nil: not a streamed call).
+    func page(before: Int64?, count: Int, continues: @escaping @Sendable (Int) -> Bool?) throws(WireError) -> ListPage {
         do {
-            return try store.requests(states: states, uid: uid, before: before, limit: count)
-                .map { $0.info(nodeNames: nodeNames) }
+            return try store.listPage(states: states, uid: uid, before: before, limit: count, nodeNames: nodeNames,
+                                      continues: continues)
         } catch { throw .internalError("\(error)") }
     }
 
-    /// The listing as one reply.
-    func all() throws(WireError) -> [RequestInfo] { try page(before: nil, count: limit) }
+    /// The listing as one reply frame.
+    func all() throws(WireError) -> Data { try page(before: nil, count: limit) { _ in nil }.frame }
 
     /// The listing as a stream of pages of at most ``pageSize`` rows; the last page says it does not continue. Each
     /// page is read and encoded only when the connection asks for it, after the previous one was written, so a
@@ -52,11 +53,12 @@ private final class PageCursor: @unchecked Sendable {
         let count = min(ListScope.pageSize, remaining)
         let frame: Data
         do {
-            let rows = try scope.page(before: before, count: count)
-            remaining -= rows.count
-            before = rows.last?.id ?? before
-            finished = rows.count < count || remaining == 0
-            frame = try ListReply(requests: rows).frame(continues: !finished)
+            let remaining = self.remaining
+            let page = try scope.page(before: before, count: count) { rows in rows == count && rows < remaining }
+            self.remaining -= page.count
+            before = page.lastID ?? before
+            finished = page.count < count || self.remaining == 0
+            frame = page.frame
         } catch {
             finished = true
             frame = Dispatcher.encode(anyError: error)

@@ -67,6 +67,44 @@ public final class JSONWriter {
         }
     }
 
+    /// A string given as UTF-8 bytes (from SQLite, say), written without making a `String` of them.
+    public func string(utf8 bytes: UnsafePointer<UInt8>?, count: Int) {
+        withUnsafePointer(to: UInt8(0)) { empty in
+            check(yajl_gen_string(generator, bytes ?? empty, count))
+        }
+    }
+
+    /// Writes a JSON text as the next value: parsed by yajl and generated again, so its escaping and spacing
+    /// become this writer's. Fails, writing nothing usable, if the text is not one JSON value.
+    public func json(_ text: UnsafeRawBufferPointer) throws(JSONCodecError) {
+        var callbacks = yajl_callbacks(
+            yajl_null: { g in emit(g) { yajl_gen_null($0) } },
+            yajl_boolean: { g, value in emit(g) { yajl_gen_bool($0, value) } },
+            yajl_integer: nil,
+            yajl_double: nil,
+            yajl_number: { g, digits, count in emit(g) { yajl_gen_number($0, digits, count) } },
+            yajl_string: { g, bytes, count in emit(g) { yajl_gen_string($0, bytes, count) } },
+            yajl_start_map: { g in emit(g) { yajl_gen_map_open($0) } },
+            yajl_map_key: { g, bytes, count in emit(g) { yajl_gen_string($0, bytes, count) } },
+            yajl_end_map: { g in emit(g) { yajl_gen_map_close($0) } },
+            yajl_start_array: { g in emit(g) { yajl_gen_array_open($0) } },
+            yajl_end_array: { g in emit(g) { yajl_gen_array_close($0) } })
+        let failure: String? = withUnsafeMutablePointer(to: &callbacks) { callbacks in
+            guard let handle = yajl_alloc(callbacks, nil, UnsafeMutableRawPointer(generator)) else {
+                return "cannot allocate a parser"
+            }
+            defer { yajl_free(handle) }
+            let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            var status = yajl_parse(handle, base, text.count)
+            if status == yajl_status_ok { status = yajl_complete_parse(handle) }
+            return status == yajl_status_ok ? nil : "not one JSON value"
+        }
+        if let failure {
+            if self.failure == nil { self.failure = yajl_gen_invalid_string }
+            throw .syntax(failure)
+        }
+    }
+
     public func strings(_ values: [String]) {
         beginArray()
         for value in values { string(value) }
@@ -85,4 +123,10 @@ public final class JSONWriter {
         data.append(Varlink.terminator)
         return data
     }
+}
+
+/// Forwards one parse event to the generator `context` points to; 0 (stop parsing) when it refuses.
+private func emit(_ context: UnsafeMutableRawPointer?, _ write: (yajl_gen) -> yajl_gen_status) -> Int32 {
+    guard let context else { return 0 }
+    return write(OpaquePointer(context)) == yajl_gen_status_ok ? 1 : 0
 }

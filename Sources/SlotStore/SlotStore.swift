@@ -126,45 +126,54 @@ public final class SlotStore: Sendable {
         }
     }
 
-    private static let selectByIDs = """
-        SELECT \(StoredRequest.columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM request
-        WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id DESC
-        """
-
     public func request(_ id: Int64) throws(StoreError) -> StoredRequest? {
         try read { db in try StoredRequest.fetchOne(db, key: id) }
     }
 
     /// Requests in `states`, newest first; only `uid`'s when given; only ids below `before` when given.
-    ///
-    /// Each state is read newest first through its (state, id) or (uid, state, id) index, at most `limit` ids
-    /// each; the ids are merged, and only the `limit` newest rows are read in full. Paging with `before` (the last
-    /// id of the previous page) reads each page in O(limit × states), however deep it is.
     public func requests(
         states: [RequestState], uid: Int64?, before: Int64? = nil, limit: Int
     ) throws(StoreError) -> [StoredRequest] {
         try read { db in
-            let bound = before ?? Int64.max
-            var ids: [Int64] = []
-            for state in Set(states) {
-                if let uid {
-                    ids += try Int64.fetchAll(db, sql: """
-                        SELECT id FROM request WHERE uid = ? AND state = ? AND id < ? ORDER BY id DESC LIMIT ?
-                        """, arguments: [uid, state.rawValue, bound, limit])
-                } else {
-                    ids += try Int64.fetchAll(db, sql: """
-                        SELECT id FROM request WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?
-                        """, arguments: [state.rawValue, bound, limit])
-                }
-            }
-            let newest = ids.sorted(by: >).prefix(limit)
-            // One cached statement whose id list is one bound JSON array: an `id IN (...)` of hundreds of
-            // literals was generated and parsed anew for every page.
-            let rows = try StoredRequest.fetchAll(
-                try db.cachedStatement(sql: Self.selectByIDs),
-                arguments: ["[" + newest.map(String.init).joined(separator: ",") + "]"])
-            return rows
+            let ids = try Self.newestIDs(db, states: states, uid: uid, before: before, limit: limit)
+            return try Array(try Self.rows(db, ids, columns: StoredRequest.columns).1.map { try StoredRequest(row: $0) })
         }
+    }
+
+    /// The ids of `requests(states:uid:before:limit:)`, newest first.
+    ///
+    /// Each state is read newest first through its (state, id) or (uid, state, id) index, at most `limit` ids
+    /// each; the ids are merged, and only the `limit` newest rows are read in full. Paging with `before` (the last
+    /// id of the previous page) reads each page in O(limit × states), however deep it is.
+    static func newestIDs(
+        _ db: Database, states: [RequestState], uid: Int64?, before: Int64?, limit: Int
+    ) throws -> ArraySlice<Int64> {
+        let bound = before ?? Int64.max
+        var ids: [Int64] = []
+        for state in Set(states) {
+            if let uid {
+                ids += try Int64.fetchAll(db, sql: """
+                    SELECT id FROM request WHERE uid = ? AND state = ? AND id < ? ORDER BY id DESC LIMIT ?
+                    """, arguments: [uid, state.rawValue, bound, limit])
+            } else {
+                ids += try Int64.fetchAll(db, sql: """
+                    SELECT id FROM request WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?
+                    """, arguments: [state.rawValue, bound, limit])
+            }
+        }
+        return ids.sorted(by: >).prefix(limit)
+    }
+
+    /// A cursor over the rows of `ids`, newest first, with `columns` in that order, and the statement it steps.
+    /// One cached statement per column list, the ids bound as one JSON array: an `id IN (...)` of hundreds of
+    /// literals was generated and parsed anew for every page.
+    static func rows(_ db: Database, _ ids: ArraySlice<Int64>, columns: [String]) throws -> (Statement, RowCursor) {
+        let statement = try db.cachedStatement(sql: """
+            SELECT \(columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM request
+            WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id DESC
+            """)
+        let ids = "[" + ids.map(String.init).joined(separator: ",") + "]"
+        return (statement, try Row.fetchCursor(statement, arguments: [ids]))
     }
 
     /// The next unused request id.

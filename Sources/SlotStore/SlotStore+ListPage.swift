@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import SlotProtocol
+
+/// One page of a `List` reply, written from the rows straight to the wire.
+public struct ListPage: Sendable {
+    /// The reply frame, terminator included.
+    public var frame: Data
+    public var count: Int
+    /// The oldest id on the page: where the next page starts (`before`).
+    public var lastID: Int64?
+}
+
+extension SlotStore {
+    /// The columns a page reads, in the order ``writeRequest(_:to:nodeNames:)`` reads them.
+    static let pageColumns = [
+        "account", "command", "cpus", "durationMs", "endedAt", "exitCode", "gpuIndices", "gpus", "id", "logFile",
+        "memoryMiB", "network", "node", "outcome", "purpose", "reasons", "sector", "startedAt", "state",
+        "submittedAt", "uid", "workingDirectory",
+    ]
+
+    /// The page of `requests(states:uid:before:limit:)` as one `List` reply frame: the same bytes as
+    /// `ListReply(requests: rows.map { $0.info(nodeNames:) }).frame(continues:)` (`ListPageTests` holds it to
+    /// that), without building a request value per row. Listing is the one read that returns up to a million rows:
+    /// building `StoredRequest`s and `RequestInfo`s, strings and all, was most of its cost.
+    ///
+    /// `continues(count)` says, given how many rows this page has, whether another page follows; nil leaves
+    /// `continues` out (a reply to a call without `more`).
+    public func listPage(
+        states: [RequestState], uid: Int64?, before: Int64?, limit: Int, nodeNames: [String],
+        continues: @escaping @Sendable (Int) -> Bool?
+    ) throws(StoreError) -> ListPage {
+        try read { db in
+            let ids = try Self.newestIDs(db, states: states, uid: uid, before: before, limit: limit)
+            let w = try JSONWriter()
+            w.beginObject()
+            if let continues = continues(ids.count) {
+                w.key("continues")
+                w.bool(continues)
+            }
+            w.key("parameters")
+            w.beginObject()
+            w.key("requests")
+            w.beginArray()
+            let (statement, rows) = try Self.rows(db, ids, columns: Self.pageColumns)
+            let columns = Columns(statement: statement.sqliteStatement)
+            var count = 0
+            while try rows.next() != nil {
+                try columns.writeRequest(to: w, nodeNames: nodeNames)
+                count += 1
+            }
+            guard count == ids.count else { throw StoreError.io("a page read \(count) of its \(ids.count) rows") }
+            w.endArray()
+            w.endObject()
+            w.endObject()
+            return ListPage(frame: try w.frame(), count: count, lastID: ids.last)
+        }
+    }
+}
+
+/// The current row of a statement selecting ``SlotStore/pageColumns``, read with SQLite's column functions: text
+/// goes from SQLite's buffer to the generator with no `String` made of it.
+private struct Columns {
+    let statement: SQLiteStatement
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+    func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+    func int(ifPresent column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+
+    /// The column's bytes; SQLite's docs: call `sqlite3_column_bytes` after `sqlite3_column_text`/`_blob`.
+    func bytes(_ column: Int32) -> UnsafeRawBufferPointer {
+        let start = sqlite3_column_blob(statement, column)
+        return UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
+    func text(_ column: Int32, to w: JSONWriter) {
+        let start = sqlite3_column_text(statement, column)
+        w.string(utf8: start, count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
+    /// Writes one row as `StoredRequest(row:).info(nodeNames:)` would encode, keys sorted.
+    func writeRequest(to w: JSONWriter, nodeNames: [String]) throws {
+        let id = int(8)
+        let state = String(decoding: bytes(18), as: UTF8.self)
+        guard RequestState(rawValue: state) != nil else {
+            throw StoreError.io("request \(id) has an unknown state '\(state)'")
+        }
+        func json(_ column: Int32) throws {
+            do { try w.json(bytes(column)) } catch {
+                throw StoreError.io("request \(id): column \(SlotStore.pageColumns[Int(column)]) does not hold JSON: \(error)")
+            }
+        }
+        w.beginObject()
+        w.key("account"); text(0, to: w)
+        w.key("command")
+        if isNull(1) { w.strings([]) } else { try json(1) }
+        w.key("cpus"); w.int(int(2))
+        w.key("durationSeconds"); w.int(int(3) / 1_000)
+        if let endedAt = int(ifPresent: 4) { w.key("endedAt"); w.int(endedAt) }
+        if let exitCode = int(ifPresent: 5) { w.key("exitCode"); w.int(exitCode) }
+        if !isNull(6) { w.key("gpuIndices"); try json(6) }
+        w.key("gpus"); w.int(int(7))
+        w.key("id"); w.int(id)
+        if !isNull(9) { w.key("logFile"); text(9, to: w) }
+        w.key("memoryMiB"); w.int(int(10))
+        if int(ifPresent: 11) == 0 { w.key("network"); w.bool(false) }
+        if let node = int(ifPresent: 12).map(Int.init) {
+            w.key("node")
+            w.string(nodeNames.indices.contains(node) ? nodeNames[node] : "node\(node)")
+        }
+        if !isNull(13) { w.key("outcome"); text(13, to: w) }
+        w.key("purpose"); text(14, to: w)
+        if !isNull(15) { w.key("reasons"); try json(15) }
+        w.key("sector"); text(16, to: w)
+        if let startedAt = int(ifPresent: 17) { w.key("startedAt"); w.int(startedAt) }
+        w.key("state"); w.string(state)
+        w.key("submittedAt"); w.int(int(19))
+        w.key("uid"); w.int(int(20))
+        w.key("workingDirectory"); text(21, to: w)
+        w.endObject()
+    }
+}

@@ -130,29 +130,31 @@ enum Format {
     /// A left-aligned table with a header row; columns two spaces apart, the last one unpadded. Widths count
     /// characters (grapheme clusters). Built in one string: `slotctl list` prints up to a million rows.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        var widths = header.map(\.count)
-        var counts: [[Int]] = []
-        counts.reserveCapacity(rows.count)
+        var widths = header.map(width)
         for row in rows {
-            let rowCounts = row.map(\.count)
-            for (i, count) in rowCounts.enumerated() where i < widths.count { widths[i] = max(widths[i], count) }
-            counts.append(rowCounts)
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], width(cell)) }
         }
-        let spaces = String(repeating: " ", count: (widths.max() ?? 0) + 2)
-        var out = ""
-        func append(_ cells: [String], _ cellCounts: [Int]) {
+        var out: [UInt8] = []
+        out.reserveCapacity((widths.reduce(0, +) + 2 * widths.count + 1) * (rows.count + 1))
+        func append(_ cells: [String]) {
             for (i, cell) in cells.enumerated() {
-                out += cell
+                out.append(contentsOf: cell.utf8)
                 guard i < cells.count - 1 else { break }
-                out += spaces.prefix(max(0, (i < widths.count ? widths[i] : 0) - cellCounts[i]) + 2)
+                let padding = max(0, (i < widths.count ? widths[i] : 0) - width(cell)) + 2
+                out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
             }
         }
-        append(header, header.map(\.count))
-        for (row, rowCounts) in zip(rows, counts) {
-            out += "\n"
-            append(row, rowCounts)
+        append(header)
+        for row in rows {
+            out.append(UInt8(ascii: "\n"))
+            append(row)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Characters (grapheme clusters) in `cell`; for ASCII, which most cells are, that is its byte count.
+    private static func width(_ cell: String) -> Int {
+        cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count
     }
 
     static func request(_ r: RequestInfo) -> String {

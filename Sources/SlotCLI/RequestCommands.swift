@@ -93,21 +93,25 @@ struct ListCommand: ParsableCommand {
             }
             states.append(s)
         }
-        // Streamed: the daemon reads and sends one page of rows at a time while this decodes the previous one,
-        // and no single reply has to hold the whole listing.
-        var reply = ListReply(requests: [])
+        // Streamed: the daemon reads and sends one page of rows at a time while this decodes the previous one and
+        // turns it into table rows, and no single reply has to hold the whole listing.
+        var requests: [RequestInfo] = []
+        var rows: [[String]] = []
         try client.stream("io.slotd.Requests.List",
                           ListParameters(allUsers: all ? true : nil, states: states.isEmpty ? nil : states, limit: limit),
-                          as: ListReply.self) { page in reply.requests += page.requests }
-        client.emit(reply) {
-            guard !reply.requests.isEmpty else { return "no requests" + (states.isEmpty ? " pending or running" : "") }
-            return Format.table(["ID", "STATE", "ACCOUNT", "SECTOR", "GPU", "CPU", "MEM", "DURATION", "SUBMITTED", "COMMAND"],
-                                reply.requests.map { r in
-                                    [String(r.id), r.state.rawValue, r.account, r.sector, String(r.gpus), String(r.cpus),
-                                     Format.memory(r.memoryMiB), Format.duration(r.durationSeconds),
-                                     Format.time(r.submittedAt), r.command.joined(separator: " ")]
-                                })
+                          as: ListReply.self) { page in
+            if client.json { requests += page.requests } else { rows += page.requests.map(Self.cells) }
         }
+        client.emit(ListReply(requests: requests)) {
+            guard !rows.isEmpty else { return "no requests" + (states.isEmpty ? " pending or running" : "") }
+            return Format.table(["ID", "STATE", "ACCOUNT", "SECTOR", "GPU", "CPU", "MEM", "DURATION", "SUBMITTED", "COMMAND"],
+                                rows)
+        }
+    }
+
+    static func cells(_ r: RequestInfo) -> [String] {
+        [String(r.id), r.state.rawValue, r.account, r.sector, String(r.gpus), String(r.cpus), Format.memory(r.memoryMiB),
+         Format.duration(r.durationSeconds), Format.time(r.submittedAt), r.command.joined(separator: " ")]
     }
 }
 

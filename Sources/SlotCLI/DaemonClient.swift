@@ -127,34 +127,11 @@ enum Format {
 
     static func memory(_ mib: Int) -> String { mib % 1_024 == 0 ? "\(mib / 1_024)G" : "\(mib)M" }
 
-    /// A left-aligned table with a header row; columns two spaces apart, the last one unpadded. Widths count
-    /// characters (grapheme clusters). Built in one string: `slotctl list` prints up to a million rows.
+    /// A left-aligned table with a header row (``TextTable``).
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        var widths = header.map(width)
-        for row in rows {
-            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], width(cell)) }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity((widths.reduce(0, +) + 2 * widths.count + 1) * (rows.count + 1))
-        func append(_ cells: [String]) {
-            for (i, cell) in cells.enumerated() {
-                out.append(contentsOf: cell.utf8)
-                guard i < cells.count - 1 else { break }
-                let padding = max(0, (i < widths.count ? widths[i] : 0) - width(cell)) + 2
-                out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
-            }
-        }
-        append(header)
-        for row in rows {
-            out.append(UInt8(ascii: "\n"))
-            append(row)
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Characters (grapheme clusters) in `cell`; for ASCII, which most cells are, that is its byte count.
-    private static func width(_ cell: String) -> Int {
-        cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count
+        var table = TextTable(header: header)
+        for row in rows { table.add(row) }
+        return table.text
     }
 
     static func request(_ r: RequestInfo) -> String {

@@ -96,16 +96,19 @@ struct ListCommand: ParsableCommand {
         // Streamed: the daemon reads and sends one page of rows at a time while this decodes the previous one and
         // turns it into table rows, and no single reply has to hold the whole listing.
         var requests: [RequestInfo] = []
-        var rows: [[String]] = []
+        var table = TextTable(header: ["ID", "STATE", "ACCOUNT", "SECTOR", "GPU", "CPU", "MEM", "DURATION", "SUBMITTED",
+                                       "COMMAND"])
         try client.stream("io.slotd.Requests.List",
                           ListParameters(allUsers: all ? true : nil, states: states.isEmpty ? nil : states, limit: limit),
                           as: ListReply.self) { page in
-            if client.json { requests += page.requests } else { rows += page.requests.map(Self.cells) }
+            if client.json {
+                requests += page.requests
+            } else {
+                for request in page.requests { table.add(Self.cells(request)) }
+            }
         }
         client.emit(ListReply(requests: requests)) {
-            guard !rows.isEmpty else { return "no requests" + (states.isEmpty ? " pending or running" : "") }
-            return Format.table(["ID", "STATE", "ACCOUNT", "SECTOR", "GPU", "CPU", "MEM", "DURATION", "SUBMITTED", "COMMAND"],
-                                rows)
+            table.rowCount > 0 ? table.text : "no requests" + (states.isEmpty ? " pending or running" : "")
         }
     }
 

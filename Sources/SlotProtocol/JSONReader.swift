@@ -155,13 +155,12 @@ public struct JSONReader {
 }
 
 /// Collects yajl's parse events as tokens. yajl calls back synchronously, inside `yajl_parse`, on the calling
-/// thread, so the sink lives only for the duration of ``parse(_:)``.
-private final class TokenSink {
-    var tokens: [JSONToken] = []
-
+/// thread; the callbacks' context points at the token array for the duration of ``parse(_:)``. (A pointer, not a
+/// class: appending through a class property paid a dynamic exclusivity check per token.)
+private enum TokenSink {
     static func parse(_ text: UnsafeRawBufferPointer) throws(JSONCodecError) -> [JSONToken] {
-        let sink = TokenSink()
-        sink.tokens.reserveCapacity(text.count / 8)
+        var tokens: [JSONToken] = []
+        tokens.reserveCapacity(text.count / 8)
         var callbacks = yajl_callbacks(
             yajl_null: { context in TokenSink.add(context, .null) },
             yajl_boolean: { context, value in TokenSink.add(context, .bool(value != 0)) },
@@ -174,27 +173,28 @@ private final class TokenSink {
             yajl_end_map: { context in TokenSink.add(context, .objectEnd) },
             yajl_start_array: { context in TokenSink.add(context, .arrayStart) },
             yajl_end_array: { context in TokenSink.add(context, .arrayEnd) })
-        let failure: String? = withUnsafeMutablePointer(to: &callbacks) { callbacks in
-            guard let handle = yajl_alloc(callbacks, nil, Unmanaged.passUnretained(sink).toOpaque()) else {
-                return "cannot allocate a parser"
+        let failure: String? = withUnsafeMutablePointer(to: &tokens) { tokens in
+            withUnsafeMutablePointer(to: &callbacks) { callbacks in
+                guard let handle = yajl_alloc(callbacks, nil, UnsafeMutableRawPointer(tokens)) else {
+                    return "cannot allocate a parser"
+                }
+                defer { yajl_free(handle) }
+                let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                var status = yajl_parse(handle, base, text.count)
+                if status == yajl_status_ok { status = yajl_complete_parse(handle) }
+                guard status != yajl_status_ok else { return nil }
+                guard let message = yajl_get_error(handle, 0, base, text.count) else { return "parse error" }
+                defer { yajl_free_error(handle, message) }
+                return String(cString: message)
             }
-            defer { yajl_free(handle) }
-            let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            var status = yajl_parse(handle, base, text.count)
-            if status == yajl_status_ok { status = yajl_complete_parse(handle) }
-            guard status != yajl_status_ok else { return nil }
-            guard let message = yajl_get_error(handle, 0, base, text.count) else { return "parse error" }
-            defer { yajl_free_error(handle, message) }
-            return String(cString: message)
         }
-        withExtendedLifetime(sink) {}
         if let failure { throw .syntax(failure.trimmingTrailingNewlines) }
-        return sink.tokens
+        return tokens
     }
 
     fileprivate static func add(_ context: UnsafeMutableRawPointer?, _ token: JSONToken) -> Int32 {
         guard let context else { return 0 }
-        Unmanaged<TokenSink>.fromOpaque(context).takeUnretainedValue().tokens.append(token)
+        context.assumingMemoryBound(to: [JSONToken].self).pointee.append(token)
         return 1
     }
 

@@ -101,6 +101,11 @@ import Testing
             let actual = try reply.frame(continues: continues)
             #expect(Self.lowercasingControlEscapes(actual) == expected, "round \(round): \(String(decoding: actual, as: UTF8.self))")
         }
+        var extremes = Self.fullRequest()
+        (extremes.id, extremes.submittedAt, extremes.startedAt, extremes.endedAt) = (Int64.max, Int64.min, 0, -1)
+        (extremes.memoryMiB, extremes.exitCode, extremes.gpuIndices) = (Int.min, Int.max, [0, 9, 10, -10])
+        let reply = ListReply(requests: [extremes])
+        #expect(try reply.frame() == (try Varlink.frame(VarlinkReply(parameters: reply))))
     }
 
     @Test func decodesWhatFoundationWritesInAnyKeyOrder() throws {

@@ -9,7 +9,7 @@ struct TextTable {
     /// Every cell's UTF-8, row after row.
     private var bytes: [UInt8] = []
     /// Per cell, in the same order: where its bytes end, and its width.
-    private var cells: [(end: Int, width: Int)] = []
+    private var cells: [(end: Int, width: Int32)] = []
 
     init(header: [String]) {
         columns = header.count
@@ -20,11 +20,13 @@ struct TextTable {
     /// Adds a row; missing cells are empty, cells beyond the header's columns are left out.
     mutating func add(_ row: [String]) {
         for column in 0..<columns {
-            let cell = column < row.count ? row[column] : ""
-            bytes.append(contentsOf: cell.utf8)
-            let width = Self.width(cell)
+            var cell = column < row.count ? row[column] : ""
+            let width = cell.withUTF8 { utf8 in
+                bytes.append(contentsOf: utf8)
+                return utf8.allSatisfy { $0 < 0x80 } ? utf8.count : nil
+            } ?? cell.count
             widths[column] = max(widths[column], width)
-            cells.append((bytes.count, width))
+            cells.append((bytes.count, Int32(clamping: width)))
         }
     }
 
@@ -41,14 +43,9 @@ struct TextTable {
             out.append(contentsOf: bytes[start..<cell.end])
             start = cell.end
             if column < columns - 1 {
-                out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - cell.width + 2))
+                out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - Int(cell.width) + 2))
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Characters in `cell`; for ASCII, which most cells are, that is its byte count.
-    private static func width(_ cell: String) -> Int {
-        cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count
     }
 }

@@ -62,7 +62,30 @@ public struct Timestamp: CustomStringConvertible, Sendable {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(year)-\(two(month))-\(two(day)) \(two(rest / 3_600)):\(two(rest % 3_600 / 60)):\(two(rest % 60))"
+        guard (0...9_999).contains(year) else {
+            func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+            return "\(year)-\(two(month))-\(two(day)) \(two(rest / 3_600)):\(two(rest % 3_600 / 60)):\(two(rest % 60))"
+        }
+        // The common case as fixed-width digits: `slotctl list` prints one per row, up to a million.
+        let fields: [(value: Int64, digits: Int, separator: UInt8)] = [
+            (year, 4, UInt8(ascii: "-")), (month, 2, UInt8(ascii: "-")), (day, 2, UInt8(ascii: " ")),
+            (rest / 3_600, 2, UInt8(ascii: ":")), (rest % 3_600 / 60, 2, UInt8(ascii: ":")), (rest % 60, 2, 0),
+        ]
+        return String(unsafeUninitializedCapacity: 19) { buffer in
+            var at = 0
+            for field in fields {
+                var value = field.value
+                for offset in stride(from: field.digits - 1, through: 0, by: -1) {
+                    buffer[at + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                at += field.digits
+                if field.separator != 0 {
+                    buffer[at] = field.separator
+                    at += 1
+                }
+            }
+            return at
+        }
     }
 }

@@ -20,7 +20,10 @@ enum DaemonRestartBenchmark {
         var rssMiB: Double
         var peakRSSMiB: Double
         var classCapacity: Int
+        /// The full listing (`--limit listLimit`), five runs: median, fastest, slowest; slotd's CPU for it (median).
         var listSeconds: Double
+        var listRange: (Double, Double)
+        var listDaemonCPUSeconds: Double
         var listJSONSeconds: Double
         var listed: Int
         /// `slotctl list --all` with its default limit (the newest 100), median of 5 runs.
@@ -107,25 +110,26 @@ enum DaemonRestartBenchmark {
         let readySeconds = (ContinuousClock.now - start).seconds
         let (rss, peak) = memory(of: daemon.processIdentifier)
         func timedList(_ extra: [String], limit: Int? = listLimit) throws -> (Double, Int) {
-            let list = Process()
-            list.executableURL = binaries.appendingPathComponent("slotctl")
-            list.arguments = ["list", "--all"] + (limit.map { ["--limit", "\($0)"] } ?? []) + extra
-            list.environment = ProcessInfo.processInfo.environment.merging(["SLOTD_SOCKET": directory + "/io.slotd"]) { $1 }
-            let pipe = Pipe()
-            list.standardOutput = pipe
-            let begin = ContinuousClock.now
-            try list.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            list.waitUntilExit()
-            guard list.terminationStatus == 0 else { throw BenchError.submitsFailed(Int(list.terminationStatus)) }
-            return ((ContinuousClock.now - begin).seconds, output.split(separator: UInt8(ascii: "\n")).count)
+            let run = try TimedCommand.run(
+                binaries.appendingPathComponent("slotctl").path,
+                ["list", "--all"] + (limit.map { ["--limit", "\($0)"] } ?? []) + extra,
+                environment: ProcessInfo.processInfo.environment.merging(["SLOTD_SOCKET": directory + "/io.slotd"]) { $1 })
+            return (run.seconds, run.output.split(separator: UInt8(ascii: "\n")).count)
         }
-        let (listSeconds, lines) = try timedList([])
+        var runs: [(seconds: Double, lines: Int, daemonCPU: Double)] = []
+        for _ in 0..<5 {
+            let cpu = DaemonSubmitBenchmark.cpuSeconds(of: daemon.processIdentifier)
+            let (seconds, lines) = try timedList([])
+            runs.append((seconds, lines, DaemonSubmitBenchmark.cpuSeconds(of: daemon.processIdentifier) - cpu))
+        }
+        let times = runs.map(\.seconds).sorted()
         let (jsonSeconds, _) = try timedList(["--json"])
         let defaults = try (0..<5).map { _ in try timedList([], limit: nil).0 }.sorted()
         return Result(pending: pending, buildSeconds: buildSeconds, readySeconds: readySeconds, rssMiB: rss,
-                      peakRSSMiB: peak, classCapacity: classCapacity, listSeconds: listSeconds,
-                      listJSONSeconds: jsonSeconds, listed: max(0, lines - 1), listDefaultSeconds: defaults[2])
+                      peakRSSMiB: peak, classCapacity: classCapacity, listSeconds: times[2],
+                      listRange: (times[0], times[4]), listDaemonCPUSeconds: runs.map(\.daemonCPU).sorted()[2],
+                      listJSONSeconds: jsonSeconds, listed: max(0, (runs.first?.lines ?? 0) - 1),
+                      listDefaultSeconds: defaults[2])
     }
 
     /// Sends SIGKILL to the process group of every slot record (`slot-ID.json`, with its `pid`) under `directory`.

@@ -263,14 +263,17 @@ extension SlotBench {
         if json {
             print("{\"suite\":\"restart\",\"pending\":\(r.pending),\"ready_s\":\(r.readySeconds),\"rss_mib\":\(r.rssMiB),"
                   + "\"peak_rss_mib\":\(r.peakRSSMiB),\"queue_class_capacity\":\(r.classCapacity),"
-                  + "\"list_s\":\(r.listSeconds),\"list_json_s\":\(r.listJSONSeconds),\"listed\":\(r.listed),\"list_default_s\":\(r.listDefaultSeconds)}")
+                  + "\"list_s\":\(r.listSeconds),\"list_min_s\":\(r.listRange.0),\"list_max_s\":\(r.listRange.1),"
+                  + "\"list_daemon_cpu_s\":\(r.listDaemonCPUSeconds),\"list_json_s\":\(r.listJSONSeconds),\"listed\":\(r.listed),\"list_default_s\":\(r.listDefaultSeconds)}")
         } else {
             print("state with \(r.pending) pending requests built in \(fixed(r.buildSeconds, 1)) s "
                   + "(queue_class_capacity \(r.classCapacity))")
             print("restart until READY=1: \(fixed(r.readySeconds, 2)) s; RSS \(fixed(r.rssMiB, 0)) MiB "
                   + "(peak \(fixed(r.peakRSSMiB, 0)) MiB)")
-            print("slotctl list --all --limit \(listLimit): \(r.listed) rows in \(fixed(r.listSeconds, 2)) s; "
-                  + "with --json \(fixed(r.listJSONSeconds, 2)) s")
+            let perRow = r.listed > 0 ? " (\(fixed(r.listDaemonCPUSeconds / Double(r.listed) * 1e6, 1)) µs per row)" : ""
+            print("slotctl list --all --limit \(listLimit): \(r.listed) rows in \(fixed(r.listSeconds, 2)) s, median of 5 "
+                  + "(\(fixed(r.listRange.0, 2))–\(fixed(r.listRange.1, 2)) s); slotd CPU \(fixed(r.listDaemonCPUSeconds, 2)) s\(perRow)")
+            print("slotctl list --all --limit \(listLimit) --json: \(fixed(r.listJSONSeconds, 2)) s (one run)")
             print("slotctl list --all (default limit, the newest 100): \(fixed(r.listDefaultSeconds * 1e3, 1)) ms "
                   + "(median of 5)")
         }

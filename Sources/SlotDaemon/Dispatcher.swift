@@ -63,10 +63,10 @@ struct Dispatcher: Sendable {
 
         case "io.slotd.Requests.Submit":
             let p = try incoming.parameters(as: SubmitParameters.self)
-            return try Self.encode(RequestReply(request: try await e.submit(p, caller)))
+            return try RequestReply(request: try await e.submit(p, caller)).frame()
         case "io.slotd.Requests.Get":
             let p = try incoming.parameters(as: IDParameters.self)
-            return try Self.encode(RequestReply(request: try await e.get(p.id, caller)))
+            return try RequestReply(request: try await e.get(p.id, caller)).frame()
         case "io.slotd.Requests.List":
             let p = try incoming.parameters(as: ListParameters.self)
             // The rows are read here, on the store's readers, not on the engine (see ListScope).
@@ -76,7 +76,7 @@ struct Dispatcher: Sendable {
             return try Self.encode(await e.queue(limit: p.limit, caller))
         case "io.slotd.Requests.Cancel":
             let p = try incoming.parameters(as: IDParameters.self)
-            return try Self.encode(RequestReply(request: try await e.cancel(p.id, caller)))
+            return try RequestReply(request: try await e.cancel(p.id, caller)).frame()
         case "io.slotd.Requests.Explain":
             let p = try incoming.parameters(as: IDParameters.self)
             return try Self.encode(try await e.explain(p.id, caller))
@@ -175,7 +175,7 @@ struct Dispatcher: Sendable {
     /// The reply frame of a deferred Submit: the request, or the error that refused it.
     static func reply(to acknowledgement: Acknowledgement) async -> Data {
         do {
-            return try encode(RequestReply(request: try await acknowledgement.value))
+            return try RequestReply(request: try await acknowledgement.value).frame()
         } catch {
             return encode(anyError: error)
         }

@@ -108,6 +108,22 @@ import Testing
         #expect(try reply.frame() == (try Varlink.frame(VarlinkReply(parameters: reply))))
     }
 
+    @Test func requestRepliesAreWhatFoundationWritesAndReadBack() throws {
+        var rng = SeededRandom(seed: 0x5B17)
+        for round in 0..<300 {
+            let reply = RequestReply(request: Self.randomRequest(&rng))
+            let frame = try reply.frame()
+            #expect(Self.lowercasingControlEscapes(frame) == (try Varlink.frame(VarlinkReply(parameters: reply))),
+                    "round \(round)")
+            var reader = try frame.dropLast().withUnsafeBytes { try JSONReader(parsing: $0) }
+            try reader.beginObject()
+            #expect(try reader.nextKey() == "parameters")
+            #expect(try RequestReply(json: &reader) == reply)
+            #expect(try reader.nextKey() == nil)
+            try reader.finish()
+        }
+    }
+
     @Test func decodesWhatFoundationWritesInAnyKeyOrder() throws {
         var rng = SeededRandom(seed: 0xDEC0DE)
         let unsorted = JSONEncoder()

@@ -6,10 +6,35 @@ public protocol FastReplyDecodable {
     init(json: inout JSONReader) throws(JSONCodecError)
 }
 
-// `List` answers with up to a million requests, in pages of 1,000. Foundation's JSON cost 10–22 µs per row on each
-// end, which alone put a 100,000-row listing over its 0.5 s target (BENCHMARKS.md). These encode and decode the
-// same JSON, keys sorted, through yajl. `JSONCodecTests` holds them to Foundation's bytes and values, and fails
-// when `RequestInfo` gains a field these do not write.
+// `List` answers with up to a million requests, in pages of 1,000, and every Submit is answered with its request.
+// Foundation's JSON cost 10–22 µs per request on each end: that alone put a 100,000-row listing over its 0.5 s
+// target, and it was a fifth of the daemon's CPU per Submit (BENCHMARKS.md). These encode and decode the same
+// JSON, keys sorted, through yajl. `JSONCodecTests` holds them to Foundation's bytes and values, and fails when
+// `RequestInfo` gains a field these do not write.
+
+extension RequestReply: FastReplyDecodable {
+    /// The reply frame, terminator included: the same bytes as `Varlink.frame(VarlinkReply(parameters: self))`.
+    public func frame() throws(JSONCodecError) -> Data {
+        let w = try JSONWriter()
+        w.beginObject()
+        w.key("parameters")
+        w.beginObject()
+        w.key("request")
+        request.write(to: w)
+        w.endObject()
+        w.endObject()
+        return try w.frame()
+    }
+
+    public init(json r: inout JSONReader) throws(JSONCodecError) {
+        var request: RequestInfo?
+        try r.beginObject()
+        while let key = try r.nextKey() {
+            if key == "request" { request = try RequestInfo(json: &r) } else { try r.skipValue() }
+        }
+        self.init(request: try required(request, "request"))
+    }
+}
 
 extension ListReply: FastReplyDecodable {
     /// One reply frame, terminator included: the same bytes as

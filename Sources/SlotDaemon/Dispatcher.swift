@@ -26,7 +26,7 @@ struct Dispatcher: Sendable {
     func answer(_ frame: Data, caller: Caller, settle: () async -> Void = {}) async -> Answer {
         let incoming: IncomingCall
         do {
-            incoming = try JSONDecoder().decode(IncomingCall.self, from: frame)
+            incoming = try IncomingCall.decode(frame)
         } catch {
             return .fatal(Self.encode(error: .invalidFrame("not a Varlink call (a JSON object with a string "
                 + "'method'): \(Self.summary(error))")))

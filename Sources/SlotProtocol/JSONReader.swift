@@ -125,6 +125,17 @@ public struct JSONReader {
         return values
     }
 
+    /// An object of strings, or nil (the object consumed) when a name repeats.
+    public mutating func uniqueStringMap() throws(JSONCodecError) -> [String: String]? {
+        try beginObject()
+        var values: [String: String] = [:]
+        var repeated = false
+        while let key = try nextKey() {
+            if values.updateValue(try string(), forKey: key) != nil { repeated = true }
+        }
+        return repeated ? nil : values
+    }
+
     /// Reads one whole text with `read`, which must consume all of it.
     public static func decode<T>(
         _ text: UnsafeRawBufferPointer, _ read: (inout JSONReader) throws(JSONCodecError) -> T
@@ -167,9 +178,15 @@ private enum TokenSink {
             yajl_integer: { context, value in TokenSink.add(context, .integer(value)) },
             yajl_double: { context, value in TokenSink.add(context, .double(value)) },
             yajl_number: nil,
-            yajl_string: { context, bytes, count in TokenSink.add(context, .string(TokenSink.string(bytes, count))) },
+            yajl_string: { context, bytes, count in
+                guard let string = TokenSink.string(bytes, count) else { return 0 }
+                return TokenSink.add(context, .string(string))
+            },
             yajl_start_map: { context in TokenSink.add(context, .objectStart) },
-            yajl_map_key: { context, bytes, count in TokenSink.add(context, .key(TokenSink.string(bytes, count))) },
+            yajl_map_key: { context, bytes, count in
+                guard let key = TokenSink.string(bytes, count) else { return 0 }
+                return TokenSink.add(context, .key(key))
+            },
             yajl_end_map: { context in TokenSink.add(context, .objectEnd) },
             yajl_start_array: { context in TokenSink.add(context, .arrayStart) },
             yajl_end_array: { context in TokenSink.add(context, .arrayEnd) })
@@ -188,7 +205,11 @@ private enum TokenSink {
                 return String(cString: message)
             }
         }
-        if let failure { throw .syntax(failure.trimmingTrailingNewlines) }
+        if let failure {
+            // The callbacks stop the parse only for a string that is not valid UTF-8.
+            throw .syntax(failure.contains("client cancelled") ? "a string is not valid UTF-8"
+                                                                : failure.trimmingTrailingNewlines)
+        }
         return tokens
     }
 
@@ -198,9 +219,11 @@ private enum TokenSink {
         return 1
     }
 
-    fileprivate static func string(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> String {
+    /// The string, or nil for bytes that are not valid UTF-8. yajl's own check lets some invalid sequences through
+    /// (overlong forms, surrogates); Foundation refuses them, and so does this, rather than repairing them.
+    fileprivate static func string(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> String? {
         guard let bytes else { return "" }
-        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+        return String(validating: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 }
 

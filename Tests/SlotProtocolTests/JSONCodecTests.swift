@@ -184,6 +184,13 @@ import Testing
         let at = try #require(bytes.firstIndex(of: UInt8(ascii: "x")))
         bytes[at] = 0xFF
         #expect(throws: JSONCodecError.self) { _ = try Self.decodeFast(Data(bytes)) }
+        // Sequences yajl's own check lets through, which Foundation refuses: an overlong '/' and a surrogate.
+        for invalid: [UInt8] in [[0xC0, 0xAF], [0xED, 0xA0, 0x80]] {
+            var text = Array(#"{"parameters":{"requests":[{"account":""#.utf8)
+            text += invalid + Array(#""}]}}"#.utf8)
+            #expect(throws: JSONCodecError.syntax("a string is not valid UTF-8")) { _ = try Self.decodeFast(Data(text)) }
+            #expect(throws: (any Error).self) { _ = try JSONDecoder().decode(VarlinkReply<ListReply>.self, from: Data(text)) }
+        }
         let frame = try ListReply(requests: [Self.fullRequest()]).frame()
         let renamed = String(decoding: frame.dropLast(), as: UTF8.self).replacingOccurrences(of: "\"failed\"", with: "\"exploded\"")
         #expect(throws: JSONCodecError.unknownValue(key: "state", value: "exploded")) {

@@ -14,9 +14,12 @@ extension IncomingCall {
     /// fraction), so the errors stay Foundation's and name the field. `IncomingCallTests` checks that whatever the
     /// fast path accepts, Foundation decodes to the same call.
     public static func decode(_ frame: Data) throws -> IncomingCall {
-        if let call = frame.withUnsafeBytes({ fastSubmit($0) }) { return call }
+        // Only a frame that names the method can be a Submit: the others are parsed once, by Foundation.
+        if frame.range(of: submitMethod) != nil, let call = frame.withUnsafeBytes({ fastSubmit($0) }) { return call }
         return try JSONDecoder().decode(IncomingCall.self, from: frame)
     }
+
+    private static let submitMethod = Data("io.slotd.Requests.Submit".utf8)
 
     /// The Submit call in `text`, or nil for anything the fast path does not read in full.
     static func fastSubmit(_ text: UnsafeRawBufferPointer) -> IncomingCall? {

@@ -39,7 +39,15 @@ extension RequestReply: FastReplyDecodable {
 extension ListReply: FastReplyDecodable {
     /// One reply frame, terminator included: the same bytes as
     /// `Varlink.frame(VarlinkReply(parameters: self, continues: continues))`.
-    public func frame(continues: Bool? = nil) throws(JSONCodecError) -> Data {
+    public func frame(continues: Bool? = nil) throws -> Data {
+        try Self.frame(continues: continues) { w in
+            for request in requests { request.write(to: w) }
+        }
+    }
+
+    /// A reply frame whose `requests` array `writeRequests` fills, one `RequestInfo`-shaped object each; the
+    /// store writes its pages this way, straight from the rows. `continues` nil leaves the key out.
+    public static func frame(continues: Bool?, writeRequests: (JSONWriter) throws -> Void) throws -> Data {
         let w = try JSONWriter()
         w.beginObject()
         if let continues {
@@ -50,7 +58,7 @@ extension ListReply: FastReplyDecodable {
         w.beginObject()
         w.key("requests")
         w.beginArray()
-        for request in requests { request.write(to: w) }
+        try writeRequests(w)
         w.endArray()
         w.endObject()
         w.endObject()

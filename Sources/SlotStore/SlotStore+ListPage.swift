@@ -33,28 +33,17 @@ extension SlotStore {
     ) throws(StoreError) -> ListPage {
         try read { db in
             let ids = try Self.newestIDs(db, states: states, uid: uid, before: before, limit: limit)
-            let w = try JSONWriter()
-            w.beginObject()
-            if let continues = continues(ids.count) {
-                w.key("continues")
-                w.bool(continues)
-            }
-            w.key("parameters")
-            w.beginObject()
-            w.key("requests")
-            w.beginArray()
-            let (statement, rows) = try Self.rows(db, ids, columns: Self.pageColumns)
-            let columns = Columns(statement: statement.sqliteStatement)
             var count = 0
-            while try rows.next() != nil {
-                try columns.writeRequest(to: w, nodeNames: nodeNames)
-                count += 1
+            let frame = try ListReply.frame(continues: continues(ids.count)) { w in
+                let (statement, rows) = try Self.rows(db, ids, columns: Self.pageColumns)
+                let columns = Columns(statement: statement.sqliteStatement)
+                while try rows.next() != nil {
+                    try columns.writeRequest(to: w, nodeNames: nodeNames)
+                    count += 1
+                }
             }
             guard count == ids.count else { throw StoreError.io("a page read \(count) of its \(ids.count) rows") }
-            w.endArray()
-            w.endObject()
-            w.endObject()
-            return ListPage(frame: try w.frame(), count: count, lastID: ids.last)
+            return ListPage(frame: frame, count: count, lastID: ids.last)
         }
     }
 }

@@ -95,7 +95,7 @@ public final class JSONWriter {
     /// Writes a JSON text as the next value: parsed by yajl and generated again, so its escaping and spacing
     /// become this writer's. Fails, writing nothing usable, if the text is not one JSON value.
     public func json(_ text: UnsafeRawBufferPointer) throws(JSONCodecError) {
-        var callbacks = yajl_callbacks(
+        let callbacks = yajl_callbacks(
             yajl_null: { g in emit(g) { yajl_gen_null($0) } },
             yajl_boolean: { g, value in emit(g) { yajl_gen_bool($0, value) } },
             yajl_integer: nil,
@@ -107,16 +107,7 @@ public final class JSONWriter {
             yajl_end_map: { g in emit(g) { yajl_gen_map_close($0) } },
             yajl_start_array: { g in emit(g) { yajl_gen_array_open($0) } },
             yajl_end_array: { g in emit(g) { yajl_gen_array_close($0) } })
-        let failure: String? = withUnsafeMutablePointer(to: &callbacks) { callbacks in
-            guard let handle = yajl_alloc(callbacks, nil, UnsafeMutableRawPointer(generator)) else {
-                return "cannot allocate a parser"
-            }
-            defer { yajl_free(handle) }
-            let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            var status = yajl_parse(handle, base, text.count)
-            if status == yajl_status_ok { status = yajl_complete_parse(handle) }
-            return status == yajl_status_ok ? nil : "not one JSON value"
-        }
+        let failure = yajlParse(text, callbacks, context: UnsafeMutableRawPointer(generator))
         if let failure {
             if self.failure == nil { self.failure = yajl_gen_invalid_string }
             throw .syntax(failure)

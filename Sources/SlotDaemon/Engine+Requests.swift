@@ -1,6 +1,7 @@
 import Foundation
 import SlotCore
 import SlotProtocol
+import SlotSandbox
 import SlotStore
 
 /// io.slotd.Requests: submit (with group commit), get, list, queue, cancel, explain.
@@ -8,6 +9,11 @@ extension Engine {
     static let maximumCommandBytes = 64 * 1_024
     static let maximumPurposeBytes = 2_000
     static let maximumEnvironment = 256
+    /// One environment value, and all names and values together (Linux refuses a single string over 128 KiB at
+    /// exec, and every byte is stored): a request that could not start is refused here, not at start.
+    static let maximumEnvironmentValueBytes = 32 * 1_024
+    static let maximumEnvironmentBytes = 64 * 1_024
+    static let maximumPathBytes = 4_096
 
     /// Validates, stores and queues a request. Returns once the request is committed and the scheduler has seen
     /// it: pending, running, or rejected (thrown as PolicyViolation with every reason, and kept in the history).
@@ -92,8 +98,20 @@ extension Engine {
         guard p.command.reduce(0, { $0 + $1.utf8.count }) <= Self.maximumCommandBytes else {
             throw .invalid(i, parameter: "command", "longer than \(Self.maximumCommandBytes) bytes")
         }
-        guard p.workingDirectory.hasPrefix("/") else {
-            throw .invalid(i, parameter: "workingDirectory", "must be an absolute path")
+        // A NUL byte would end the string at exec: what ran would differ from what is stored and shown.
+        guard !p.command.contains(where: { $0.utf8.contains(0) }) else {
+            throw .invalid(i, parameter: "command", "contains a NUL byte")
+        }
+        guard p.workingDirectory.hasPrefix("/"), p.workingDirectory.utf8.count <= Self.maximumPathBytes,
+              !p.workingDirectory.utf8.contains(0) else {
+            throw .invalid(i, parameter: "workingDirectory",
+                           "must be an absolute path of at most \(Self.maximumPathBytes) bytes without NUL")
+        }
+        // Checked with the caller's own permissions (never slotd's): the answer is the one her own `cd` gives.
+        let directoryError = UserAccess.checkDirectory(p.workingDirectory, as: SlotUser(uid: caller.uid, gid: caller.gid))
+        guard directoryError == 0 else {
+            throw .invalid(i, parameter: "workingDirectory",
+                           "\(p.workingDirectory): \(String(cString: strerror(directoryError)))")
         }
         guard (0...64).contains(p.gpus) else { throw .invalid(i, parameter: "gpus", "must be 0 to 64") }
         let cpus = p.cpus ?? max(1, 8 * p.gpus)
@@ -105,8 +123,17 @@ extension Engine {
         }
         let environment = p.environment ?? [:]
         guard environment.count <= Self.maximumEnvironment,
-              environment.keys.allSatisfy({ !$0.isEmpty && !$0.contains("=") && !$0.contains("\0") }) else {
+              environment.keys.allSatisfy({ !$0.isEmpty && !$0.contains("=") && !$0.utf8.contains(0) }) else {
             throw .invalid(i, parameter: "environment", "at most \(Self.maximumEnvironment) NAME=VALUE pairs")
+        }
+        guard !environment.values.contains(where: { $0.utf8.contains(0) }) else {
+            throw .invalid(i, parameter: "environment", "a value contains a NUL byte")
+        }
+        guard environment.values.allSatisfy({ $0.utf8.count <= Self.maximumEnvironmentValueBytes }),
+              environment.reduce(0, { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 }) <= Self.maximumEnvironmentBytes
+        else {
+            throw .invalid(i, parameter: "environment", "each value at most \(Self.maximumEnvironmentValueBytes) bytes, "
+                + "all of it at most \(Self.maximumEnvironmentBytes)")
         }
         let policy = policyState.policy
         let category = policy.category(account.category)

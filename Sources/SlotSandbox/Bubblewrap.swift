@@ -19,23 +19,30 @@ import Glibc
 public enum Bubblewrap {
     public static let path = "/usr/bin/bwrap"
 
-    /// Whether slots run inside bubblewrap here: it is installed, slotd is root (it then needs no user namespace),
-    /// and it works: a container may forbid the mounts it makes (a new `/proc`, say). Checked once, by running
-    /// `/bin/true` inside the same namespaces a slot gets; where it fails, slots run unconfined as before.
+    /// Whether slots run inside bubblewrap here: it is installed, slotd is root, and it works the way applicants'
+    /// slots use it: started *as the applicant* (never as root with anything of hers), making its namespaces in a
+    /// user namespace of hers. A container or a kernel may forbid user namespaces or bubblewrap's mounts, so it is
+    /// checked once, by running `/bin/true` as `nobody` inside the same namespaces a slot gets; where it fails,
+    /// slots run unconfined (still as the applicant), and slotd says so at start and in `status`.
     public static let available: Bool = {
         guard getuid() == 0, access(path, X_OK) == 0, access("/bin/true", X_OK) == 0 else { return false }
         var probe = SlotLaunch(id: 0, command: ["/bin/true"], workingDirectory: "/", timeLimit: 10_000,
                                logFile: "/dev/null")
         probe.network = false
-        guard case .success(let pid) = ProcessSpawn.spawn(
-            arguments(for: probe) + ["/bin/true"], environment: [:], workingDirectory: "/", logFile: "/dev/null")
-        else { return false }
+        let plan = ProcessSpawn.Plan(
+            candidates: [path], arguments: arguments(for: probe, userNamespace: true) + ["/bin/true"], environment: [:],
+            workingDirectory: "/", identity: ProcessSpawn.Identity(uid: 65_534, gid: 65_534, groups: []))
+        guard case .success(let pid) = ProcessSpawn.spawn(plan, logFile: "/dev/null") else { return false }
         return ProcessSpawn.wait(pid).exited == 0
     }()
 
-    /// The `bwrap` command line that runs what follows it confined to `launch`'s slot.
-    public static func arguments(for launch: SlotLaunch) -> [String] {
-        var arguments = [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    /// The `bwrap` command line that runs what follows it confined to `launch`'s slot. `userNamespace`: bubblewrap
+    /// runs as the applicant (not root) and makes its namespaces inside a user namespace of hers, with her own uid
+    /// and gid inside. Every path it binds is then reached with her permissions.
+    public static func arguments(for launch: SlotLaunch, userNamespace: Bool) -> [String] {
+        var arguments = [path]
+        if userNamespace { arguments.append("--unshare-user") }
+        arguments += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         for device in launch.gpuDevices where access(device, F_OK) == 0 {
             arguments += ["--dev-bind", device, device]
         }

@@ -7,7 +7,7 @@ import Glibc
 
 /// The process executor's cgroups (v2): each slot gets its own cgroup under slotd's, named `slot-<id>`.
 ///
-/// - **Containment.** The workload joins its cgroup before it runs anything (``joinWrapper(for:)``), so every process
+/// - **Containment.** The workload joins its cgroup before it runs anything (the child writes `0` to its `cgroup.procs` before exec), so every process
 ///   it ever starts is in there, including one that leaves the slot's process group with `setsid`. Ending a slot
 ///   writes `cgroup.kill`, which kills all of them at once.
 /// - **Limits**, for each controller slotd's cgroup can hand to its children (`cgroup.subtree_control`): `memory.max`
@@ -67,7 +67,7 @@ public struct CgroupTree: Sendable, Hashable {
         return .success(CgroupTree(directory: directory, controllers: enabled))
     }
 
-    /// Runs `/bin/true` through the join wrapper into a scratch cgroup: a writable `cgroup.procs` is not always
+    /// Runs `/bin/true` in a scratch cgroup: a writable `cgroup.procs` is not always
     /// enough (a container may refuse the move), and then every slot would fail to start.
     static func probe(_ directory: String) -> ExecutorError? {
         let probe = "\(directory)/slot-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -76,9 +76,10 @@ public struct CgroupTree: Sendable, Hashable {
             return .cgroupsUnavailable(reason: "cannot create a cgroup under \(directory): \(reason)")
         }
         defer { rmdir(probe) }
-        guard case .success(let pid) = ProcessSpawn.spawn(
-            joinWrapper(procs: probe + "/cgroup.procs") + ["/bin/true"], environment: [:], workingDirectory: "/",
-            logFile: "/dev/null") else { return .cgroupsUnavailable(reason: "cannot run /bin/sh to join a cgroup") }
+        let plan = ProcessSpawn.Plan(candidates: ["/bin/true"], arguments: ["/bin/true"], environment: [:],
+                                     workingDirectory: "/")
+        guard case .success(let pid) = ProcessSpawn.spawn(plan, logFile: "/dev/null", cgroupProcs: probe + "/cgroup.procs")
+        else { return .cgroupsUnavailable(reason: "a process cannot join a cgroup under \(directory)") }
         guard ProcessSpawn.wait(pid).exited == 0 else {
             return .cgroupsUnavailable(reason: "a process cannot join a cgroup under \(directory)")
         }
@@ -117,18 +118,6 @@ public struct CgroupTree: Sendable, Hashable {
         }
         if controllers.contains("pids") { limits.append(("pids.max", String(launch.tasksMax))) }
         return limits
-    }
-
-    /// The outermost wrapper of a slot's command: a shell that moves itself into the slot's cgroup (writing `0` to
-    /// `cgroup.procs` moves the writer), then runs the rest. If it cannot, the slot fails with exit status 125
-    /// and says why in its log, rather than run outside its limits.
-    public func joinWrapper(for id: UInt64) -> [String] {
-        Self.joinWrapper(procs: path(of: id) + "/cgroup.procs")
-    }
-
-    static func joinWrapper(procs: String) -> [String] {
-        let script = #"echo 0 > "$0" || { echo "slotd: cannot join the slot's cgroup $0" >&2; exit 125; }; exec "$@""#
-        return ["/bin/sh", "-c", script, procs]
     }
 
     /// Kills every process in the slot's cgroup (`cgroup.kill`, Linux 5.14+; else SIGKILL to each listed pid).

@@ -81,15 +81,15 @@ public final class ProcessExecutor: Sendable {
         var environment = launch.environment
         environment["CUDA_VISIBLE_DEVICES"] = launch.gpuIndices.map(String.init).joined(separator: ",")
         environment["SLOTD_SLOT_ID"] = String(launch.id)
-        var command = try Self.command(for: launch, confined: confined)
-        if let cgroups { command = cgroups.joinWrapper(for: launch.id) + command }
+        var plan = try Self.plan(for: launch, confined: confined)
+        plan.environment = environment
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(launch.timeLimit)
         let run: Run = try runs.withLock { runs throws(ExecutorError) -> Run in
             guard runs[launch.id] == nil else { throw .alreadyRunning(id: launch.id) }
             try cgroups?.create(for: launch)  // after the check: a running slot's cgroup is left alone
-            switch ProcessSpawn.spawn(command, environment: environment,
-                                      workingDirectory: launch.workingDirectory, logFile: launch.logFile) {
+            switch ProcessSpawn.spawn(plan, logFile: launch.logFile,
+                                      cgroupProcs: cgroups.map { $0.path(of: launch.id) + "/cgroup.procs" }) {
             case .failure(let failure):
                 cgroups?.remove(launch.id)
                 throw .failedToStart(id: launch.id, reason: failure.reason)
@@ -191,48 +191,41 @@ public final class ProcessExecutor: Sendable {
         onEvent(.ended(id: id, outcome: outcome))
     }
 
-    /// Resource limits every workload gets, through util-linux `prlimit` when it is installed: no core dumps (a
-    /// dump of a training process would copy its data onto disk, Art. 10). Memory and CPU need cgroups (the
-    /// systemd executor); an address-space rlimit would break CUDA, which maps far more than it uses.
-    static let limits = ["--core=0:0"]
-    static let prlimit = "/usr/bin/prlimit"
-
-    /// The workload's command behind its wrappers, outermost first: `prlimit` (limits), then `bwrap` (namespaces)
-    /// when `confined`, or else `unshare --net` when the slot must have no network, then `setpriv` when it runs as
-    /// another user.
-    static func command(for launch: SlotLaunch, confined: Bool = false) throws(ExecutorError) -> [String] {
-        // Behind a wrapper, a missing program would only show as the wrapper's exit status: check it here, so
-        // it stays a named failed-to-start error.
-        _ = try launch.executablePath()
-        let limited = access(prlimit, X_OK) == 0 ? [prlimit] + limits + ["--"] : []
-        let isolated = confined ? Bubblewrap.arguments(for: launch) : try withoutNetwork(launch)
-        return limited + isolated + (try switchUser(launch))
-    }
-
-    /// `unshare --net` for a slot that must have no network (Art. 17.4): a new, empty network namespace (only a
-    /// downed loopback). It needs root; without it the slot is refused rather than run with a network.
-    static func withoutNetwork(_ launch: SlotLaunch) throws(ExecutorError) -> [String] {
-        guard !launch.network else { return [] }
-        let unshare = "/usr/bin/unshare"
-        guard getuid() == 0, access(unshare, X_OK) == 0 else {
-            throw .failedToStart(id: launch.id, reason: "running without a network needs root and util-linux "
-                + "unshare (or the systemd executor); slotd runs as uid \(getuid())")
+    /// How the workload starts (``ProcessSpawn``): in the child, no core dumps (a dump of a training process
+    /// would copy its data onto disk, Art. 10), the network namespace when the slot must have no network, the
+    /// switch to the applicant, and then her working directory and program with her environment. When `confined`,
+    /// the program exec'd after the switch is bubblewrap (``Bubblewrap``), which runs the workload in its
+    /// namespaces: as the applicant, bubblewrap makes them in a user namespace of hers, so it holds no root either.
+    /// Memory and CPU need cgroups; an address-space rlimit would break CUDA, which maps far more than it uses.
+    static func plan(for launch: SlotLaunch, confined: Bool = false) throws(ExecutorError) -> ProcessSpawn.Plan {
+        // Checked with the applicant's permissions; a missing program stays a named failed-to-start error.
+        let program = try launch.executablePath()
+        let identity = try identity(launch)
+        if confined {
+            let asUser = (identity?.uid ?? getuid()) != 0
+            return ProcessSpawn.Plan(
+                candidates: [Bubblewrap.path],
+                arguments: Bubblewrap.arguments(for: launch, userNamespace: asUser) + [program] + launch.command.dropFirst(),
+                environment: launch.environment, workingDirectory: launch.workingDirectory, identity: identity)
         }
-        return [unshare, "--net", "--"]
+        if !launch.network {
+            guard getuid() == 0 else {
+                throw .failedToStart(id: launch.id, reason: "running without a network needs root (or bubblewrap, or "
+                    + "the systemd executor); slotd runs as uid \(getuid())")
+            }
+        }
+        return ProcessSpawn.Plan(candidates: [program], arguments: launch.command, environment: launch.environment,
+                                 workingDirectory: launch.workingDirectory, unshareNetwork: !launch.network,
+                                 identity: identity)
     }
 
-    static func switchUser(_ launch: SlotLaunch) throws(ExecutorError) -> [String] {
-        guard let user = launch.user, user.uid != getuid() || user.gid != getgid() else { return launch.command }
+    /// The identity to switch to: the applicant's, unless the slot runs as slotd's own user. Needs root.
+    static func identity(_ launch: SlotLaunch) throws(ExecutorError) -> ProcessSpawn.Identity? {
+        guard let user = launch.user, user.uid != getuid() || user.gid != getgid() else { return nil }
         guard getuid() == 0 else {
             throw .failedToStart(id: launch.id, reason: "running as uid \(user.uid) needs root; slotd runs as \(getuid())")
         }
-        let setpriv = "/usr/bin/setpriv"
-        guard access(setpriv, X_OK) == 0 else {
-            throw .failedToStart(id: launch.id, reason: "\(setpriv) not found (util-linux) to switch to uid \(user.uid)")
-        }
-        // Supplementary groups from the user's passwd entry when there is one; none otherwise.
-        let groups = getpwuid(user.uid) != nil ? "--init-groups" : "--clear-groups"
-        return [setpriv, "--reuid=\(user.uid)", "--regid=\(user.gid)", groups, "--"] + launch.command
+        return ProcessSpawn.Identity(user)
     }
 
     private static func thread(_ name: String, _ body: @escaping @Sendable () -> Void) {

@@ -47,22 +47,29 @@ public struct SlotLaunch: Sendable, Hashable, Codable {
 }
 
 extension SlotLaunch {
-    /// The program's absolute path: a path is checked as given, a bare name is looked up on the slot's PATH (or
-    /// the daemon's). Both executors need it before they hand the command on: systemd does not search PATH for a
-    /// D-Bus `ExecStart`, and behind `prlimit` a missing program would be only an exit status.
+    /// The PATH a bare program name is looked up on when the request sets none (never the daemon's own).
+    public static let defaultPath = "/usr/local/bin:/usr/bin:/bin"
+
+    /// The program's absolute path, checked **with the applicant's permissions** (``UserAccess``): a path is
+    /// checked as given (relative to the working directory when it has no leading slash), a bare name is looked
+    /// up on the slot's PATH. Both executors need it before they hand the command on: systemd does not search PATH
+    /// for a D-Bus `ExecStart`, and a named failed-to-start error beats an exit status. A program in another user's
+    /// 0700 directory is refused exactly as the applicant's own shell would refuse it, so the answer tells her
+    /// nothing she could not learn herself.
     public func executablePath() throws(ExecutorError) -> String {
         guard let program = command.first, !program.isEmpty else {
             throw .failedToStart(id: id, reason: "no program to run")
         }
         if program.contains("/") {
-            guard access(program, X_OK) == 0 else {
-                throw .failedToStart(id: id, reason: "\(program): \(String(cString: strerror(errno)))")
-            }
-            return program
+            let path = program.hasPrefix("/") ? program : workingDirectory + "/" + program
+            let error = UserAccess.checkExecutable(path, as: user)
+            guard error == 0 else { throw .failedToStart(id: id, reason: "\(program): \(String(cString: strerror(error)))") }
+            return path
         }
-        let path = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") where access("\(directory)/\(program)", X_OK) == 0 {
-            return "\(directory)/\(program)"
+        let path = environment["PATH"] ?? Self.defaultPath
+        for directory in path.split(separator: ":") where directory.hasPrefix("/") {
+            let candidate = "\(directory)/\(program)"
+            if UserAccess.checkExecutable(candidate, as: user) == 0 { return candidate }
         }
         throw .failedToStart(id: id, reason: "\(program): not found on PATH")
     }

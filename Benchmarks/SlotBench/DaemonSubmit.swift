@@ -62,7 +62,7 @@ enum DaemonSubmitBenchmark {
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try "durability = \"\(durability)\"\n[limits]\nqueue_capacity = 2000000\nqueue_class_capacity = 262144\n"
+        try "durability = \"\(durability)\"\n[limits]\nqueue_capacity = 2000000\nqueue_class_capacity = 262144\nmax_pending_per_user = 10000000\n"
             .write(toFile: directory + "/slotd.toml", atomically: true, encoding: .utf8)
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let policy = FileManager.default.currentDirectoryPath + "/Policies/default.toml"

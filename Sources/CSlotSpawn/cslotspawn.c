@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -39,6 +40,68 @@ static void fail(int report, int stage) {
     _exit(127);
 }
 
+static long long monotonic_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/// The slot's own watchdog: the process group's leader, root, running no program and nothing of the request's.
+/// It waits for the workload and ends with its status; at the deadline it sends SIGTERM to the whole group (itself
+/// excepted: it ignores SIGTERM), and SIGKILL after the grace period (itself included). It needs no daemon, so a
+/// slot ends on time even while slotd is stopped or dead. The workload runs as the applicant, who cannot signal
+/// a root process. Async-signal-safe calls only.
+static void watchdog(pid_t workload, long long limit_ms, long long grace_ms) {
+    prctl(PR_SET_NAME, "slotd-watchdog", 0, 0, 0);
+    // Nothing of the daemon's is held open here (its lock, its database, its sockets): only 0-2.
+    syscall(SYS_close_range, 3, ~0U, 0);
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    (void)sigaction(SIGTERM, &ignore, NULL);
+    (void)sigaction(SIGINT, &ignore, NULL);
+    (void)sigaction(SIGHUP, &ignore, NULL);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    long long deadline = monotonic_ms() + limit_ms;
+    long long kill_at = -1;
+    for (;;) {
+        int status;
+        pid_t done = waitpid(workload, &status, WNOHANG);
+        if (done == workload) {
+            if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+            int sig = WTERMSIG(status);
+            struct sigaction dfl;
+            memset(&dfl, 0, sizeof dfl);
+            dfl.sa_handler = SIG_DFL;
+            (void)sigaction(sig, &dfl, NULL);
+            sigset_t one;
+            sigemptyset(&one);
+            sigaddset(&one, sig);
+            sigprocmask(SIG_UNBLOCK, &one, NULL);
+            kill(getpid(), sig);  // the same death as the workload's, so the daemon reads the same status
+            _exit(128 + sig);
+        }
+        if (done < 0 && errno != EINTR) _exit(127);
+        long long now = monotonic_ms();
+        if (kill_at < 0 && now >= deadline) {
+            kill(0, SIGTERM);  // the whole group; this process ignores it
+            kill_at = now + grace_ms;
+        } else if (kill_at >= 0 && now >= kill_at) {
+            kill(0, SIGKILL);  // the whole group, this process with it
+        }
+        long long next = kill_at >= 0 ? kill_at : deadline;
+        long long wait_ms = next - now;
+        if (wait_ms < 1) wait_ms = 1;
+        if (wait_ms > 1000) wait_ms = 1000;
+        struct timespec timeout = {wait_ms / 1000, (wait_ms % 1000) * 1000000};
+        siginfo_t info;
+        (void)sigtimedwait(&chld, &info, &timeout);
+    }
+}
+
 /// In the child, after fork: only async-signal-safe calls, nothing allocated.
 static void child(const struct cslot_start_options *o, int report) {
     struct sigaction dfl;
@@ -55,6 +118,17 @@ static void child(const struct cslot_start_options *o, int report) {
     if (setrlimit(RLIMIT_CORE, &nocore) != 0) fail(report, CSLOT_STAGE_LIMITS);
     if (o->unshare_net && unshare(CLONE_NEWNET) != 0) fail(report, CSLOT_STAGE_NETWORK);
     if (chdir("/") != 0) fail(report, CSLOT_STAGE_WORKDIR);
+    if (o->time_limit_ms > 0) {
+        // This process becomes the slot's watchdog; a second child, in the same session and group, becomes the
+        // workload. The watchdog lets go of the report pipe, so the caller hears only from the workload: its
+        // failure, or the pipe's close at its execve.
+        pid_t workload = fork();
+        if (workload < 0) fail(report, CSLOT_STAGE_FORK);
+        if (workload > 0) {
+            close(report);
+            watchdog(workload, o->time_limit_ms, o->grace_ms);
+        }
+    }
     if (o->switch_user) {
         // A single-threaded child: the libc wrappers change the whole (one-thread) process.
         if (setgroups(o->group_count, o->groups) != 0) fail(report, CSLOT_STAGE_USER);

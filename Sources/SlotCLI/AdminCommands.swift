@@ -17,6 +17,10 @@ struct StatusCommand: ParsableCommand {
                 "policy    \(s.policyVersion) (sha256 \(s.policyHash.prefix(12))) from \(s.policyFile)",
             ]
             if let confinement = s.confinement { lines.append("slots     \(confinement)") }
+            if let error = s.storeError {
+                lines.append("database NOT WRITABLE: \(error)")
+                lines.append("  no slot is granted and no change accepted until it is; reads keep working")
+            }
             if let error = s.policyError {
                 lines.append("policy reload REFUSED; the policy above stays in force:")
                 lines += error.split(separator: "\n").map { "  " + $0 }

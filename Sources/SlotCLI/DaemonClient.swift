@@ -20,8 +20,19 @@ struct ClientOptions: ParsableArguments {
         return "/run/slotd/io.slotd"
     }
 
+    @Option(help: ArgumentHelp("Seconds to wait for the daemon's answer before giving up (0: forever).",
+                               valueName: "seconds"))
+    var timeout: Double = 30
+
+    /// The reply timeout, nil for none.
+    var replyTimeout: Double? { timeout > 0 ? timeout : nil }
+
     func connect() throws -> VarlinkConnection {
-        do { return try VarlinkConnection(path: socketPath) } catch { try fail(error) }
+        do {
+            let connection = try VarlinkConnection(path: socketPath)
+            connection.timeout = replyTimeout
+            return connection
+        } catch { try fail(error) }
     }
 
     /// One call; on a named error prints it and exits with the contract's code.
@@ -35,11 +46,13 @@ struct ClientOptions: ParsableArguments {
     /// A `more` call: hands each reply to `body` until the daemon stops continuing; on a named error prints it and
     /// exits with the contract's code.
     func stream<P: Codable & Sendable, R: Codable & Sendable>(
-        _ method: String, _ parameters: P, as: R.Type = R.self, _ body: (R) -> Void
+        _ method: String, _ parameters: P, as: R.Type = R.self, waitsForNews: Bool = false, _ body: (R) -> Void
     ) throws {
         let connection = try connect()
         do {
             try connection.stream(method, parameters, as: R.self) { reply in
+                // The first reply shows the daemon is there; later ones may be hours apart (a quiet Watch).
+                if waitsForNews { connection.timeout = nil }
                 body(reply)
                 return true
             }

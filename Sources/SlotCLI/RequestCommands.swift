@@ -183,8 +183,11 @@ struct WatchCommand: ParsableCommand {
 
     func run() throws {
         let connection = try client.connect()
+        // Watching everything has no first reply to wait for: news may be hours apart.
+        if id == nil { connection.timeout = nil }
         do {
             try connection.stream("io.slotd.Requests.Watch", WatchParameters(id: id), as: WatchReply.self) { reply throws(ClientError) in
+                connection.timeout = nil  // the daemon is there; the next change may be hours away
                 let r = reply.request
                 if client.json {
                     let encoder = JSONEncoder()
@@ -208,6 +211,7 @@ struct WatchCommand: ParsableCommand {
         var lastState = known
         do {
             try connection.stream("io.slotd.Requests.Watch", WatchParameters(id: id), as: WatchReply.self) { reply throws(ClientError) in
+                connection.timeout = nil  // the daemon is there; the slot may run for hours
                 if lastState != reply.request.state { onChange(reply.request) }
                 last = reply.request
                 lastState = reply.request.state

@@ -20,6 +20,9 @@ public final class VarlinkConnection {
     private let chunk: UnsafeMutableRawBufferPointer
     /// The largest reply accepted, bytes.
     public var maximumFrame = 64 << 20
+    /// How long to wait for the daemon's next reply before giving up with ``ClientError/timedOut(seconds:)``
+    /// (nil: forever, as a Watch waits for news).
+    public var timeout: Double?
 
     /// Connects to the socket at `path`.
     public init(path: String) throws(ClientError) {
@@ -125,6 +128,7 @@ public final class VarlinkConnection {
             }
             scanned = buffer.count
             guard buffer.count <= maximumFrame else { throw .protocolError("reply larger than \(maximumFrame) bytes") }
+            try awaitReadable()
             let count = read(fd, chunk.baseAddress, chunk.count)
             if count == 0 { return nil }
             if count < 0 {
@@ -132,6 +136,23 @@ public final class VarlinkConnection {
                 throw .io(String(cString: strerror(errno)))
             }
             buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
+        }
+    }
+
+    /// Waits until the socket has bytes (or the peer closed it), at most ``timeout``.
+    private func awaitReadable() throws(ClientError) {
+        guard let timeout else { return }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1_000))
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            let milliseconds = max(0, Int32(clamping: left.components.seconds * 1_000
+                + left.components.attoseconds / 1_000_000_000_000_000))
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, milliseconds)
+            if ready > 0 { return }
+            if ready < 0 && errno == EINTR { continue }
+            if ready < 0 { throw .io(String(cString: strerror(errno))) }
+            throw .timedOut(seconds: timeout)
         }
     }
 
@@ -229,6 +250,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     case connectionClosed
     case protocolError(String)
     case io(String)
+    /// The daemon did not answer in time (stopped, overloaded, or hung).
+    case timedOut(seconds: Double)
 
     public var description: String {
         switch self {
@@ -241,6 +264,9 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
         case .connectionClosed: "the daemon closed the connection"
         case .protocolError(let reason): "protocol error: \(reason)"
         case .io(let reason): "I/O error: \(reason)"
+        case .timedOut(let seconds):
+            "slotd did not answer within \(seconds.formatted(.number.precision(.fractionLength(0...1)))) s; is it running? "
+                + "(`systemctl status slotd`; wait longer with --timeout SECONDS, or --timeout 0 to wait forever)"
         }
     }
 }

@@ -98,7 +98,7 @@ extension ControlServer {
             }
             guard failure == nil else { continue }
             do {
-                try await Self.send(reply, to: outbound)
+                try await Self.send(reply, to: outbound, state)
             } catch {
                 failure = error
             }
@@ -106,14 +106,26 @@ extension ControlServer {
         if let failure { throw failure }
     }
 
-    private static func send(_ reply: Outgoing, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+    private static func send(_ reply: Outgoing, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+                             _ state: ConnectionState) async throws {
         switch reply {
         case .frame(let data):
             try await outbound.write(ByteBuffer(bytes: data))
         case .deferred(let acknowledgement):
             try await outbound.write(ByteBuffer(bytes: await Dispatcher.reply(to: acknowledgement)))
         case .stream(let frames):
-            for await data in frames { try await outbound.write(ByteBuffer(bytes: data)) }
+            // A stream may wait forever (a quiet Watch): it runs in a task that the connection's close, or a
+            // shutdown, cancels, so a peer that leaves mid-stream releases the connection and its watcher.
+            let forward = Task {
+                for await data in frames {
+                    guard (try? await outbound.write(ByteBuffer(bytes: data))) != nil else { return }
+                }
+            }
+            state.streaming.withLock { $0 = forward }
+            if state.closed.load(ordering: .sequentiallyConsistent) { forward.cancel() }
+            await withTaskCancellationHandler { await forward.value } onCancel: { forward.cancel() }
+            state.streaming.withLock { $0 = nil }
+            if state.closed.load(ordering: .sequentiallyConsistent) { throw ChannelError.ioOnClosedChannel }
         }
     }
 }

@@ -29,7 +29,8 @@ public final class ControlServer: Service, Sendable {
     let dispatcher: Dispatcher
     let identify: @Sendable (PeerCredentials) -> Caller
     let logger: Logger
-    let connections = Mutex<Int>(0)
+    /// Open connections, in all and per uid (root's are counted in all but not limited per user).
+    let connections = Mutex<(total: Int, perUser: [UInt32: Int])>((0, [:]))
     /// Open connections, to close the idle ones at shutdown.
     let open = Mutex<[ObjectIdentifier: (channel: any Channel, state: ConnectionState)]>([:])
     let shuttingDown = Atomic<Bool>(false)
@@ -57,9 +58,12 @@ public final class ControlServer: Service, Sendable {
             Self.credentials(channel).flatMapThrowing { credentials in
                 let sync = channel.pipeline.syncOperations
                 let state = ConnectionState()
+                // However a connection ends (the peer left, a timeout, shutdown), what its calls wait on ends too.
+                channel.closeFuture.whenComplete { _ in state.markClosed() }
                 try sync.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(limits.idleTimeoutSeconds))))
                 try sync.addHandler(IdleCloser(state))
-                try sync.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(maximum: limits.maxFrameBytes)))
+                try sync.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(
+                    maximum: limits.maxFrameBytes, deadline: .seconds(Int64(limits.frameTimeoutSeconds)))))
                 let connection = try Connection(
                     wrappingChannelSynchronously: channel,
                     configuration: .init(backPressureStrategy: .init(lowWatermark: 1,
@@ -89,9 +93,11 @@ public final class ControlServer: Service, Sendable {
         } onGracefulShutdown: {
             self.shuttingDown.store(true, ordering: .relaxed)
             server.channel.close(promise: nil)
-            for (channel, state) in self.open.withLock({ Array($0.values) })
-            where state.callsOpen.load(ordering: .relaxed) == 0 {
-                channel.close(promise: nil)
+            for (channel, state) in self.open.withLock({ Array($0.values) }) {
+                // A stream (Watch, a List's pages) would never end by itself: it ends now, and the connection
+                // closes once its last reply is written.
+                state.endStream()
+                if state.callsOpen.load(ordering: .relaxed) == 0 { channel.close(promise: nil) }
             }
         }
     }
@@ -105,22 +111,17 @@ public final class ControlServer: Service, Sendable {
     }
 
     private func serve(_ connection: Connection, _ caller: Caller, _ state: ConnectionState) async {
-        let admitted = connections.withLock { count in
-            guard count < limits.maxConnections else { return false }
-            count += 1
-            return true
-        }
+        let refusal = admit(caller)
         let key = ObjectIdentifier(state)
         open.withLock { $0[key] = (connection.channel, state) }
         defer {
             open.withLock { $0[key] = nil }
-            if admitted { connections.withLock { $0 -= 1 } }
+            if refusal == nil { release(caller) }
         }
         do {
             try await connection.executeThenClose { inbound, outbound in
-                guard admitted else {
-                    try await outbound.write(ByteBuffer(bytes: Dispatcher.encode(
-                        error: .tooManyConnections(limit: limits.maxConnections))))
+                if let refusal {
+                    try await outbound.write(ByteBuffer(bytes: Dispatcher.encode(error: refusal)))
                     return
                 }
                 try await serveCalls(inbound, outbound, caller, state, channel: connection.channel)
@@ -130,10 +131,45 @@ public final class ControlServer: Service, Sendable {
         }
     }
 
+    /// Counts the connection in, or says why not: the daemon's limit, or the caller's own share of it, so that
+    /// one user (with or without an account) cannot hold every connection. Root is limited only by the total.
+    func admit(_ caller: Caller) -> WireError? {
+        connections.withLock { count in
+            guard count.total < limits.maxConnections else { return .tooManyConnections(limit: limits.maxConnections) }
+            let mine = count.perUser[caller.uid, default: 0]
+            guard caller.uid == 0 || mine < limits.maxConnectionsPerUser else {
+                return .tooManyConnections(limit: limits.maxConnectionsPerUser, perUser: true)
+            }
+            count.total += 1
+            count.perUser[caller.uid] = mine + 1
+            return nil
+        }
+    }
+
+    func release(_ caller: Caller) {
+        connections.withLock { count in
+            count.total -= 1
+            let mine = count.perUser[caller.uid, default: 1] - 1
+            count.perUser[caller.uid] = mine > 0 ? mine : nil
+        }
+    }
+
     /// Whether a connection is in a call; an idle connection (no call, nothing read for the idle timeout) is
     /// closed, but a long call such as a quiet Watch is not.
     final class ConnectionState: Sendable {
         let callsOpen = Atomic<Int>(0)
+        /// The channel has closed; nothing more can be written.
+        let closed = Atomic<Bool>(false)
+        /// The task forwarding a streamed reply (a Watch, a List's pages), while one is being sent.
+        let streaming = Mutex<Task<Void, Never>?>(nil)
+
+        func markClosed() {
+            closed.store(true, ordering: .sequentiallyConsistent)
+            endStream()
+        }
+
+        /// Ends the stream being sent, if any (its source sees the cancellation and lets go of it).
+        func endStream() { streaming.withLock { $0?.cancel() } }
     }
 
     /// Closes the channel when nothing was read for the idle timeout and no call is open.

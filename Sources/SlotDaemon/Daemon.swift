@@ -25,7 +25,7 @@ public enum Daemon {
 
     public static func run(_ config: DaemonConfig, logger: Logger) async throws {
         let fm = FileManager.default
-        for directory in [config.stateDirectory, config.stateDirectory + "/logs", config.stateDirectory + "/slots"] {
+        for directory in [config.stateDirectory, config.logs, config.stateDirectory + "/slots"] {
             do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
                 throw DaemonError.stateDirectory("cannot create \(directory): \(error.localizedDescription)")
             }
@@ -33,7 +33,10 @@ public enum Daemon {
         let lock = try InstanceLock(directory: config.stateDirectory)
         defer { withExtendedLifetime(lock) {} }
 
-        let store = try SlotStore(path: config.stateDirectory + "/slotd.sqlite", durability: config.durability)
+        // Dev mode only: the tests of the write rule (Engine+WriteGuard) make every write fail while a file exists.
+        let faultFile = config.mode == .dev ? ProcessInfo.processInfo.environment["SLOTD_DEV_STORE_FAULT_FILE"] : nil
+        let store = try SlotStore(path: config.stateDirectory + "/slotd.sqlite", durability: config.durability,
+                                  faultFile: faultFile)
         let inventory = try InventoryDetection.inventory(config.inventory)
         var (policy, pendingFileApply) = try choosePolicy(config, store: store, logger: logger)
         do { policy.agreement = try LoadedAgreement.load(policy.policy, policyFile: config.policyFile) } catch {
@@ -70,7 +73,7 @@ public enum Daemon {
         }
         let devAdmin: UInt32? = config.mode == .dev ? getuid() : nil
         let server = ControlServer(
-            listener: listener, limits: config.limits, dispatcher: Dispatcher(engine: engine),
+            listener: listener, limits: config.limits, dispatcher: Dispatcher(engine: engine, expensive: ExpensiveCalls(perMinute: config.limits.policyChecksPerMinute)),
             identify: { Caller.resolve(uid: $0.uid, gid: $0.gid, pid: $0.pid, adminGroup: config.adminGroup,
                                        devAdminUID: devAdmin) },
             logger: logger,

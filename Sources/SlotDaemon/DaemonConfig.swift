@@ -13,6 +13,11 @@ public struct DaemonConfig: Sendable, Hashable {
     public var socket: String
     /// Database, slot records and slot logs live here.
     public var stateDirectory: String
+    /// Where slots' logs go (nil: `<state_directory>/logs`). Put it on another filesystem than the database, so
+    /// that a slot that writes much cannot fill the database's disk.
+    public var logsDirectory: String?
+    /// The logs' directory in force.
+    public var logs: String { logsDirectory ?? stateDirectory + "/logs" }
     public var policyFile: String
     /// `detect`, or a declared inventory `COUNTxGPUS[:CPUS[:MEMORY_GIB]]` (e.g. `1x8:64:512`).
     public var inventory: String
@@ -75,6 +80,10 @@ public struct DaemonConfig: Sendable, Hashable {
     public struct Limits: Sendable, Hashable {
         public var maxFrameBytes = 1 << 20
         public var maxConnections = 1_024
+        /// Connections one uid may hold at once (root: only the total applies).
+        public var maxConnectionsPerUser = 64
+        /// A frame must arrive whole within this many seconds of its first byte (slow senders are closed).
+        public var frameTimeoutSeconds = 10
         /// Calls read ahead of the one being answered, per connection (back-pressure beyond it).
         public var maxCallsInFlight = 64
         /// A connection that sends nothing for this long (and has no call open) is closed.
@@ -86,6 +95,16 @@ public struct DaemonConfig: Sendable, Hashable {
         public var queueClassCapacity = 16_384
         /// SIGTERM → SIGKILL grace when a slot is stopped.
         public var stopGraceSeconds = 10
+        /// Requests one uid (root too) may have pending at once; beyond it Submit is refused with
+        /// `TooManyPending`, and nothing is stored. Keeps one user from filling a queue class for everyone.
+        public var maxPendingPerUser = 2_000
+        /// A slot's log may grow to this many bytes; a slot that writes more is stopped (outcome "log limit").
+        public var maxLogBytes: Int64 = 1 << 30
+        /// New requests are refused (`DiskNearlyFull`) while the database's or the logs' filesystem has less than
+        /// this many MiB free; reads, cancels and running slots go on.
+        public var minFreeDiskMiB = 256
+        /// `Policy.Check` calls one uid may make per minute (each parses a whole policy file, off the engine).
+        public var policyChecksPerMinute = 30
     }
 
     /// Dev mode: everything under `stateDirectory` (default `.slotd-dev` in the working directory), the
@@ -117,6 +136,12 @@ public struct DaemonConfig: Sendable, Hashable {
         config.socket = try reader.string("socket") ?? config.socket
         config.stateDirectory = try reader.string("state_directory") ?? config.stateDirectory
         config.policyFile = try reader.string("policy") ?? config.policyFile
+        if let logs = try reader.string("logs_directory") {
+            guard logs.hasPrefix("/") else {
+                throw .invalid(path: path, key: "logs_directory", reason: "must be an absolute path")
+            }
+            config.logsDirectory = logs
+        }
         config.inventory = try reader.string("inventory") ?? config.inventory
         config.adminGroup = try reader.string("admin_group") ?? config.adminGroup
         if let durability = try reader.string("durability") {
@@ -136,10 +161,18 @@ public struct DaemonConfig: Sendable, Hashable {
             let l = config.limits
             config.limits.maxFrameBytes = try inner.int("max_frame_bytes", 1_024...(64 << 20)) ?? l.maxFrameBytes
             config.limits.maxConnections = try inner.int("max_connections", 1...100_000) ?? l.maxConnections
+            config.limits.maxConnectionsPerUser = try inner.int("max_connections_per_user", 1...100_000)
+                ?? l.maxConnectionsPerUser
+            config.limits.frameTimeoutSeconds = try inner.int("frame_timeout_seconds", 1...3_600) ?? l.frameTimeoutSeconds
             config.limits.maxCallsInFlight = try inner.int("max_calls_in_flight", 1...10_000) ?? l.maxCallsInFlight
             config.limits.idleTimeoutSeconds = try inner.int("idle_timeout_seconds", 1...86_400) ?? l.idleTimeoutSeconds
             config.limits.queueCapacity = try inner.int("queue_capacity", 16...10_000_000) ?? l.queueCapacity
             config.limits.stopGraceSeconds = try inner.int("stop_grace_seconds", 0...3_600) ?? l.stopGraceSeconds
+            config.limits.maxPendingPerUser = try inner.int("max_pending_per_user", 1...10_000_000) ?? l.maxPendingPerUser
+            config.limits.maxLogBytes = try Int64(inner.int("max_log_mib", 1...(1 << 22)) ?? Int(l.maxLogBytes >> 20)) << 20
+            config.limits.minFreeDiskMiB = try inner.int("min_free_disk_mib", 0...(1 << 30)) ?? l.minFreeDiskMiB
+            config.limits.policyChecksPerMinute = try inner.int("policy_checks_per_minute", 1...100_000)
+                ?? l.policyChecksPerMinute
             let classCapacity = try inner.int("queue_class_capacity", 64...(1 << 20)) ?? l.queueClassCapacity
             guard classCapacity.nonzeroBitCount == 1 else {
                 throw .invalid(path: path, key: "limits.queue_class_capacity",

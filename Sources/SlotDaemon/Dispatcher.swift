@@ -5,6 +5,8 @@ import SlotProtocol
 /// Varlink error, so one bad call cannot hurt the connection's other calls, nor other connections.
 struct Dispatcher: Sendable {
     let engine: Engine
+    /// Where Policy.Check runs, rate-limited per uid (see ExpensiveCalls).
+    var expensive = ExpensiveCalls(perMinute: DaemonConfig.Limits().policyChecksPerMinute)
 
     /// What the connection does with a call's answer.
     enum Answer: Sendable {
@@ -122,7 +124,10 @@ struct Dispatcher: Sendable {
             return try Self.encode(await e.currentPolicy())
         case "io.slotd.Policy.Check":
             let p = try incoming.parameters(as: PolicyCheckParameters.self)
-            return try Self.encode(await e.checkPolicy(p.source))
+            guard expensive.admit(caller.uid) else {
+                throw WireError.rateLimited("io.slotd.Policy.Check", limit: expensive.perMinute)
+            }
+            return try Self.encode(await expensive.run { Engine.checkPolicy(p.source) })
         case "io.slotd.Policy.Apply":
             let p = try incoming.parameters(as: PolicyApplyParameters.self)
             return try Self.encode(try await e.applyPolicy(p, caller))

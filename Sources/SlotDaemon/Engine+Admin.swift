@@ -94,7 +94,8 @@ extension Engine {
                     hash: policyState.hash, file: policyState.file, source: policyState.source)
     }
 
-    func checkPolicy(_ source: String) -> PolicyCheckReply {
+    /// Pure, and run off the engine (Dispatcher, ExpensiveCalls): a big text must not hold up everyone's calls.
+    nonisolated static func checkPolicy(_ source: String) -> PolicyCheckReply {
         let check = PolicyLoader.check(text: source, file: "<submitted>")
         return PolicyCheckReply(valid: check.isValid, diagnostics: check.diagnostics.map(\.description))
     }
@@ -197,7 +198,7 @@ extension Engine {
             policyVersion: policyState.policy.revision ?? "version \(policyState.policy.version)",
             policyHash: policyState.hash, policyFile: policyState.file, policyError: policyState.error,
             nodes: scheduler.inventory.nodes.count, gpus: scheduler.inventory.totalGPUs, freeGPUs: free,
-            confinement: executor.confinement)
+            confinement: executor.confinement, storeError: storeFailure)
     }
 
     /// What the metrics' gauges show now.
@@ -217,6 +218,7 @@ extension Engine {
         let s = status()
         return "\(s.running) running, \(s.pending) pending; \(s.freeGPUs)/\(s.gpus) GPUs free"
             + (s.policyError == nil ? "" : "; last policy reload refused")
+            + (s.storeError == nil ? "" : "; DATABASE NOT WRITABLE, granting nothing")
     }
 
     func resources() -> ResourcesReply {

@@ -28,9 +28,11 @@ extension Engine {
         guard acceptingWork else { throw WireError.shuttingDown() }
         guard let account = accounts[caller.user] else { throw WireError.noAccount(user: caller.user) }
         try requireAgreement(account.name)
+        try admitNewRequest(caller)
         let request = try makeRequest(p, caller, account: account)
         let acknowledgement = Acknowledgement()
         batch.append(PendingSubmit(request: request, acknowledgement: acknowledgement))
+        submitsInBatch[caller.uid, default: 0] += 1
         if !flushing {
             flushing = true
             Task { await self.flush() }
@@ -46,11 +48,19 @@ extension Engine {
         while !batch.isEmpty {
             let submits = batch
             batch = []
+            defer {
+                for submit in submits {
+                    let uid = UInt32(truncatingIfNeeded: submit.request.uid)
+                    let left = submitsInBatch[uid, default: 1] - 1
+                    submitsInBatch[uid] = left > 0 ? left : nil
+                }
+            }
             do {
                 try await store.insertAsync(submits.map(\.request))
             } catch {
                 logger.error("cannot store \(submits.count) submit(s): \(error)")
-                for submit in submits { submit.acknowledgement.resume(throwing: WireError.internalError("\(error)")) }
+                storeWriteFailed(error, keeping: [])
+                for submit in submits { submit.acknowledgement.resume(throwing: WireError.storeUnavailable("\(error)")) }
                 continue
             }
             acknowledge(submits)
@@ -204,6 +214,7 @@ extension Engine {
         guard !request.state.isFinal else {
             throw .invalid("io.slotd.Requests", parameter: "id", "request \(id) already ended (\(request.state.rawValue))")
         }
+        try requireWritable()  // a cancel that could not be recorded would be lost at the next restart
         perform(scheduler.handle(.cancel(requestID: UInt64(id)), now: now))
         return (active[id] ?? (try? store.request(id)) ?? request).info(nodeNames: nodeNames)
     }

@@ -28,7 +28,7 @@ public actor Engine {
     /// Running requests in full (the rest live in the store).
     var active: [Int64: StoredRequest] = [:]
     /// Pending requests' scheduling fields; their full rows are read from the store when they start or end.
-    var pendingRows: [Int64: PendingSummary] = [:]
+    var pendingRows = PendingRows()
     /// The batch being handed to the scheduler, in full (not yet worth a store read).
     var submitting: [Int64: StoredRequest] = [:]
     var nextID: Int64
@@ -43,6 +43,16 @@ public actor Engine {
     /// Agreement acceptances: when each account accepted each version and text (Art. 15.2.5).
     var acceptances: [AcceptanceKey: Int64] = [:]
     var acceptingWork = true
+    /// Why the database cannot be written, while it cannot (nothing is granted meanwhile: `Engine+WriteGuard`).
+    var storeFailure: String?
+    /// State changes made while the database could not be written, in order, written as soon as it can be.
+    var unrecorded: [StateChange] = []
+    /// The last free-space check (`Engine+WriteGuard`): when, and the filesystem found nearly full.
+    var diskChecked: (at: Int64, full: (what: String, freeMiB: Int)?) = (.min / 2, nil)
+    /// Slots being stopped because their log passed the limit (`Engine+LogLimit`).
+    var logLimited: Set<Int64> = []
+    /// Submits of each uid waiting in `batch` (counted against its pending limit before they are pending).
+    var submitsInBatch: [UInt32: Int] = [:]
     let executorEvents: AsyncStream<ProcessExecutor.Event>
 
     struct PendingSubmit {
@@ -126,6 +136,12 @@ public actor Engine {
             }
             group.addTask {
                 while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.logCheckInterval)
+                    await self.enforceLogLimits()
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
                     let wait = await self.millisecondsToWakeup()
                     try? await Task.sleep(for: .milliseconds(wait))
                     await self.tick()
@@ -143,6 +159,7 @@ public actor Engine {
     }
 
     func tick() {
+        retryStore()
         perform(scheduler.handle(.tick, now: now))
     }
 
@@ -176,6 +193,7 @@ public actor Engine {
                 let wire = reasons.map { Reason(code: $0.code, message: $0.description) }
                 request.state = .rejected
                 request.reasons = wire
+                request.environment = [:]  // it will never run: its environment (secrets, bulk) is not kept
                 request.endedAt = now
                 rejected[Int64(id)] = wire
                 changes.append((request, "rejected: " + reasons.map(\.code).joined(separator: ", "), now))
@@ -194,8 +212,29 @@ public actor Engine {
                 break
             }
         }
-        commit(changes)
+        guard commit(changes) else {
+            // Not on disk, so not started: the database still says pending, and so does the scheduler again.
+            for (request, slot) in starts { undoStart(request, slot) }
+            return
+        }
         for (request, slot) in starts { launch(request, slot) }
+    }
+
+    /// Takes back a start whose record failed, before anything ran: the slot's resources are freed (the scheduler
+    /// grants nothing meanwhile) and the request is pending again, in memory as on disk.
+    private func undoStart(_ started: StoredRequest, _ slot: Slot) {
+        unrecorded.removeAll { $0.request.id == started.id && $0.request.state == .running }
+        _ = scheduler.handle(.slotEnded(requestID: slot.requestID), now: now)
+        var pending = started
+        pending.state = .pending
+        pending.startedAt = nil
+        pending.node = nil
+        pending.gpuIndices = nil
+        pending.logFile = nil
+        active[started.id] = nil
+        pendingRows[started.id] = PendingSummary(pending)
+        _ = scheduler.handle(.queueBatch([Self.schedulerRequest(PendingSummary(pending))]), now: now)
+        notify(pending)
     }
 
     func perform(_ actions: [SchedulerAction]) {
@@ -203,15 +242,19 @@ public actor Engine {
         perform(actions, rejected: &rejected)
     }
 
-    /// Saves changes, updates the active set and tells watchers.
-    func commit(_ changes: [(request: StoredRequest, detail: String, at: Int64)]) {
-        guard !changes.isEmpty else { return }
+    /// Saves changes, updates the active set and tells watchers. Returns false when the database could not be
+    /// written: the changes are kept to be written later, and slotd stops granting (`Engine+WriteGuard`).
+    @discardableResult
+    func commit(_ changes: [StateChange]) -> Bool {
+        guard !changes.isEmpty else { return true }
+        var recorded = true
         do {
-            try store.update(changes)
+            // Kept changes go first, in order: the history never skips one.
+            try store.update(unrecorded + changes)
+            unrecorded = []
         } catch {
-            // The in-memory decision stands (the workload must still be confined and stopped); the log says the
-            // history has a gap.
-            logger.error("cannot record \(changes.count) state change(s): \(error)")
+            recorded = false
+            storeWriteFailed(error, keeping: changes)
         }
         metrics.record(changes)
         for change in changes {
@@ -227,6 +270,7 @@ public actor Engine {
             }
             notify(change.request)
         }
+        return recorded
     }
 
     /// A pending or running request in full: running ones and the batch at hand from memory, others from the store.
@@ -238,7 +282,7 @@ public actor Engine {
         }
     }
 
-    func logFile(_ id: Int64) -> String { config.stateDirectory + "/logs/\(id).log" }
+    func logFile(_ id: Int64) -> String { config.logs + "/\(id).log" }
 
     /// Starts a granted slot in the executor; a start failure ends the slot as failed.
     private func launch(_ request: StoredRequest, _ slot: Slot) {
@@ -281,7 +325,7 @@ public actor Engine {
         }
         if case .exited(let code) = outcome { request.exitCode = Int(code) }
         if case .killed(let signal) = outcome { request.exitCode = 128 + Int(signal) }
-        request.outcome = outcome.description
+        request.outcome = logLimited.remove(id) == nil ? outcome.description : logLimitOutcome()
         request.endedAt = now
         commit([(request, "\(request.state.rawValue): \(outcome)", now)])
         perform(scheduler.handle(.slotEnded(requestID: id64), now: now))

@@ -137,6 +137,10 @@ public enum Interfaces {
 
         # The caller's account has not accepted the current user agreement (Art. 15.2.5); nothing was stored.
         error AgreementRequired (reason: string, version: string, hint: string)
+
+        # The caller already has its maximum number of pending requests (limits.max_pending_per_user); nothing
+        # was stored.
+        error TooManyPending (reason: string, limit: int)
         """
 
     public static let accounts = """
@@ -246,8 +250,9 @@ public enum Interfaces {
           hash: string
         )
 
-        # Version, mode, queue sizes, the policy in force, the last refused reload's error, and how the executor
-        # confines slots here (namespaces, cgroups, limits) in one line.
+        # Version, mode, queue sizes, the policy in force, the last refused reload's error, how the executor
+        # confines slots here (namespaces, cgroups, limits) in one line, and, while the database cannot be written,
+        # why (storeError: no slot is granted and no change accepted meanwhile).
         method Status() -> (
           version: string,
           mode: string,
@@ -262,7 +267,8 @@ public enum Interfaces {
           nodes: int,
           gpus: int,
           freeGPUs: int,
-          confinement: ?string
+          confinement: ?string,
+          storeError: ?string
         )
 
         # The inventory: every node with its free resources.
@@ -288,6 +294,17 @@ public enum Interfaces {
 
         # Something failed inside the daemon; the call did nothing.
         error InternalError (reason: string)
+
+        # The database cannot be written (full disk, I/O error): no slot is granted and no change accepted until a
+        # write succeeds again; reads keep working. The call did nothing.
+        error StoreUnavailable (reason: string)
+
+        # The database's or the logs' filesystem has less free space than limits.min_free_disk_mib: no new request
+        # is taken. The call did nothing.
+        error DiskNearlyFull (reason: string, limit: int)
+
+        # The caller made more calls of an expensive kind (Policy.Check) than its share per minute.
+        error RateLimited (reason: string, limit: int)
 
         # The caller is not an admin.
         error PermissionDenied (reason: string)

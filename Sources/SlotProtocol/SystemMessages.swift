@@ -19,11 +19,14 @@ public struct StatusReply: Codable, Sendable, Hashable {
     public var freeGPUs: Int
     /// How the executor confines slots here (namespaces, cgroups, limits), in one line. Absent from older daemons.
     public var confinement: String?
+    /// Why the database cannot be written, while it cannot: nothing is granted and no change accepted meanwhile.
+    public var storeError: String?
 
     public init(version: String, mode: String, executor: String, startedAt: Int64, pending: Int, running: Int,
                 policyVersion: String, policyHash: String, policyFile: String, policyError: String?, nodes: Int,
-                gpus: Int, freeGPUs: Int, confinement: String? = nil) {
+                gpus: Int, freeGPUs: Int, confinement: String? = nil, storeError: String? = nil) {
         self.confinement = confinement
+        self.storeError = storeError
         self.version = version
         self.mode = mode
         self.executor = executor

@@ -87,6 +87,11 @@ extension WireError {
             reason: "user '\(user)' has no account", user: user,
             hint: "ask an admin to run `slotctl account add \(user) --category ... --reason ...`"))
     }
+    public static func tooManyPending(limit: Int) -> WireError {
+        WireError("io.slotd.Requests.TooManyPending", Parameters(
+            reason: "you already have \(limit) requests pending, your maximum; cancel some or wait for them to start",
+            limit: limit))
+    }
 
     // io.slotd.System: protocol-level errors (the connection is closed after the first three).
     public static func invalidFrame(_ reason: String) -> WireError {
@@ -96,12 +101,31 @@ extension WireError {
         WireError("io.slotd.System.FrameTooLarge",
                   Parameters(reason: "a frame is larger than the limit", limit: limit))
     }
-    public static func tooManyConnections(limit: Int) -> WireError {
+    public static func tooManyConnections(limit: Int, perUser: Bool = false) -> WireError {
         WireError("io.slotd.System.TooManyConnections",
-                  Parameters(reason: "the daemon is serving its maximum number of connections", limit: limit))
+                  Parameters(reason: perUser ? "you already hold your maximum number of connections to the daemon"
+                                             : "the daemon is serving its maximum number of connections", limit: limit))
     }
     public static func shuttingDown() -> WireError {
         WireError("io.slotd.System.ShuttingDown", Parameters(reason: "the daemon is stopping; retry shortly"))
+    }
+    /// The database cannot be written (full disk, I/O error): slotd grants nothing and refuses changes until a
+    /// write succeeds again; reads keep working.
+    public static func storeUnavailable(_ reason: String) -> WireError {
+        WireError("io.slotd.System.StoreUnavailable", Parameters(
+            reason: "slotd cannot write its database (\(reason)); it grants no slot and accepts no change until it "
+                + "can, and reads keep working"))
+    }
+    /// The database's or the logs' filesystem is nearly full: no new request is taken.
+    public static func diskNearlyFull(_ what: String, freeMiB: Int, limit: Int) -> WireError {
+        WireError("io.slotd.System.DiskNearlyFull", Parameters(
+            reason: "\(what) has \(freeMiB) MiB free, under the \(limit) MiB slotd keeps free; no new request is taken "
+                + "until an operator frees space (reads, cancels and running slots go on)", limit: limit))
+    }
+    /// The caller made more calls of an expensive kind than its share allows.
+    public static func rateLimited(_ method: String, limit: Int) -> WireError {
+        WireError("io.slotd.System.RateLimited", Parameters(
+            reason: "you made more than \(limit) \(method) calls in the last minute; wait and retry", limit: limit))
     }
     public static func internalError(_ reason: String) -> WireError {
         WireError("io.slotd.System.InternalError", Parameters(reason: reason))

@@ -20,6 +20,10 @@ import Glibc
 /// When bubblewrap is installed and slotd is root, each workload also runs in its own namespaces with a read-only
 /// system and only its working directory writable (``Bubblewrap``).
 ///
+/// Each slot's process group is led by its **watchdog** (``ProcessSpawn``, `cslot_start`): a small root process
+/// that runs nothing of the request's, waits for the workload, and ends the group at the time limit by itself, so a
+/// slot ends on time even while slotd is stopped or dead (the systemd executor has systemd's `RuntimeMaxSec=`).
+///
 /// Timing does not depend on any shared thread pool: every slot has two dedicated OS threads, one blocked in
 /// `waitpid`, one supervising the deadline and stop requests, so a busy process cannot delay a time limit.
 /// Output goes to the slot's log file. Events are reported through `onEvent`, on those threads.
@@ -83,6 +87,9 @@ public final class ProcessExecutor: Sendable {
         environment["SLOTD_SLOT_ID"] = String(launch.id)
         var plan = try Self.plan(for: launch, confined: confined)
         plan.environment = environment
+        // The kernel-side end: the slot's watchdog ends it on time even while slotd is stopped or dead.
+        plan.timeLimitMs = max(1, launch.timeLimit)
+        plan.graceMs = gracePeriod.components.seconds * 1_000 + gracePeriod.components.attoseconds / 1_000_000_000_000_000
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(launch.timeLimit)
         let run: Run = try runs.withLock { runs throws(ExecutorError) -> Run in
@@ -100,10 +107,22 @@ public final class ProcessExecutor: Sendable {
             }
         }
         _ = finished.withLock { $0.removeValue(forKey: launch.id) }
-        if let stateDirectory, let startTime = ProcStat.startTime(of: run.pid) {
-            let deadlineEpoch = Int64(Date().timeIntervalSince1970 * 1_000) + launch.timeLimit
-            try? SlotRecord(id: launch.id, pid: run.pid, startTime: startTime, deadlineEpochMillis: deadlineEpoch,
-                            logFile: launch.logFile).write(to: stateDirectory)
+        if let stateDirectory {
+            // A slot a restart could not find would run on unsupervised: without its record it does not run at all.
+            do {
+                guard let startTime = ProcStat.startTime(of: run.pid) else { throw POSIXError(.ESRCH) }
+                let deadlineEpoch = Int64(Date().timeIntervalSince1970 * 1_000) + launch.timeLimit
+                try SlotRecord(id: launch.id, pid: run.pid, startTime: startTime, deadlineEpochMillis: deadlineEpoch,
+                               logFile: launch.logFile).write(to: stateDirectory)
+            } catch {
+                kill(-run.pid, SIGKILL)
+                _ = ProcessSpawn.wait(run.pid)
+                cgroups?.killAll(launch.id)
+                cgroups?.remove(launch.id)
+                runs.withLock { _ = $0.removeValue(forKey: launch.id) }
+                throw .failedToStart(id: launch.id, reason: "cannot record the slot in \(stateDirectory) for a restart to "
+                    + "find (\(error)); nothing was left running")
+            }
         }
         onEvent(.started(id: launch.id, pid: run.pid))
         Self.thread("slotd-supervise-\(launch.id)") { run.supervisor.supervise() }
@@ -266,6 +285,8 @@ final class SlotSupervisor: @unchecked Sendable {
     func finish() -> SlotOutcome? {
         condition.lock()
         defer { condition.unlock() }
+        // Ended past its deadline before this supervisor acted (slotd was stopped): the slot's watchdog ended it.
+        if endedBy == nil, ContinuousClock.now >= deadline { endedBy = .timedOut }
         done = true
         condition.broadcast()
         return endedBy

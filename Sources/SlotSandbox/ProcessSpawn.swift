@@ -57,6 +57,10 @@ enum ProcessSpawn {
         var unshareNetwork = false
         /// nil: the child keeps slotd's own identity.
         var identity: Identity?
+        /// Milliseconds after which the slot's watchdog ends it without the daemon (0: no watchdog), and the
+        /// grace between its SIGTERM and SIGKILL.
+        var timeLimitMs: Int64 = 0
+        var graceMs: Int64 = 5_000
     }
 
     /// Starts `plan`; returns its pid, or where and why it could not start.
@@ -105,7 +109,8 @@ enum ProcessSpawn {
                             workdir: workdir, stdin_fd: null, log_fd: log, cgroup_procs_fd: procs,
                             unshare_net: plan.unshareNetwork ? 1 : 0, switch_user: plan.identity == nil ? 0 : 1,
                             uid: plan.identity?.uid ?? 0, gid: plan.identity?.gid ?? 0,
-                            groups: groupPointers.baseAddress, group_count: groupPointers.count)
+                            groups: groupPointers.baseAddress, group_count: groupPointers.count,
+                            time_limit_ms: plan.timeLimitMs, grace_ms: plan.graceMs)
                         return cslot_start(&options, &pid, &stage, &error)
                     }
                 }

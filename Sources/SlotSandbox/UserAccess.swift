@@ -8,11 +8,15 @@ import Glibc
 /// Path checks made **with an applicant's permissions**, never root's: the working directory at Submit, the
 /// program at start. As root, slotd switches the calling thread's filesystem identity to the user for the check
 /// (`setfsuid`, `setfsgid` and `setgroups` as raw system calls, which act on one thread; restored before it
-/// returns), so the kernel applies her permissions on every component of the path. Without root, slots run as
-/// slotd's own user, whose own permissions are then the right ones.
+/// returns), so the kernel applies her permissions on every component of the path. Without root, slotd can check
+/// only as itself: that is right for the process executor (its slots then run as slotd's own user), while for
+/// another user's slot under the systemd executor (slotd as the `slotd` user) no check is possible here, and
+/// systemd applies `WorkingDirectory=` after it has switched to the slot's `User=`, with her permissions.
 public enum UserAccess {
-    /// 0 when `path` is a directory `user` may enter, else an errno (ENOTDIR when it is no directory).
+    /// 0 when `path` is a directory `user` may enter, else an errno (ENOTDIR when it is no directory). 0 as well
+    /// when slotd can neither take `user`'s identity nor is it (see the type's note): the executor checks then.
     public static func checkDirectory(_ path: String, as user: SlotUser?) -> Int32 {
+        if cannotCheck(as: user) { return 0 }
         if let identity = switchedIdentity(user) {
             return identity.groups.withUnsafeBufferPointer {
                 cslot_check_directory_as(identity.uid, identity.gid, $0.baseAddress, $0.count, path)
@@ -35,6 +39,13 @@ public enum UserAccess {
         guard stat(path, &info) == 0 else { return errno }
         guard info.st_mode & S_IFMT == S_IFREG else { return EACCES }
         return access(path, X_OK) == 0 ? 0 : errno
+    }
+
+    /// slotd is not root and `user` is someone else: her permissions cannot be taken, and slotd's own would be
+    /// the wrong answer.
+    static func cannotCheck(as user: SlotUser?) -> Bool {
+        guard let user else { return false }
+        return getuid() != 0 && user.uid != getuid()
     }
 
     /// The identity to check as, when it is not slotd's own and slotd is root (only root can take another's).

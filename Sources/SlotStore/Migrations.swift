@@ -113,6 +113,14 @@ enum Migrations {
                 t.column("boostUntil", .integer)
             }
         }
+        // One row rewritten to learn whether the database can be written again after a failed write
+        // (SlotStore.probeWrite): the daemon stops granting slots until it can.
+        migrator.registerMigration("v5-write-probe") { db in
+            try db.create(table: "write_probe") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("at", .integer).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -31,9 +31,14 @@ public final class SlotStore: Sendable {
     /// database with an fsync while every later commit waits: with the default threshold that was the 1% of
     /// submits that took 10 ms instead of 1. So the threshold is raised to `backstopPages`, and the daemon
     /// checkpoints from a second connection instead (``checkpoint()``), which writers do not wait for.
+    /// Fault injection for tests: while a file exists at this path, every write fails as a full disk would (nil:
+    /// never). slotd sets it only in dev mode (`SLOTD_DEV_STORE_FAULT_FILE`), for the tests of its write rule.
+    public let faultFile: String?
+
     public init(path: String, durability: Durability = .full,
-                backstopPages: Int = SlotStore.backstopCheckpointPages) throws(StoreError) {
+                backstopPages: Int = SlotStore.backstopCheckpointPages, faultFile: String? = nil) throws(StoreError) {
         self.path = path
+        self.faultFile = faultFile
         var config = Configuration()
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
@@ -69,7 +74,13 @@ public final class SlotStore: Sendable {
 
     /// Runs `body` in one write transaction.
     func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
+        try injectedFault()
         do { return try pool.write(body) } catch { throw .io("\(error)") }
+    }
+
+    private func injectedFault() throws(StoreError) {
+        guard let faultFile, access(faultFile, F_OK) == 0 else { return }
+        throw .io("SQLite error 13: database or disk is full (injected: \(faultFile) exists)")
     }
 
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(StoreError) -> T {
@@ -90,6 +101,7 @@ public final class SlotStore: Sendable {
     /// ``insert(_:)`` without blocking the caller's thread: GRDB runs the transaction on its writer queue, and the
     /// caller resumes after the commit. The daemon's group commit uses it, so submits keep arriving meanwhile.
     public func insertAsync(_ requests: [StoredRequest]) async throws(StoreError) {
+        try injectedFault()
         do { try await pool.write { db in try Self.insert(requests, db) } } catch { throw .io("\(error)") }
     }
 
@@ -124,6 +136,12 @@ public final class SlotStore: Sendable {
                 try Transition(requestId: request.id, state: request.state, at: at, detail: detail).insert(db)
             }
         }
+    }
+
+    /// Writes one small row and commits: whether the database can be written at all (after a full disk or an I/O
+    /// error), without touching any request.
+    public func probeWrite(at: Int64) throws(StoreError) {
+        try write { db in try db.execute(sql: "INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)", arguments: [at]) }
     }
 
     public func request(_ id: Int64) throws(StoreError) -> StoredRequest? {

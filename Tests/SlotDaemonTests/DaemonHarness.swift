@@ -210,3 +210,13 @@ enum HarnessError: Error, CustomStringConvertible {
 
 /// True when the tests run as root (cross-user tests need to switch uid).
 var runningAsRoot: Bool { getuid() == 0 }
+
+/// Polls `condition` every 100 ms for up to `seconds`; whether it came true.
+func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if try condition() { return true }
+        usleep(100_000)
+    }
+    return try condition()
+}

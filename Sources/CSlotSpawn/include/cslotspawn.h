@@ -44,6 +44,11 @@ struct cslot_start_options {
     gid_t gid;
     const gid_t *groups;
     size_t group_count;
+    /// > 0: a watchdog (the process whose pid is returned, root, in the slot's group) ends the slot this many
+    /// milliseconds after its start, SIGTERM to the group and SIGKILL `grace_ms` later, with no daemon needed, and
+    /// otherwise ends with the workload's own status. 0: no watchdog; the pid is the workload's.
+    long long time_limit_ms;
+    long long grace_ms;
 };
 
 /// Where the child failed, with errno (`cslot_start` reports them; the stage names are in ProcessSpawn.swift).
@@ -61,6 +66,7 @@ enum cslot_stage {
 
 /// Starts a slot's process: fork, then in the child, in this order: default signal dispositions and an empty mask;
 /// a new session; stdin, stdout and stderr; the cgroup; no core dumps (RLIMIT_CORE 0); the network namespace;
+/// with a time limit, the fork of the workload under its watchdog (see `time_limit_ms`);
 /// no_new_privs; the user switch (groups, gid, uid, all three of real, effective and saved); the working directory;
 /// every other descriptor closed; execve of the first candidate that runs. Nothing the request controls (its
 /// environment, its paths, its program) is used before the user switch, and no program runs as root on its way.

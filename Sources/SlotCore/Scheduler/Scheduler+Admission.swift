@@ -94,7 +94,7 @@ extension Scheduler {
                 hot[Int(handle.slot)] = entry.hot(id: request.id)
                 return []
             case .failure(let refusal):
-                return [.reject(requestID: request.id, reasons: [.queueFull(detail: "\(refusal)")])]
+                return [.reject(requestID: request.id, reasons: [.queueFull(detail: Self.publicDetail(refusal))])]
             }
         }
     }
@@ -122,6 +122,18 @@ extension Scheduler {
             return .failure(.sectorNotAllowed(category: category.id, sector: sector))
         }
         return .success(index)
+    }
+}
+
+extension Scheduler {
+    /// Why the queue refused a request, in words for its applicant (no internal index or state).
+    static func publicDetail(_ refusal: QueueRefusal) -> String {
+        switch refusal {
+        case .classFull: "the queue of this sector for your applicant category is full"
+        case .capacityExhausted: "slotd holds its maximum number of pending requests"
+        case .rebuilding: "the queue is being rebuilt under a new policy"
+        case .unknownClass: "the request's queue class does not exist under the policy in force"
+        }
     }
 }
 

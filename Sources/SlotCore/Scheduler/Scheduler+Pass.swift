@@ -5,6 +5,7 @@ extension Scheduler {
     /// One allocation pass (EASY backfill); see the type's documentation.
     func schedulePass(now: Int64) -> [SchedulerAction] {
         reservation = nil
+        guard granting else { return [] }
         var started: [(handle: QueueHandle, slot: Slot, backfilled: Bool)] = []
         var slack = Resources.zero  // what the reserved node has at the reserved start beyond the reservation
         var visited = 0

@@ -43,6 +43,9 @@ public final class Scheduler {
     public internal(set) var reservation: Reservation?
     /// Requests started by backfill so far (for reports).
     public internal(set) var backfilledStarts = 0
+    /// False: passes start nothing (the caller cannot record a start, e.g. its database is not writable); running
+    /// slots still expire, end and are cancelled as usual, and pending requests keep their places.
+    public var granting = true
     /// How often pending requests' fair-share bands are recomputed, milliseconds (default: one hour).
     public var rebandInterval: Int64 = 3_600_000
     var lastReband: Int64 = .min / 2
@@ -223,7 +226,7 @@ public final class Scheduler {
             case (.failure(let reason), _):
                 actions.append(.reject(requestID: entry.request.id, reasons: problems.isEmpty ? [reason] : problems))
             case (_, .success(.failure(let refusal))):
-                actions.append(.reject(requestID: entry.request.id, reasons: [.queueFull(detail: "\(refusal)")]))
+                actions.append(.reject(requestID: entry.request.id, reasons: [.queueFull(detail: Self.publicDetail(refusal))]))
             default: break
             }
         }

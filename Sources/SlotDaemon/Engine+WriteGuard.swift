@@ -1,0 +1,87 @@
+import Foundation
+import SlotProtocol
+import SlotStore
+
+/// What slotd does when its database cannot be written, and what it refuses before that happens.
+///
+/// **The rule** (docs/security.md, "Never half-recorded"): a decision is carried out only once it is on disk.
+/// When a write fails (full disk, I/O error), slotd *stops granting*: the scheduler starts nothing
+/// (`Scheduler.granting`), a start whose record failed is undone before anything runs (the request is pending
+/// again, as the database still says), and Submit, Cancel and every other change answer `StoreUnavailable`, while
+/// reads keep working. State changes that already happened (a slot ended) are kept in memory and written, in
+/// order, as soon as a write succeeds; slotd retries every tick, says so in `status` and the journal, and grants
+/// again once the database is writable. A request is therefore never started twice, and never started without a
+/// record that lets a restart find it: after a kill -9 in this state, the database still says pending, and the
+/// slot runs once.
+///
+/// **Before that**: new requests are refused (`DiskNearlyFull`) while the database's or the logs' filesystem has
+/// less than `limits.min_free_disk_mib` free, and (`TooManyPending`) while the caller has
+/// `limits.max_pending_per_user` requests pending, so one user cannot fill a queue class for everyone.
+extension Engine {
+    /// Refuses any change while the database cannot be written.
+    func requireWritable() throws(WireError) {
+        if let storeFailure { throw .storeUnavailable(storeFailure) }
+    }
+
+    /// Everything a new request must pass before it is even stored.
+    func admitNewRequest(_ caller: Caller) throws(WireError) {
+        try requireWritable()
+        try requireDiskSpace()
+        let limit = config.limits.maxPendingPerUser
+        let uid = Int64(caller.uid)
+        guard pendingRows.pending(uid: uid) + submitsInBatch[caller.uid, default: 0] < limit else {
+            throw .tooManyPending(limit: limit)
+        }
+    }
+
+    /// DiskNearlyFull while the database's or the logs' filesystem is under the configured free space (checked at
+    /// most once a second).
+    func requireDiskSpace() throws(WireError) {
+        let limit = config.limits.minFreeDiskMiB
+        guard limit > 0 else { return }
+        let now = self.now
+        if now - diskChecked.at >= 1_000 {
+            diskChecked = (now, nil)
+            for (what, path) in [("the database's filesystem", config.stateDirectory), ("the logs' filesystem", config.logs)] {
+                var fs = statvfs()
+                guard statvfs(path, &fs) == 0 else { continue }
+                let freeMiB = Int((UInt64(fs.f_bavail) * UInt64(fs.f_frsize)) >> 20)
+                if freeMiB < limit {
+                    diskChecked.full = (what + " (\(path))", freeMiB)
+                    break
+                }
+            }
+        }
+        if let full = diskChecked.full { throw .diskNearlyFull(full.what, freeMiB: full.freeMiB, limit: limit) }
+    }
+
+    /// A write of `changes` failed with `error`: stop granting, keep the changes to write later.
+    func storeWriteFailed(_ error: any Error, keeping changes: [StateChange]) {
+        unrecorded += changes
+        guard storeFailure == nil else { return }
+        storeFailure = "\(error)"
+        scheduler.granting = false
+        logger.critical("""
+            cannot write the database: \(error). slotd grants no slot and refuses changes until a write succeeds; \
+            reads keep working. Free space on \(config.stateDirectory) (or fix the disk); slotd retries every second.
+            """)
+    }
+
+    /// While writes fail: tries the changes kept so far (or a probe write), and on success grants again.
+    func retryStore() {
+        guard storeFailure != nil else { return }
+        do {
+            if unrecorded.isEmpty { try store.probeWrite(at: now) } else { try store.update(unrecorded) }
+        } catch {
+            return
+        }
+        logger.notice("the database can be written again: \(unrecorded.count) kept state change(s) recorded; granting slots again")
+        unrecorded = []
+        storeFailure = nil
+        scheduler.granting = true
+        perform(scheduler.handle(.tick, now: now))
+    }
+}
+
+/// One state change of a request, as the store records it.
+typealias StateChange = (request: StoredRequest, detail: String, at: Int64)

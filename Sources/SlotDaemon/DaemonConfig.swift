@@ -103,8 +103,9 @@ public struct DaemonConfig: Sendable, Hashable {
         /// New requests are refused (`DiskNearlyFull`) while the database's or the logs' filesystem has less than
         /// this many MiB free; reads, cancels and running slots go on.
         public var minFreeDiskMiB = 256
-        /// `Policy.Check` calls one uid may make per minute (each parses a whole policy file, off the engine).
-        public var policyChecksPerMinute = 30
+        /// Expensive calls (`Policy.Check`, `Reports.Allocation`) one uid may make per minute; they run one at a
+        /// time on their own thread, off the engine.
+        public var expensiveCallsPerMinute = 30
     }
 
     /// Dev mode: everything under `stateDirectory` (default `.slotd-dev` in the working directory), the
@@ -171,8 +172,8 @@ public struct DaemonConfig: Sendable, Hashable {
             config.limits.maxPendingPerUser = try inner.int("max_pending_per_user", 1...10_000_000) ?? l.maxPendingPerUser
             config.limits.maxLogBytes = try Int64(inner.int("max_log_mib", 1...(1 << 22)) ?? Int(l.maxLogBytes >> 20)) << 20
             config.limits.minFreeDiskMiB = try inner.int("min_free_disk_mib", 0...(1 << 30)) ?? l.minFreeDiskMiB
-            config.limits.policyChecksPerMinute = try inner.int("policy_checks_per_minute", 1...100_000)
-                ?? l.policyChecksPerMinute
+            config.limits.expensiveCallsPerMinute = try inner.int("expensive_calls_per_minute", 1...100_000)
+                ?? l.expensiveCallsPerMinute
             let classCapacity = try inner.int("queue_class_capacity", 64...(1 << 20)) ?? l.queueClassCapacity
             guard classCapacity.nonzeroBitCount == 1 else {
                 throw .invalid(path: path, key: "limits.queue_class_capacity",

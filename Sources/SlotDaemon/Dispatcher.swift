@@ -5,8 +5,8 @@ import SlotProtocol
 /// Varlink error, so one bad call cannot hurt the connection's other calls, nor other connections.
 struct Dispatcher: Sendable {
     let engine: Engine
-    /// Where Policy.Check runs, rate-limited per uid (see ExpensiveCalls).
-    var expensive = ExpensiveCalls(perMinute: DaemonConfig.Limits().policyChecksPerMinute)
+    /// Where Policy.Check and reports run, rate-limited per uid (see ExpensiveCalls).
+    var expensive = ExpensiveCalls(perMinute: DaemonConfig.Limits().expensiveCallsPerMinute)
 
     /// What the connection does with a call's answer.
     enum Answer: Sendable {
@@ -118,15 +118,18 @@ struct Dispatcher: Sendable {
 
         case "io.slotd.Reports.Allocation":
             let p = try incoming.parameters(as: ReportParameters.self)
-            return try Self.encode(ReportReply(report: try await e.allocationReport(p, caller)))
+            let build = try await e.allocationReport(p, caller)
+            try admitExpensive("io.slotd.Reports.Allocation", caller)
+            let report = await expensive.run { () -> Result<AllocationReport, WireError> in
+                do throws(WireError) { return .success(try build()) } catch { return .failure(error) }
+            }
+            return try Self.encode(ReportReply(report: try report.get()))
 
         case "io.slotd.Policy.Get":
             return try Self.encode(await e.currentPolicy())
         case "io.slotd.Policy.Check":
             let p = try incoming.parameters(as: PolicyCheckParameters.self)
-            guard expensive.admit(caller.uid) else {
-                throw WireError.rateLimited("io.slotd.Policy.Check", limit: expensive.perMinute)
-            }
+            try admitExpensive("io.slotd.Policy.Check", caller)
             return try Self.encode(await expensive.run { Engine.checkPolicy(p.source) })
         case "io.slotd.Policy.Apply":
             let p = try incoming.parameters(as: PolicyApplyParameters.self)
@@ -149,6 +152,11 @@ struct Dispatcher: Sendable {
             if !Interfaces.names.contains(header.interface) { throw WireError.interfaceNotFound(header.interface) }
             throw WireError.methodNotFound(header.method)
         }
+    }
+
+    /// RateLimited when the caller made its share of expensive calls in the last minute.
+    private func admitExpensive(_ method: String, _ caller: Caller) throws(WireError) {
+        guard expensive.admit(caller.uid) else { throw .rateLimited(method, limit: expensive.perMinute) }
     }
 
     private func stream(_ incoming: IncomingCall, _ caller: Caller) async throws -> AsyncStream<Data> {

@@ -8,7 +8,12 @@ extension Engine {
     /// The longest period one report may cover.
     static let maximumReportPeriod: Int64 = 3 * 366 * 86_400_000
 
-    func allocationReport(_ p: ReportParameters, _ caller: Caller) throws(WireError) -> AllocationReport {
+    /// Checks the call and takes what the report needs from the engine; the returned job reads the history and
+    /// builds the report off the engine (the Dispatcher runs it through `ExpensiveCalls`): a report over years
+    /// must not hold up everyone's calls.
+    func allocationReport(_ p: ReportParameters, _ caller: Caller) throws(WireError)
+        -> @Sendable () throws(WireError) -> AllocationReport
+    {
         let i = "io.slotd.Reports"
         guard p.from < p.to else { throw .invalid(i, parameter: "to", "must be after from") }
         guard p.to - p.from <= Self.maximumReportPeriod else {
@@ -33,14 +38,17 @@ extension Engine {
             // admin's per-account view and a user's own figures are not aggregates of other people.
             suppress: own == nil && by != .account,
             sectorWeights: Dictionary(policy.sectors.map { ($0.id, $0.weight) }, uniquingKeysWith: { $1 }))
-        do {
-            let rows = try store.reportRows(from: p.from, to: p.to, account: own, watts: watts)
-            let contests = try store.reportContests(from: p.from, to: p.to, account: own)
-            let (groups, total) = builder.build(rows: rows, contests: contests)
-            return AllocationReport(
-                from: p.from, to: p.to, by: by, scope: own == nil ? "all" : "own", account: own,
-                minGroupAccounts: reports.minGroupAccounts, policyVersion: policy.revision ?? "version \(policy.version)",
-                groups: groups, total: total)
-        } catch { throw .internalError("\(error)") }
+        let store = self.store
+        let policyVersion = policy.revision ?? "version \(policy.version)"
+        return { () throws(WireError) -> AllocationReport in
+            do {
+                let rows = try store.reportRows(from: p.from, to: p.to, account: own, watts: watts)
+                let contests = try store.reportContests(from: p.from, to: p.to, account: own)
+                let (groups, total) = builder.build(rows: rows, contests: contests)
+                return AllocationReport(
+                    from: p.from, to: p.to, by: by, scope: own == nil ? "all" : "own", account: own,
+                    minGroupAccounts: reports.minGroupAccounts, policyVersion: policyVersion, groups: groups, total: total)
+            } catch { throw .internalError("\(error)") }
+        }
     }
 }

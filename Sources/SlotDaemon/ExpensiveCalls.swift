@@ -1,10 +1,11 @@
 import Dispatch
 import Synchronization
 
-/// Calls whose cost the caller controls (`Policy.Check` parses a whole policy text, up to a frame's size): they run
+/// Calls whose cost the caller controls (`Policy.Check` parses a whole policy text, up to a frame's size; a report
+/// reads up to three years of history): they run
 /// one at a time on a thread of their own, never on the engine nor on the task pool that serves everyone else,
 /// and each uid (root too) may make at most `perMinute` of them. A user looping big checks slows only her
-/// own checks and those queued behind them, never a Submit or a Status.
+/// own calls and the expensive calls queued behind them, never a Submit or a Status.
 final class ExpensiveCalls: Sendable {
     let perMinute: Int
     private let queue = DispatchQueue(label: "slotd.expensive-calls", qos: .utility)

@@ -120,7 +120,7 @@ final class HostileUserDaemonTests: XCTestCase {
     /// hold up other calls. Before: four looping 750 KiB checks made another user's status take 7.8 s.
     func testPolicyCheckIsRateLimitedAndOffTheEngine() throws {
         let daemon = try DaemonHarness()
-        try daemon.configure("[limits]\npolicy_checks_per_minute = 2\nmax_frame_bytes = 8388608\n")
+        try daemon.configure("[limits]\nexpensive_calls_per_minute = 2\nmax_frame_bytes = 8388608\n")
         try daemon.start()
         let source = try String(contentsOfFile: daemon.policy, encoding: .utf8)
         for _ in 0..<2 {

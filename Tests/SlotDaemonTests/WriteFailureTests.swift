@@ -47,7 +47,7 @@ final class WriteFailureTests: XCTestCase {
         let b = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--cpus", "2",
                                                     "--duration", "1m", "--", "/bin/sh", "-c", "echo ran >> \(marks)"]).request
         XCTAssertEqual(b.state, .pending)
-        FileManager.default.createFile(atPath: fault, contents: Data())
+        _ = FileManager.default.createFile(atPath: fault, contents: Data())
         let scene = Scene(daemon: daemon, fault: fault, marks: marks, a: a.id, b: b.id)
         XCTAssertTrue(try eventually(10) { try scene.status().storeError != nil },
                       "A ended while writes failed, and status does not say the database is not writable")

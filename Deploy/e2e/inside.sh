@@ -80,6 +80,24 @@ as bob slotctl logs "$said" >/dev/null 2>&1; [ $? -eq 3 ] || fail "bob can read 
 journalctl -u "slotd-$said.service" --no-pager -q | grep -q . || fail "the journal has nothing of slotd-$said.service"
 echo "slotctl logs shows slot $said's output to alice only; the journal has slotd-$said.service's lifecycle"
 
+# 3c. A program in alice's private (0700) home runs for her, checked with her permissions though slotd is not
+# root; bob's slot cannot reach the same program.
+chmod 0700 /home/alice
+install -d -m 0700 -o alice -g alice /home/alice/bin
+printf '#!/bin/sh\necho private program ran as $(id -un)\n' >/home/alice/bin/hello
+chown alice:alice /home/alice/bin/hello && chmod 0700 /home/alice/bin/hello
+own=$(as alice slotctl submit --sector public_administration --cpus 1 --memory 256M --duration 1m \
+    --workdir /home/alice --json -- /home/alice/bin/hello | json_field id)
+[ -n "$own" ] || fail "alice: submit of her private program"
+wait_state "$own" completed 100
+as alice slotctl logs "$own" 2>&1 | grep -q "private program ran as alice" || fail "alice's private program did not run"
+theirs=$(as bob slotctl submit --sector public_administration --cpus 1 --memory 256M --duration 1m \
+    --workdir /tmp --json -- /home/alice/bin/hello | json_field id)
+[ -n "$theirs" ] || fail "bob: submit"
+wait_state "$theirs" failed 100
+as bob slotctl logs "$theirs" 2>&1 | grep -q "private program ran" && fail "bob ran alice's private program"
+echo "alice's private program ran as alice; bob's slot could not run it"
+
 # 3b. polkit lets the slotd user manage slot units only: another unit is out of its reach.
 systemd-run --unit=e2e-canary --property=RemainAfterExit=yes /bin/true || fail "canary unit"
 as slotd systemctl --no-ask-password stop e2e-canary.service 2>/dev/null && fail "the slotd user stopped another unit"

@@ -28,8 +28,15 @@ public enum UserAccess {
         return access(path, X_OK) == 0 ? 0 : errno
     }
 
-    /// 0 when `path` is a regular file `user` may execute, else an errno.
+    /// 0 when `path` is a regular file `user` may execute, else an errno. When slotd cannot take `user`'s
+    /// identity (see the type's note), only what slotd itself can see is answered: a path it cannot reach
+    /// (EACCES) is left to the executor, which starts the program as `user`, with her permissions.
     public static func checkExecutable(_ path: String, as user: SlotUser?) -> Int32 {
+        if cannotCheck(as: user) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return errno == EACCES ? 0 : errno }
+            return info.st_mode & S_IFMT == S_IFREG ? 0 : EACCES
+        }
         if let identity = switchedIdentity(user) {
             return identity.groups.withUnsafeBufferPointer {
                 cslot_check_executable_as(identity.uid, identity.gid, $0.baseAddress, $0.count, path)

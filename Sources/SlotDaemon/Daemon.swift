@@ -73,7 +73,8 @@ public enum Daemon {
         }
         let devAdmin: UInt32? = config.mode == .dev ? getuid() : nil
         let server = ControlServer(
-            listener: listener, limits: config.limits, dispatcher: Dispatcher(engine: engine, expensive: ExpensiveCalls(perMinute: config.limits.expensiveCallsPerMinute)),
+            listener: listener, limits: config.limits, dispatcher: Dispatcher(
+                engine: engine, expensiveCalls: ExpensiveCalls(perMinute: config.limits.expensiveCallsPerMinute)),
             identify: { Caller.resolve(uid: $0.uid, gid: $0.gid, pid: $0.pid, adminGroup: config.adminGroup,
                                        devAdminUID: devAdmin) },
             logger: logger,

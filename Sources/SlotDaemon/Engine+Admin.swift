@@ -15,10 +15,15 @@ extension Engine {
                     account: accounts[caller.user]?.info)
     }
 
+    /// For a rule that depends on a call's parameters (a route's own rule is `Access`, checked before the call).
     func requireAdmin(_ caller: Caller, _ interface: String, _ what: String) throws(WireError) {
-        guard caller.isAdmin else {
-            throw .permissionDenied(interface, "\(what) needs an admin (root or a member of '\(config.adminGroup)')")
-        }
+        guard caller.isAdmin else { throw Access.adminRequired(interface, what, adminGroup: config.adminGroup) }
+    }
+
+    /// Changes one account, in `accounts` and in the roster `Access.check` reads.
+    func setAccount(_ name: String, _ account: StoredAccount?) {
+        accounts[name] = account
+        if account == nil { roster.remove(name) } else { roster.insert(name) }
     }
 
     static func requireReason(_ reason: String, _ interface: String) throws(WireError) {
@@ -29,7 +34,6 @@ extension Engine {
 
     func addAccount(_ p: AccountParameters, _ caller: Caller, update: Bool) throws(WireError) -> AccountInfo {
         let i = "io.slotd.Accounts"
-        try requireAdmin(caller, i, update ? "changing an account" : "adding an account")
         try Self.requireReason(p.reason, i)
         guard Self.validName(p.name) else {
             throw .invalid(i, parameter: "name", "a Unix user name: letters, digits, '.', '_', '-', at most 32")
@@ -52,14 +56,13 @@ extension Engine {
             try store.save(account, audit: audit(caller, update ? "account.update" : "account.add", p.name, p.reason,
                                                  detail), at: now)
         } catch { throw .internalError("\(error)") }
-        accounts[p.name] = account
+        setAccount(p.name, account)
         perform(scheduler.handle(.accountChanged(Account(name: p.name, category: categoryID)), now: now))
         return account.info
     }
 
     func removeAccount(_ p: AccountParameters, _ caller: Caller) throws(WireError) -> AccountInfo {
         let i = "io.slotd.Accounts"
-        try requireAdmin(caller, i, "removing an account")
         try Self.requireReason(p.reason, i)
         guard let existing = accounts[p.name] else {
             throw WireError("\(i).NotFound", .init(reason: "no account '\(p.name)'"))
@@ -68,13 +71,12 @@ extension Engine {
             try store.remove(account: p.name, audit: audit(caller, "account.remove", p.name, p.reason,
                                                            "category \(existing.category)"), at: now)
         } catch { throw .internalError("\(error)") }
-        accounts[p.name] = nil
+        setAccount(p.name, nil)
         return existing.info
     }
 
-    func listAccounts(_ caller: Caller) throws(WireError) -> [AccountInfo] {
-        try requireAdmin(caller, "io.slotd.Accounts", "listing accounts")
-        return accounts.values.sorted { $0.name < $1.name }.map(\.info)
+    func listAccounts() -> [AccountInfo] {
+        accounts.values.sorted { $0.name < $1.name }.map(\.info)
     }
 
     static func validName(_ name: String) -> Bool {
@@ -102,7 +104,6 @@ extension Engine {
 
     /// Applies a policy text from an admin. A text with errors changes nothing.
     func applyPolicy(_ p: PolicyApplyParameters, _ caller: Caller) throws(WireError) -> PolicyReply {
-        try requireAdmin(caller, "io.slotd.Policy", "applying a policy")
         try Self.requireReason(p.reason, "io.slotd.Policy")
         try install(source: p.source, file: "slotctl policy apply", appliedBy: caller,
                     reason: p.reason)
@@ -230,8 +231,7 @@ extension Engine {
         })
     }
 
-    func auditTrail(_ p: AuditParameters, _ caller: Caller) throws(WireError) -> AuditReply {
-        try requireAdmin(caller, "io.slotd.System", "reading the audit trail")
+    func auditTrail(_ p: AuditParameters) throws(WireError) -> AuditReply {
         do {
             let entries = try store.auditRecords(limit: min(max(p.limit ?? 100, 0), 100_000)).map(\.entry)
             guard p.verify == true else { return AuditReply(entries: entries, verified: nil, brokenAt: nil, problem: nil) }
@@ -241,7 +241,6 @@ extension Engine {
     }
 
     func backup(_ p: BackupParameters, _ caller: Caller) throws(WireError) -> BackupReply {
-        try requireAdmin(caller, "io.slotd.System", "a backup")
         try Self.requireReason(p.reason, "io.slotd.System")
         guard p.path.hasPrefix("/") else {
             throw .invalid("io.slotd.System", parameter: "path", "must be an absolute path")

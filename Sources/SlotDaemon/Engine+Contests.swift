@@ -55,7 +55,6 @@ extension Engine {
     /// rejection puts the request back in the queue at its original submit time (when the policy now admits it).
     func resolveContest(_ p: ContestResolveParameters, _ caller: Caller) throws(WireError) -> ContestInfo {
         let i = Self.contests
-        try requireAdmin(caller, i, "deciding a contest")
         try Self.requireReason(p.reason, i)
         let found: StoredContest?
         do { found = try store.contest(p.id) } catch { throw .internalError("\(error)") }

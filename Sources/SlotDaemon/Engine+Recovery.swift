@@ -11,7 +11,7 @@ extension Engine {
     /// is either re-adopted (same process) or recorded as lost.
     func recover() throws(StoreError) -> (pending: Int, adopted: Int, lost: Int) {
         for account in try store.accounts() {
-            accounts[account.name] = account
+            setAccount(account.name, account)
             _ = scheduler.handle(.accountChanged(Account(name: account.name, category: account.category)), now: now)
         }
         // Budgets and fair share: replay what ended within the longer of the budget period and ten half-lives
@@ -77,7 +77,7 @@ extension Engine {
         try store.save(account, audit: AuditEvent(
             actor: "slotd", actorUID: Int64(getuid()), action: "account.add", target: name,
             reason: "dev mode: the user running slotd gets an account", detail: "category \(category)"), at: now)
-        accounts[name] = account
+        setAccount(name, account)
         _ = scheduler.handle(.accountChanged(Account(name: name, category: category)), now: now)
     }
 }

@@ -25,6 +25,8 @@ public actor Engine {
     var scheduler: Scheduler
     var policyState: PolicyState
     var accounts: [String: StoredAccount] = [:]
+    /// The names in `accounts`, for `Access.check` off the engine (kept in step by `setAccount`).
+    let roster = AccountRoster()
     /// Running requests in full (the rest live in the store).
     var active: [Int64: StoredRequest] = [:]
     /// Pending requests' scheduling fields; their full rows are read from the store when they start or end.

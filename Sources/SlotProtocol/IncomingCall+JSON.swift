@@ -13,10 +13,14 @@ extension IncomingCall {
     /// Submit the fast path does not accept in full (a wrong type, a missing or repeated field, a number with a
     /// fraction), so the errors stay Foundation's and name the field. `IncomingCallTests` checks that whatever the
     /// fast path accepts, Foundation decodes to the same call.
-    public static func decode(_ frame: Data) throws -> IncomingCall {
+    public static func decode(_ frame: Data, parameterTypes: ParameterTypes) throws -> IncomingCall {
         // Only a frame that names the method can be a Submit: the others are parsed once, by Foundation.
-        if frame.range(of: submitMethod) != nil, let call = frame.withUnsafeBytes({ fastSubmit($0) }) { return call }
-        return try JSONDecoder().decode(IncomingCall.self, from: frame)
+        if parameterTypes["io.slotd.Requests.Submit"] == SubmitParameters.self, frame.range(of: submitMethod) != nil,
+           let call = frame.withUnsafeBytes({ fastSubmit($0) })
+        {
+            return call
+        }
+        return try decoder(parameterTypes).decode(IncomingCall.self, from: frame)
     }
 
     private static let submitMethod = Data("io.slotd.Requests.Submit".utf8)

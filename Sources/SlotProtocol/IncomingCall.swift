@@ -2,7 +2,8 @@ import Foundation
 
 /// A call as the server reads it: the envelope and its typed parameters, decoded from the frame in one pass.
 ///
-/// The parameters' type is looked up by method in ``parameterTypes``; a method not listed takes none. A frame that
+/// The parameters' type is looked up by method in the ``ParameterTypes`` the decoder carries; a method not listed
+/// takes none. A frame that
 /// is not a call (no string `method`) fails to decode at all: the server answers `InvalidFrame` and closes. A call
 /// whose parameters do not fit their type decodes, with `parameters` holding the `InvalidParameter` error that
 /// names the offending field, so the connection stays open.
@@ -10,30 +11,18 @@ public struct IncomingCall: Decodable, Sendable {
     public var header: VarlinkCallHeader
     public var parameters: Result<(any Sendable)?, WireError>
 
-    /// Which parameter type each method takes.
-    public static let parameterTypes: [String: any (Decodable & Sendable).Type] = [
-        "org.varlink.service.GetInterfaceDescription": InterfaceParameters.self,
-        "io.slotd.Requests.Submit": SubmitParameters.self,
-        "io.slotd.Requests.Get": IDParameters.self,
-        "io.slotd.Requests.Cancel": IDParameters.self,
-        "io.slotd.Requests.Explain": IDParameters.self,
-        "io.slotd.Requests.List": ListParameters.self,
-        "io.slotd.Requests.Queue": QueueParameters.self,
-        "io.slotd.Requests.Logs": LogsParameters.self,
-        "io.slotd.Requests.Watch": WatchParameters.self,
-        "io.slotd.Accounts.Add": AccountParameters.self,
-        "io.slotd.Accounts.Update": AccountParameters.self,
-        "io.slotd.Accounts.Remove": AccountParameters.self,
-        "io.slotd.Policy.Check": PolicyCheckParameters.self,
-        "io.slotd.Policy.Apply": PolicyApplyParameters.self,
-        "io.slotd.System.Audit": AuditParameters.self,
-        "io.slotd.System.Backup": BackupParameters.self,
-        "io.slotd.Accounts.AcceptAgreement": AcceptAgreementParameters.self,
-        "io.slotd.Contests.Open": ContestOpenParameters.self,
-        "io.slotd.Contests.List": ContestListParameters.self,
-        "io.slotd.Contests.Resolve": ContestResolveParameters.self,
-        "io.slotd.Reports.Allocation": ReportParameters.self,
-    ]
+    /// Which parameter type each method takes: the server's route table gives it (`decode(_:parameterTypes:)`).
+    public typealias ParameterTypes = [String: any (Decodable & Sendable).Type]
+
+    /// Where `init(from:)` finds the `ParameterTypes` (a decoder without them decodes no parameters).
+    public static let parameterTypesKey = CodingUserInfoKey(rawValue: "io.slotd.parameterTypes")!
+
+    /// A decoder of calls whose parameters decode to `types`.
+    public static func decoder(_ types: ParameterTypes) -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.userInfo[parameterTypesKey] = types
+        return decoder
+    }
 
     enum Keys: String, CodingKey { case method, parameters, more, oneway, upgrade }
 
@@ -43,7 +32,8 @@ public struct IncomingCall: Decodable, Sendable {
             method: try c.decode(String.self, forKey: .method), more: try c.decodeIfPresent(Bool.self, forKey: .more),
             oneway: try c.decodeIfPresent(Bool.self, forKey: .oneway),
             upgrade: try c.decodeIfPresent(Bool.self, forKey: .upgrade))
-        guard let type = Self.parameterTypes[header.method] else {
+        let types = decoder.userInfo[Self.parameterTypesKey] as? ParameterTypes
+        guard let type = types?[header.method] else {
             parameters = .success(nil)
             return
         }

@@ -7,6 +7,8 @@ import Testing
 /// Invariant: whenever the fast path accepts a frame, Foundation decodes that frame to the same call; and every
 /// ordinary Submit, in any key order, with nulls and unknown keys, is taken by the fast path.
 @Suite struct IncomingCallTests {
+    /// Foundation's decoder of calls, with the parameter type the daemon's route table gives Submit.
+    static let foundation = IncomingCall.decoder(["io.slotd.Requests.Submit": SubmitParameters.self])
     static let awkward = ["", "x", "with \"quotes\"", "back\\slash", "a/b", "tab\t", "Алматы", "数据 🚀", "\u{01}"]
 
     static func fragment(_ value: some Encodable) -> String {
@@ -59,7 +61,7 @@ import Testing
         for round in 0..<500 {
             let frame = Data(Self.randomSubmit(&rng).utf8)
             let fast = try #require(frame.withUnsafeBytes { IncomingCall.fastSubmit($0) }, "round \(round)")
-            let foundation = try JSONDecoder().decode(IncomingCall.self, from: frame)
+            let foundation = try Self.foundation.decode(IncomingCall.self, from: frame)
             #expect(try Self.same(fast, foundation), "round \(round): \(String(decoding: frame, as: UTF8.self))")
         }
     }
@@ -80,7 +82,7 @@ import Testing
             let frame = Data(bytes)
             guard let fast = frame.withUnsafeBytes({ IncomingCall.fastSubmit($0) }) else { continue }
             accepted += 1
-            let foundation = try #require(try? JSONDecoder().decode(IncomingCall.self, from: frame),
+            let foundation = try #require(try? Self.foundation.decode(IncomingCall.self, from: frame),
                                           "fast path took what Foundation refuses: \(String(decoding: frame, as: UTF8.self))")
             #expect(try Self.same(fast, foundation), "\(String(decoding: frame, as: UTF8.self))")
         }

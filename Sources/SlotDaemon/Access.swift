@@ -10,6 +10,8 @@ enum Access: String, Sendable, CaseIterable {
     case account
     /// Root, a member of `admin_group`, or the dev-mode user (`PermissionDenied` otherwise).
     case admin
+    /// An account holder or an admin (`NoAccount` otherwise): an admin acts on everyone's data without an account.
+    case accountOrAdmin = "account or admin"
 
     /// Throws the named error when `caller` may not call `method`.
     func check(_ method: String, _ caller: Caller, accounts: AccountRoster, adminGroup: String) throws(WireError) {
@@ -18,6 +20,8 @@ enum Access: String, Sendable, CaseIterable {
             return
         case .account:
             guard accounts.contains(caller.user) else { throw .noAccount(user: caller.user) }
+        case .accountOrAdmin:
+            guard caller.isAdmin || accounts.contains(caller.user) else { throw .noAccount(user: caller.user) }
         case .admin:
             guard caller.isAdmin else { throw Self.adminRequired(Route.interface(of: method), method, adminGroup: adminGroup) }
         }
@@ -36,6 +40,8 @@ enum Scope: String, Sendable {
     case none = ""
     /// A request by id: its owner or an admin; anyone else gets `NotFound`, as for an id that does not exist.
     case ownerOrAdmin = "owner or admin (others: NotFound)"
+    /// A request by id, for its owner only (a right of the applicant's: contesting); others get `NotFound`.
+    case owner = "owner only (others: NotFound)"
     /// The caller's own rows; an admin may ask for everyone's.
     case ownUnlessAdmin = "own; admins: all"
     /// Everyone's, anonymised for all but admins (position, class and size of others' requests).

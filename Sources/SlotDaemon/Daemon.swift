@@ -38,22 +38,7 @@ public enum Daemon {
         let store = try SlotStore(path: config.stateDirectory + "/slotd.sqlite", durability: config.durability,
                                   faultFile: faultFile)
         let inventory = try InventoryDetection.inventory(config.inventory)
-        var (policy, pendingFileApply) = try choosePolicy(config, store: store, logger: logger)
-        do { policy.agreement = try LoadedAgreement.load(policy.policy, policyFile: config.policyFile) } catch {
-            throw DaemonError.policy(error.parameters.reason ?? "\(error)")
-        }
-        let engine = try Engine(config: config, store: store, policy: policy, inventory: inventory, logger: logger,
-                                clock: { Int64(Date().timeIntervalSince1970 * 1_000) })
-        if let source = pendingFileApply {
-            let system = Caller(uid: getuid(), gid: getgid(), pid: getpid(), user: "slotd", isAdmin: true)
-            try await engine.install(source: source, file: config.policyFile, appliedBy: system,
-                                     reason: "policy file \(config.policyFile) loaded at start")
-        }
-        let recovered = try await engine.recover()
-        if config.mode == .dev, let user = Caller.userName(getuid()) {
-            let category = policy.policy.categories.first { $0.maxConcurrentGPUs > 0 } ?? policy.policy.categories[0]
-            try await engine.ensureAccount(user, category: category.id)
-        }
+        let (engine, recovered) = try await prepare(config, store: store, inventory: inventory, logger: logger)
         logger.info("""
             recovered \(recovered.pending) pending, \(recovered.adopted) running re-adopted, \(recovered.lost) lost; \
             inventory \(inventory.nodes.count) node(s), \(inventory.totalGPUs) GPU(s)
@@ -101,6 +86,32 @@ public enum Daemon {
                 logger: logger))
         try await group.run()
         logger.info("stopped; running slots keep running and are re-adopted at the next start")
+    }
+
+    /// The engine, its policy chosen and state recovered, ready to serve: everything of a start but the listener
+    /// and the services. `executor` replaces the configured one (in-process tests give one that runs nothing).
+    static func prepare(
+        _ config: DaemonConfig, store: SlotStore, inventory: Inventory, logger: Logger,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) },
+        executor: Engine.ExecutorFactory? = nil
+    ) async throws -> (Engine, recovered: (pending: Int, adopted: Int, lost: Int)) {
+        var (policy, pendingFileApply) = try choosePolicy(config, store: store, logger: logger)
+        do { policy.agreement = try LoadedAgreement.load(policy.policy, policyFile: config.policyFile) } catch {
+            throw DaemonError.policy(error.parameters.reason ?? "\(error)")
+        }
+        let engine = try Engine(config: config, store: store, policy: policy, inventory: inventory, logger: logger,
+                                clock: clock, executor: executor)
+        if let source = pendingFileApply {
+            let system = Caller(uid: getuid(), gid: getgid(), pid: getpid(), user: "slotd", isAdmin: true)
+            try await engine.install(source: source, file: config.policyFile, appliedBy: system,
+                                     reason: "policy file \(config.policyFile) loaded at start")
+        }
+        let recovered = try await engine.recover()
+        if config.mode == .dev, let user = Caller.userName(getuid()) {
+            let category = policy.policy.categories.first { $0.maxConcurrentGPUs > 0 } ?? policy.policy.categories[0]
+            try await engine.ensureAccount(user, category: category.id)
+        }
+        return (engine, recovered)
     }
 
     /// The policy in force at start: the newest applied version in the database, unless the policy file changed

@@ -79,8 +79,11 @@ public actor Engine {
         var agreement: LoadedAgreement?
     }
 
+    /// Makes the executor, given where it reports its events.
+    typealias ExecutorFactory = @Sendable (@escaping @Sendable (ProcessExecutor.Event) -> Void) throws -> any SlotExecutor
+
     init(config: DaemonConfig, store: SlotStore, policy: PolicyState, inventory: Inventory, logger: Logger,
-         clock: @escaping @Sendable () -> Int64) throws {
+         clock: @escaping @Sendable () -> Int64, executor: ExecutorFactory? = nil) throws {
         self.config = config
         self.store = store
         self.logger = logger
@@ -90,7 +93,8 @@ public actor Engine {
         self.nodeNames = inventory.nodes.map(\.name)
         let (stream, continuation) = AsyncStream<ProcessExecutor.Event>.makeStream()
         self.executorEvents = stream
-        self.executor = try Self.makeExecutor(config, logger: logger) { continuation.yield($0) }
+        let onEvent: @Sendable (ProcessExecutor.Event) -> Void = { continuation.yield($0) }
+        self.executor = try executor?(onEvent) ?? Self.makeExecutor(config, logger: logger, onEvent: onEvent)
         self.scheduler = Scheduler(policy: policy.policy, inventory: inventory,
                                    queueCapacity: config.limits.queueCapacity,
                                    perClassCapacity: config.limits.queueClassCapacity)

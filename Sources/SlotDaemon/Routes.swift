@@ -51,7 +51,7 @@ enum Routes {
         .call("io.slotd.Requests.Logs", LogsParameters.self, .anyone, .ownerOrAdmin) { d, p, caller in
             try Dispatcher.encode(try await d.engine.logs(p, caller))
         },
-        .stream("io.slotd.Requests.Watch", WatchParameters.self, .anyone, .ownUnlessAdmin) { d, p, caller in
+        .stream("io.slotd.Requests.Watch", WatchParameters.self, .anyone, .ownerOrAdmin) { d, p, caller in
             try await d.watch(p, caller)
         },
     ]
@@ -79,7 +79,7 @@ enum Routes {
     ]
 
     static let rights: [Route] = [
-        .call("io.slotd.Contests.Open", ContestOpenParameters.self, .anyone, .ownerOrAdmin) { d, p, caller in
+        .call("io.slotd.Contests.Open", ContestOpenParameters.self, .anyone, .owner) { d, p, caller in
             try Dispatcher.encode(ContestReply(contest: try await d.engine.openContest(p, caller)))
         },
         .call("io.slotd.Contests.List", ContestListParameters.self, .anyone, .ownUnlessAdmin) { d, p, caller in
@@ -89,7 +89,7 @@ enum Routes {
             try Dispatcher.encode(ContestReply(contest: try await d.engine.resolveContest(p, caller)))
         },
         // Checked on the engine, read and built off it, rate-limited per user (ExpensiveCalls).
-        .call("io.slotd.Reports.Allocation", ReportParameters.self, .anyone, .ownUnlessAdmin) { d, p, caller in
+        .call("io.slotd.Reports.Allocation", ReportParameters.self, .accountOrAdmin, .ownUnlessAdmin) { d, p, caller in
             let build = try await d.engine.allocationReport(p, caller)
             let report = try await d.expensive("io.slotd.Reports.Allocation", caller) { () throws(WireError) in
                 try build()

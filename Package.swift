@@ -156,6 +156,9 @@ let package = Package(
                     dependencies: ["SlotStore", "SlotProtocol", "SlotTestSupport",
                                    .product(name: "GRDB", package: "GRDB.swift")],
                     swiftSettings: strict),
-        .testTarget(name: "SlotCLITests", dependencies: ["slotctl"], exclude: ["Golden"], swiftSettings: strict),
+        .testTarget(
+            name: "SlotCLITests",
+            dependencies: ["slotctl", "SlotCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            exclude: ["Golden"], swiftSettings: strict),
     ]
 )

@@ -65,53 +65,62 @@ struct AccountCommand: ParsableCommand {
         commandName: "account", abstract: "Manage accounts: Unix users and their applicant categories (admins).",
         subcommands: [Add.self, Update.self, Remove.self, List.self])
 
+    /// Add, Update and Remove: one audited change of one account, printed the same way.
+    static func change(_ method: String, _ client: ClientOptions, _ parameters: AccountParameters,
+                       done: (AccountInfo) -> String) throws {
+        let reply = try client.call(method, parameters, as: AccountReply.self)
+        client.emit(reply) { done(reply.account) }
+    }
+
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Give a Unix user an account in an applicant category.",
+            commandName: "add", abstract: "Give a Unix user an account in an applicant category.",
             discussion: "Example:\n  slotctl account add alice --category university --reason \"ticket 123: PhD project\"")
         @Argument(help: "Unix user name.") var user: String
         @Option(help: "Applicant category (see `slotctl policy show`).") var category: String
         @Option(help: "Why (recorded in the audit trail).") var reason: String
         @OptionGroup var client: ClientOptions
         func run() throws {
-            let a = try client.call("io.slotd.Accounts.Add", AccountParameters(name: user, category: category, reason: reason),
-                                    as: AccountReply.self)
-            client.emit(a) { "account \(a.account.name): category \(a.account.category)" }
+            try change("io.slotd.Accounts.Add", client, .init(name: user, category: category, reason: reason)) {
+                "account \($0.name): category \($0.category)"
+            }
         }
     }
 
     struct Update: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change an account's category.")
+        static let configuration = CommandConfiguration(commandName: "update", abstract: "Change an account's category.")
         @Argument(help: "Unix user name.") var user: String
         @Option(help: "New applicant category.") var category: String
         @Option(help: "Why (recorded in the audit trail).") var reason: String
         @OptionGroup var client: ClientOptions
         func run() throws {
-            let a = try client.call("io.slotd.Accounts.Update", AccountParameters(name: user, category: category, reason: reason),
-                                    as: AccountReply.self)
-            client.emit(a) { "account \(a.account.name): category \(a.account.category)" }
+            try change("io.slotd.Accounts.Update", client, .init(name: user, category: category, reason: reason)) {
+                "account \($0.name): category \($0.category)"
+            }
         }
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an account (its history stays).")
+        static let configuration = CommandConfiguration(
+            commandName: "remove", abstract: "Remove an account (its history stays).")
         @Argument(help: "Unix user name.") var user: String
         @Option(help: "Why (recorded in the audit trail).") var reason: String
         @OptionGroup var client: ClientOptions
         func run() throws {
-            let a = try client.call("io.slotd.Accounts.Remove", AccountParameters(name: user, category: nil, reason: reason),
-                                    as: AccountReply.self)
-            client.emit(a) { "account \(a.account.name) removed" }
+            try change("io.slotd.Accounts.Remove", client, .init(name: user, category: nil, reason: reason)) {
+                "account \($0.name) removed"
+            }
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every account.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Every account.")
         @OptionGroup var client: ClientOptions
         func run() throws {
             let l = try client.call("io.slotd.Accounts.List", Empty(), as: AccountListReply.self)
             client.emit(l) {
-                Format.table(["USER", "CATEGORY", "SINCE"], l.accounts.map { [$0.name, $0.category, Format.time($0.createdAt)] })
+                Format.table(["USER", "CATEGORY", "SINCE"],
+                             l.accounts.map { [$0.name, $0.category, Format.time($0.createdAt)] })
             }
         }
     }
@@ -147,7 +156,7 @@ struct AdminCommand: ParsableCommand {
         subcommands: [Backup.self, Contests.self, Resolve.self])
 
     struct Backup: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "backup", 
             abstract: "An online, consistent copy of the database (SQLite backup API), written by the daemon.",
             discussion: "Example:\n  slotctl admin backup /var/backups/slotd-$(date +%F).sqlite --reason \"nightly\"")
         @Argument(help: "Where to write it (must not exist; written by the daemon's user).") var file: String

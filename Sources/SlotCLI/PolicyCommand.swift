@@ -13,7 +13,7 @@ struct PolicyCommand: ParsableCommand {
     )
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The policy in force (its full text).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "The policy in force (its full text).")
         @OptionGroup var client: ClientOptions
         func run() throws {
             let p = try client.call("io.slotd.Policy.Get", Empty(), as: PolicyReply.self)
@@ -22,7 +22,7 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Apply: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "apply", 
             abstract: "Apply a policy file now (admins). A file with errors changes nothing.",
             discussion: "Example:\n  slotctl policy apply Policies/default.toml --reason \"order 17 of the authorized body\"")
         @Argument(help: "The policy file.", completion: .file(extensions: ["toml"])) var file: String
@@ -40,7 +40,7 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every policy applied, who applied it and why.")
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Every policy applied, who applied it and why.")
         @OptionGroup var client: ClientOptions
         func run() throws {
             let h = try client.call("io.slotd.Policy.History", Empty(), as: PolicyHistoryReply.self)
@@ -53,7 +53,7 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Diff: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "diff", 
             abstract: "What applying a policy file would change, setting by setting.",
             discussion: """
                 Compares FILE with the policy in force (asks the daemon), or with --from OLD_FILE (offline, no \

@@ -36,7 +36,7 @@ struct AgreementCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "show", 
             abstract: "Show the agreement, how allocation works, and whether you have accepted it.")
         @OptionGroup var client: ClientOptions
         func run() throws {
@@ -46,7 +46,7 @@ struct AgreementCommand: ParsableCommand {
     }
 
     struct Accept: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "accept", 
             abstract: "Accept the agreement in force (the exact version and text you were shown).",
             discussion: """
                 Without --yes, the agreement is shown and you are asked to confirm; this needs a terminal. With \
@@ -140,7 +140,7 @@ struct ContestCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Your contests and their outcomes, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Your contests and their outcomes, newest first.")
         @Option(help: "Only this state (repeatable).") var state: [ContestState] = []
         @Option(help: "At most this many.") var limit = 100
         @OptionGroup var client: ClientOptions

@@ -5,13 +5,6 @@ import Testing
 @Suite struct SimulateCommandTests {
     static var swf: String { SlotctlProcess.traces + "/HPC2N-2002-2.2-cln.first57days.swf" }
 
-    @Test("Invariant: the help text is stable (golden file)")
-    func helpIsGolden() throws {
-        let result = try SlotctlProcess.run("simulate", "--help")
-        #expect(result.status == 0)
-        #expect(result.stdout == (try SlotctlProcess.golden("simulate-help.txt")))
-    }
-
     @Test("Invariant: a run writes the table, the JSON and an SVG for every category")
     func tableJSONAndSVG() throws {
         let svg = FileManager.default.temporaryDirectory.appendingPathComponent("slotd-\(UUID().uuidString).svg").path

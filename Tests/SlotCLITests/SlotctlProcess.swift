@@ -28,7 +28,9 @@ struct SlotctlProcess {
         return directory.appendingPathComponent("slotctl")
     }
 
-    static func run(_ arguments: String...) throws -> Output {
+    static func run(_ arguments: String...) throws -> Output { try run(arguments: arguments) }
+
+    static func run(arguments: [String]) throws -> Output {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

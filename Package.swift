@@ -63,8 +63,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "CSlotSpawn"),
-        .target(name: "SlotSandbox", dependencies: ["CSlotSpawn", "CSystemd"], exclude: ["README.md"],
-                swiftSettings: strict),
+        .target(
+            name: "SlotSandbox", dependencies: ["CSlotSpawn", "CSystemd"], exclude: ["README.md"],
+            swiftSettings: strict),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CYAJL", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
         .target(name: "SlotProtocol", dependencies: ["SlotCore", "CYAJL"], swiftSettings: strict),
@@ -128,8 +129,9 @@ let package = Package(
             path: "Benchmarks/SlotBench",
             swiftSettings: strict
         ),
-        .target(name: "SlotTestSupport", dependencies: ["SlotCore"], path: "Tests/SlotTestSupport",
-                swiftSettings: strict),
+        .target(
+            name: "SlotTestSupport", dependencies: ["SlotCore"], path: "Tests/SlotTestSupport",
+            swiftSettings: strict),
         .testTarget(name: "SlotQueueTests", dependencies: ["SlotQueue", "SlotTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SlotCoreTests", dependencies: ["SlotCore", "SlotQueue", "SlotTestSupport"], swiftSettings: strict
@@ -140,7 +142,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SlotSandboxTests", dependencies: ["SlotSandbox"], swiftSettings: strict),
-        .testTarget(name: "SlotProtocolTests", dependencies: ["SlotProtocol", "SlotTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SlotProtocolTests", dependencies: ["SlotProtocol", "SlotTestSupport"], swiftSettings: strict),
         .testTarget(name: "SlotReportTests", dependencies: ["SlotReport", "SlotProtocol"], swiftSettings: strict),
         .testTarget(name: "SlotSimTests", dependencies: ["SlotSim", "SlotCore", "SlotPolicy"], swiftSettings: strict),
         // Drive the built slotd and slotctl binaries; depending on them makes `swift test` build them first.
@@ -152,10 +155,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "SlotStoreTests",
-                    dependencies: ["SlotStore", "SlotProtocol", "SlotTestSupport",
-                                   .product(name: "GRDB", package: "GRDB.swift")],
-                    swiftSettings: strict),
+        .testTarget(
+            name: "SlotStoreTests",
+            dependencies: [
+                "SlotStore", "SlotProtocol", "SlotTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "SlotCLITests",
             dependencies: ["slotctl", "SlotCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],

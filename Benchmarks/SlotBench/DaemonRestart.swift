@@ -50,9 +50,11 @@ enum DaemonRestartBenchmark {
             let sectors = category.sectors.contains("*") ? policy.sectors.map(\.id) : category.sectors
             for n in 0..<10 {
                 let name = "bench-\(category.id)-\(n)"
-                try store.save(StoredAccount(name: name, category: category.id, createdAt: 0), audit: AuditEvent(
-                    actor: user, actorUID: Int64(getuid()), action: "account.add", target: name,
-                    reason: "slotbench restart state", detail: ""), at: 0)
+                try store.save(
+                    StoredAccount(name: name, category: category.id, createdAt: 0),
+                    audit: AuditEvent(
+                        actor: user, actorUID: Int64(getuid()), action: "account.add", target: name,
+                        reason: "slotbench restart state", detail: ""), at: 0)
                 for sector in sectors { combos.append((name, sector)) }
             }
         }
@@ -66,14 +68,15 @@ enum DaemonRestartBenchmark {
         var lastReport = ContinuousClock.now
         while id <= Int64(pending) {
             let end = min(Int64(pending), id + 9_999)
-            try store.insert((id...end).map { i in
-                let combo = combos[Int(i) % combos.count]
-                return StoredRequest(
-                    id: i, uid: Int64(getuid()), gid: Int64(getgid()), account: combo.account, sector: combo.sector,
-                    gpus: 0, cpus: 1, memoryMiB: 1_024, durationMs: 3_600_000, purpose: "restart bench \(i)",
-                    command: ["sleep", "3600"], workingDirectory: "/tmp",
-                    environment: ["RUN": "\(i)"], submittedAt: base + i)
-            })
+            try store.insert(
+                (id...end).map { i in
+                    let combo = combos[Int(i) % combos.count]
+                    return StoredRequest(
+                        id: i, uid: Int64(getuid()), gid: Int64(getgid()), account: combo.account, sector: combo.sector,
+                        gpus: 0, cpus: 1, memoryMiB: 1_024, durationMs: 3_600_000, purpose: "restart bench \(i)",
+                        command: ["sleep", "3600"], workingDirectory: "/tmp",
+                        environment: ["RUN": "\(i)"], submittedAt: base + i)
+                })
             id = end + 1
             if ContinuousClock.now - lastReport > .seconds(5) {
                 FileHandle.standardError.write(Data("  built \(id - 1) of \(pending) pending requests\n".utf8))
@@ -83,17 +86,19 @@ enum DaemonRestartBenchmark {
         let buildSeconds = (ContinuousClock.now - buildStart).seconds
 
         try """
-            [limits]
-            queue_capacity = \(pending + 10_000)
-            queue_class_capacity = \(classCapacity)
+        [limits]
+        queue_capacity = \(pending + 10_000)
+        queue_class_capacity = \(classCapacity)
 
-            """.write(toFile: directory + "/slotd.toml", atomically: true, encoding: .utf8)
+        """.write(toFile: directory + "/slotd.toml", atomically: true, encoding: .utf8)
         let notify = try NotifyListener(path: directory + "/notify.sock")
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let daemon = Process()
         daemon.executableURL = binaries.appendingPathComponent("slotd")
-        daemon.arguments = ["--dev", "--config", directory + "/slotd.toml", "--state-directory", directory,
-                            "--policy", policyFile, "--inventory", "1x0:1:4", "--log-level", "error"]
+        daemon.arguments = [
+            "--dev", "--config", directory + "/slotd.toml", "--state-directory", directory,
+            "--policy", policyFile, "--inventory", "1x0:1:4", "--log-level", "error",
+        ]
         daemon.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notify.path]) { $1 }
         daemon.standardOutput = FileHandle.nullDevice
         daemon.standardError = FileHandle.nullDevice
@@ -113,7 +118,9 @@ enum DaemonRestartBenchmark {
             let run = try TimedCommand.run(
                 binaries.appendingPathComponent("slotctl").path,
                 ["list", "--all"] + (limit.map { ["--limit", "\($0)"] } ?? []) + extra,
-                environment: ProcessInfo.processInfo.environment.merging(["SLOTD_SOCKET": directory + "/io.slotd"]) { $1 })
+                environment: ProcessInfo.processInfo.environment.merging(["SLOTD_SOCKET": directory + "/io.slotd"]) {
+                    $1
+                })
             return (run.seconds, run.output.split(separator: UInt8(ascii: "\n")).count)
         }
         var runs: [(seconds: Double, lines: Int, daemonCPU: Double)] = []
@@ -125,11 +132,12 @@ enum DaemonRestartBenchmark {
         let times = runs.map(\.seconds).sorted()
         let (jsonSeconds, _) = try timedList(["--json"])
         let defaults = try (0..<5).map { _ in try timedList([], limit: nil).0 }.sorted()
-        return Result(pending: pending, buildSeconds: buildSeconds, readySeconds: readySeconds, rssMiB: rss,
-                      peakRSSMiB: peak, classCapacity: classCapacity, listSeconds: times[2],
-                      listRange: (times[0], times[4]), listDaemonCPUSeconds: runs.map(\.daemonCPU).sorted()[2],
-                      listJSONSeconds: jsonSeconds, listed: max(0, (runs.first?.lines ?? 0) - 1),
-                      listDefaultSeconds: defaults[2])
+        return Result(
+            pending: pending, buildSeconds: buildSeconds, readySeconds: readySeconds, rssMiB: rss,
+            peakRSSMiB: peak, classCapacity: classCapacity, listSeconds: times[2],
+            listRange: (times[0], times[4]), listDaemonCPUSeconds: runs.map(\.daemonCPU).sorted()[2],
+            listJSONSeconds: jsonSeconds, listed: max(0, (runs.first?.lines ?? 0) - 1),
+            listDefaultSeconds: defaults[2])
     }
 
     /// Sends SIGKILL to the process group of every slot record (`slot-ID.json`, with its `pid`) under `directory`.
@@ -137,8 +145,9 @@ enum DaemonRestartBenchmark {
         let files = FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? []
         for file in files where (file as NSString).lastPathComponent.hasPrefix("slot-") && file.hasSuffix(".json") {
             guard let data = FileManager.default.contents(atPath: directory + "/" + file),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let pid = object["pid"] as? Int, pid > 1 else { continue }
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let pid = object["pid"] as? Int, pid > 1
+            else { continue }
             kill(-Int32(pid), SIGKILL)
         }
     }
@@ -166,7 +175,9 @@ final class NotifyListener {
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard fd >= 0, bound == 0 else { throw BenchError.daemonDidNotStart }
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
@@ -184,8 +195,12 @@ final class NotifyListener {
         var buffer = [UInt8](repeating: 0, count: 4_096)
         while ContinuousClock.now < deadline {
             let count = recv(fd, &buffer, buffer.count, 0)
-            if count > 0, String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n")
-                .contains(Substring(line)) { return true }
+            if count > 0,
+                String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n")
+                    .contains(Substring(line))
+            {
+                return true
+            }
         }
         return false
     }

@@ -28,7 +28,8 @@ enum DaemonSubmitBenchmark {
     /// A process's user + system CPU seconds, all threads, from `/proc/PID/stat` (clock ticks).
     static func cpuSeconds(of pid: Int32) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
         // Fields after the ")" of the command name start at field 3 (state); utime and stime are fields 14 and 15.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
@@ -54,22 +55,27 @@ enum DaemonSubmitBenchmark {
 
     /// - Parameter rate: submits per second over all clients (each client sends on its own fixed schedule, window 1);
     ///   nil sends as fast as replies come back.
-    static func run(clients: Int, window: Int, perClient: Int, durability: String, rate: Double? = nil,
-                    generator: LoadGenerator) throws
+    static func run(
+        clients: Int, window: Int, perClient: Int, durability: String, rate: Double? = nil,
+        generator: LoadGenerator
+    ) throws
         -> Result
     {
         let directory = "/tmp/slotbench-daemon-\(getpid())-\(clients)-\(window)"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try "durability = \"\(durability)\"\n[limits]\nqueue_capacity = 2000000\nqueue_class_capacity = 262144\nmax_pending_per_user = 10000000\n"
+        try
+            "durability = \"\(durability)\"\n[limits]\nqueue_capacity = 2000000\nqueue_class_capacity = 262144\nmax_pending_per_user = 10000000\n"
             .write(toFile: directory + "/slotd.toml", atomically: true, encoding: .utf8)
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let policy = FileManager.default.currentDirectoryPath + "/Policies/default.toml"
         let daemon = Process()
         daemon.executableURL = binaries.appendingPathComponent("slotd")
-        daemon.arguments = ["--dev", "--config", directory + "/slotd.toml", "--state-directory", directory,
-                            "--policy", policy, "--inventory", "1x0:1:4", "--log-level", "error"]
+        daemon.arguments = [
+            "--dev", "--config", directory + "/slotd.toml", "--state-directory", directory,
+            "--policy", policy, "--inventory", "1x0:1:4", "--log-level", "error",
+        ]
         daemon.standardOutput = FileHandle.nullDevice
         daemon.standardError = FileHandle.nullDevice
         try daemon.run()
@@ -87,20 +93,26 @@ enum DaemonSubmitBenchmark {
         // The benchmark's user accepts the default policy's user agreement, as any applicant must before submitting.
         let agreement = try control.call("io.slotd.Accounts.Agreement", Empty(), as: AgreementReply.self)
         if let version = agreement.version, let hash = agreement.hash, !agreement.accepted {
-            _ = try control.call("io.slotd.Accounts.AcceptAgreement",
-                                 AcceptAgreementParameters(version: version, hash: hash), as: AgreementReply.self)
+            _ = try control.call(
+                "io.slotd.Accounts.AcceptAgreement",
+                AcceptAgreementParameters(version: version, hash: hash), as: AgreementReply.self)
         }
-        let holder = SubmitParameters(sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 1_024, durationSeconds: 3_600,
-                                      purpose: "holder", command: ["sleep", "3600"], workingDirectory: "/tmp",
-                                      environment: nil)
+        let holder = SubmitParameters(
+            sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 1_024, durationSeconds: 3_600,
+            purpose: "holder", command: ["sleep", "3600"], workingDirectory: "/tmp",
+            environment: nil)
         let held = try control.call("io.slotd.Requests.Submit", holder, as: RequestReply.self)
         // Slots outlive a stopped daemon by design: end the holder first, so the run leaves nothing behind.
-        defer { _ = try? control.call("io.slotd.Requests.Cancel", IDParameters(id: held.request.id),
-                                      as: RequestReply.self) }
+        defer {
+            _ = try? control.call(
+                "io.slotd.Requests.Cancel", IDParameters(id: held.request.id),
+                as: RequestReply.self)
+        }
 
-        let parameters = SubmitParameters(sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 1_024,
-                                          durationSeconds: 60, purpose: "bench", command: ["true"],
-                                          workingDirectory: "/tmp", environment: nil)
+        let parameters = SubmitParameters(
+            sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 1_024,
+            durationSeconds: 60, purpose: "bench", command: ["true"],
+            workingDirectory: "/tmp", environment: nil)
         let frame = try [UInt8](Varlink.frame(VarlinkCall(method: "io.slotd.Requests.Submit", parameters: parameters)))
         let latencies = LatencyLog()
         let failures = LatencyLog()
@@ -169,9 +181,10 @@ enum DaemonSubmitBenchmark {
         guard failures.count == 0 else { throw BenchError.submitsFailed(failures.count) }
         let sorted = latencies.all.sorted()
         guard !sorted.isEmpty else { throw BenchError.submitsFailed(0) }
-        return Result(clients: clients, window: window, submits: sorted.count, seconds: seconds,
-                      p50: sorted[sorted.count / 2], p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)],
-                      daemonCPU: daemonCPU, clientCPU: clientCPU)
+        return Result(
+            clients: clients, window: window, submits: sorted.count, seconds: seconds,
+            p50: sorted[sorted.count / 2], p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)],
+            daemonCPU: daemonCPU, clientCPU: clientCPU)
     }
 }
 

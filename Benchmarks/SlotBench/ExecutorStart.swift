@@ -15,9 +15,10 @@ enum ExecutorStartBenchmark {
         let clock = ContinuousClock()
         var samples: [Double] = []
         for id in 0..<UInt64(count) {
-            let launch = SlotLaunch(id: id, command: ["/bin/true"], workingDirectory: directory,
-                                    environment: ["PATH": "/usr/bin:/bin"], timeLimit: 60_000,
-                                    logFile: directory + "/slot.log")
+            let launch = SlotLaunch(
+                id: id, command: ["/bin/true"], workingDirectory: directory,
+                environment: ["PATH": "/usr/bin:/bin"], timeLimit: 60_000,
+                logFile: directory + "/slot.log")
             let elapsed = try clock.measure { try executor.start(launch) }
             samples.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             while executor.outcome(of: id) == nil { usleep(200) }
@@ -38,8 +39,10 @@ enum ExecutorStartBenchmark {
         let clock = ContinuousClock()
         let started = Mutex<[UInt64: ContinuousClock.Instant]>([:])
         let ended = Mutex<[UInt64: SlotOutcome]>([:])
-        let executor = try SystemdExecutor(gracePeriod: .seconds(1), stateDirectory: directory,
-                                           pollInterval: .milliseconds(1)) { event in
+        let executor = try SystemdExecutor(
+            gracePeriod: .seconds(1), stateDirectory: directory,
+            pollInterval: .milliseconds(1)
+        ) { event in
             switch event {
             case .started(let id, _): started.withLock { $0[id] = clock.now }
             case .ended(let id, let outcome): ended.withLock { $0[id] = outcome }
@@ -50,16 +53,18 @@ enum ExecutorStartBenchmark {
         for offset in 0..<UInt64(count) {
             let id = base * 10_000 + offset
             // The unit gets a private /tmp, so it works in the home directory, not in `directory`.
-            let launch = SlotLaunch(id: id, command: ["/bin/sleep", "30"],
-                                    workingDirectory: FileManager.default.homeDirectoryForCurrentUser.path,
-                                    environment: ["PATH": "/usr/bin:/bin"], timeLimit: 60_000,
-                                    logFile: directory + "/slot.log")
+            let launch = SlotLaunch(
+                id: id, command: ["/bin/sleep", "30"],
+                workingDirectory: FileManager.default.homeDirectoryForCurrentUser.path,
+                environment: ["PATH": "/usr/bin:/bin"], timeLimit: 60_000,
+                logFile: directory + "/slot.log")
             let t0 = clock.now
             try executor.start(launch)
             while started.withLock({ $0[id] }) == nil {
                 guard clock.now - t0 < .seconds(10), ended.withLock({ $0[id] }) == nil else {
-                    throw BenchError.slotDidNotStart(id, after: "\(clock.now - t0)",
-                                                     ended: ended.withLock { $0[id] }.map { "\($0)" })
+                    throw BenchError.slotDidNotStart(
+                        id, after: "\(clock.now - t0)",
+                        ended: ended.withLock { $0[id] }.map { "\($0)" })
                 }
                 usleep(100)
             }

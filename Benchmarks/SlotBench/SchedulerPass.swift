@@ -12,11 +12,13 @@ enum SchedulerPassBenchmark {
     static var policy: Policy {
         let sectors = (0..<6).map { Sector(id: "s\($0)", name: "Sector \($0)", weight: Int64($0) * 50) }
         let categories = (0..<5).map {
-            ApplicantCategory(id: "c\($0)", name: "Category \($0)", weight: Int64($0) * 100, maxDuration: .days(7),
-                              maxConcurrentGPUs: 64, gpuHoursPerPeriod: 1_000_000, sectors: ["*"])
+            ApplicantCategory(
+                id: "c\($0)", name: "Category \($0)", weight: Int64($0) * 100, maxDuration: .days(7),
+                maxConcurrentGPUs: 64, gpuHoursPerPeriod: 1_000_000, sectors: ["*"])
         }
-        return Policy(effective: "2026-12-01", sectors: sectors, categories: categories,
-                      aging: AgingRule(pointsPerHour: 10, cap: 1_000), fairShare: FairShareRule(weight: 100, halfLife: .days(7)))
+        return Policy(
+            effective: "2026-12-01", sectors: sectors, categories: categories,
+            aging: AgingRule(pointsPerHour: 10, cap: 1_000), fairShare: FairShareRule(weight: 100, halfLife: .days(7)))
     }
 
     /// Median seconds per pass with `pending` requests waiting.
@@ -24,12 +26,14 @@ enum SchedulerPassBenchmark {
         let policy = policy
         let accounts = (0..<1_000).map { Account(name: "a\($0)", category: "c\($0 % 5)") }
         let classes = policy.sectors.count * policy.categories.count
-        let scheduler = Scheduler(policy: policy, inventory: Inventory(spec: "8x8")!, accounts: accounts,
-                                  queueCapacity: pending + 64, perClassCapacity: pending / classes * 2 + 64)
+        let scheduler = Scheduler(
+            policy: policy, inventory: Inventory(spec: "8x8")!, accounts: accounts,
+            queueCapacity: pending + 64, perClassCapacity: pending / classes * 2 + 64)
         func request(_ id: Int, gpus: Int, at time: Int64) -> SlotRequest {
-            SlotRequest(id: UInt64(id), account: "a\(id % 1_000)", sector: "s\(id % 6)",
-                        resources: Resources(gpus: gpus, cpus: gpus, memoryMiB: 1_024), duration: 24 * hour,
-                        purpose: "bench", submittedAt: time)
+            SlotRequest(
+                id: UInt64(id), account: "a\(id % 1_000)", sector: "s\(id % 6)",
+                resources: Resources(gpus: gpus, cpus: gpus, memoryMiB: 1_024), duration: 24 * hour,
+                purpose: "bench", submittedAt: time)
         }
         _ = scheduler.handle(.submitBatch((0..<64).map { request($0, gpus: 1, at: 0) }), now: 0)
         precondition(scheduler.running.count == 64, "the machine must be full")

@@ -20,17 +20,21 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Runs per implementation; the median is reported.") var repetitions = 5
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Option(help: "Run only the scenario with this number (1-4), e.g. to profile it.") var only: Int?
-    @Option(help: "What to measure: queue (core vs Mutex<Heap>), scheduler (pass cost), executor (start latency) daemon (durable Submit throughput against a release slotd) restart (READY=1 time, RSS and list with --pending requests) or codec (Foundation JSON per List row).")
+    @Option(
+        help:
+            "What to measure: queue (core vs Mutex<Heap>), scheduler (pass cost), executor (start latency) daemon (durable Submit throughput against a release slotd) restart (READY=1 time, RSS and list with --pending requests) or codec (Foundation JSON per List row)."
+    )
     var suite: Suite = .queue
 
     @Option(help: "Daemon suite: the store's durability, full (fsync per commit) or normal.")
     var durability = "full"
 
-    @Option(help: """
-        Daemon suite: how the clients talk. raw sends a frame encoded once and checks each reply is a Submit reply \
-        (the daemon's cost, with a load generator as cheap as it gets); slotclient encodes and decodes every call \
-        with SlotClient, as slotctl does.
-        """)
+    @Option(
+        help: """
+            Daemon suite: how the clients talk. raw sends a frame encoded once and checks each reply is a Submit reply \
+            (the daemon's cost, with a load generator as cheap as it gets); slotclient encodes and decodes every call \
+            with SlotClient, as slotctl does.
+            """)
     var loadGenerator = DaemonSubmitBenchmark.LoadGenerator.raw
 
     @Option(help: "Daemon suite: submits per configuration.")
@@ -39,7 +43,9 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Daemon suite: CLIENTSxWINDOW configurations, comma-separated, e.g. 8x1 to profile one.")
     var configurations = "1x1,8x1,32x1,1x16,8x16,32x16,8x64"
 
-    @Option(help: "Executor suite: process (child processes) or systemd (transient units; needs systemd as PID 1 and root).")
+    @Option(
+        help: "Executor suite: process (child processes) or systemd (transient units; needs systemd as PID 1 and root)."
+    )
     var executor = "process"
 
     @Option(help: "Executor suite: how many slots to start.")
@@ -51,10 +57,11 @@ struct SlotBench: ParsableCommand {
     @Option(help: "Restart suite: how many requests `slotctl list --all --limit N` lists.")
     var listLimit = 100_000
 
-    @Option(help: """
-        Restart suite: build the state in this directory and keep it afterwards (default: a temporary directory, \
-        removed), to run `slotd --dev --state-directory DIR --config DIR/slotd.toml` on it by hand.
-        """)
+    @Option(
+        help: """
+            Restart suite: build the state in this directory and keep it afterwards (default: a temporary directory, \
+            removed), to run `slotd --dev --state-directory DIR --config DIR/slotd.toml` on it by hand.
+            """)
     var stateDirectory: String?
 
     enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon, restart, codec }
@@ -76,8 +83,10 @@ struct SlotBench: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var rows: [Row] = []
         var number = 0
-        func scenario(_ name: String, target: Double, baseline: String, _ ours: () -> Measurement,
-                      _ theirs: () -> Measurement) {
+        func scenario(
+            _ name: String, target: Double, baseline: String, _ ours: () -> Measurement,
+            _ theirs: () -> Measurement
+        ) {
             number += 1
             if let only, only != number { return }
             FileHandle.standardError.write(Data("running: \(name)\n".utf8))
@@ -88,19 +97,25 @@ struct SlotBench: ParsableCommand {
                 b.append(theirs().itemsPerSecond)
             }
             let paired = zip(a, b).map { $0 / $1 }
-            rows.append(Row(scenario: name, baseline: baseline, ours: median(a), theirs: median(b), target: target,
-                            low: paired.min() ?? 0, high: paired.max() ?? 0))
+            rows.append(
+                Row(
+                    scenario: name, baseline: baseline, ours: median(a), theirs: median(b), target: target,
+                    low: paired.min() ?? 0, high: paired.max() ?? 0))
         }
-        scenario("1 thread: push all, take all", target: 0.8, baseline: "Heap",
-                 { singleThreadQueue(w) }, { singleThreadHeap(w) })
-        scenario("1 thread: push all, take all", target: 0, baseline: "Mutex<Heap>",
-                 { singleThreadQueue(w) }, { singleThreadLockedHeap(w) })
-        scenario("2 producers, 1 consumer", target: 2, baseline: "Mutex<Heap>",
-                 { concurrentQueue(w, producers: 2, cancelEvery: 0) },
-                 { concurrentLockedHeap(w, producers: 2, cancelEvery: 0) })
-        scenario("1 producer, 1 consumer, 10% cancels", target: 2, baseline: "Mutex<Heap>",
-                 { concurrentQueue(w, producers: 1, cancelEvery: 10) },
-                 { concurrentLockedHeap(w, producers: 1, cancelEvery: 10) })
+        scenario(
+            "1 thread: push all, take all", target: 0.8, baseline: "Heap",
+            { singleThreadQueue(w) }, { singleThreadHeap(w) })
+        scenario(
+            "1 thread: push all, take all", target: 0, baseline: "Mutex<Heap>",
+            { singleThreadQueue(w) }, { singleThreadLockedHeap(w) })
+        scenario(
+            "2 producers, 1 consumer", target: 2, baseline: "Mutex<Heap>",
+            { concurrentQueue(w, producers: 2, cancelEvery: 0) },
+            { concurrentLockedHeap(w, producers: 2, cancelEvery: 0) })
+        scenario(
+            "1 producer, 1 consumer, 10% cancels", target: 2, baseline: "Mutex<Heap>",
+            { concurrentQueue(w, producers: 1, cancelEvery: 10) },
+            { concurrentLockedHeap(w, producers: 1, cancelEvery: 10) })
         if json {
             print(jsonReport(rows, cores: cores))
         } else {
@@ -120,16 +135,21 @@ extension SlotBench {
         }
         let base = results[0].seconds
         if json {
-            let rows = results.map { "{\"pending\":\($0.pending),\"seconds_per_pass\":\($0.seconds),\"ratio\":\($0.seconds / base)}" }
+            let rows = results.map {
+                "{\"pending\":\($0.pending),\"seconds_per_pass\":\($0.seconds),\"ratio\":\($0.seconds / base)}"
+            }
             print("{\"suite\":\"scheduler\",\"inventory\":\"8x8\",\"results\":[\(rows.joined(separator: ","))]}")
             return
         }
         print("scheduling pass on a full 64-GPU machine (8x8), median of 200 passes, backfill window 256")
         for row in results {
             let ratio = row.seconds / base
-            let goal = row.pending == 1_000_000 ? "  target pass(1M)/pass(10k) <= 3: \(ratio <= 3 ? "met" : "MISSED")" : ""
-            print(pad("\(row.pending) pending", 16) + pad(fixed(row.seconds * 1e6, 1), 9, left: true) + " µs/pass   ratio "
-                  + fixed(ratio, 2) + "x" + goal)
+            let goal =
+                row.pending == 1_000_000 ? "  target pass(1M)/pass(10k) <= 3: \(ratio <= 3 ? "met" : "MISSED")" : ""
+            print(
+                pad("\(row.pending) pending", 16) + pad(fixed(row.seconds * 1e6, 1), 9, left: true)
+                    + " µs/pass   ratio "
+                    + fixed(ratio, 2) + "x" + goal)
         }
     }
 }
@@ -142,15 +162,17 @@ extension SlotBench {
         let count = starts ?? (systemd ? 200 : 1_000)
         FileHandle.standardError.write(Data("running: \(count) \(executor)-executor starts\n".utf8))
         if systemd {
-            report(try ExecutorStartBenchmark.systemdLatencies(count: count),
-                   what: "starts of /bin/sleep (until the unit runs with its main PID)", cgroups: nil)
+            report(
+                try ExecutorStartBenchmark.systemdLatencies(count: count),
+                what: "starts of /bin/sleep (until the unit runs with its main PID)", cgroups: nil)
             return
         }
         report(try ExecutorStartBenchmark.latencies(count: count), what: "starts of /bin/true", cgroups: false)
         // As the daemon runs them where it can write its cgroup v2 directory: each slot in its own cgroup.
         if case .success(let tree) = CgroupTree.detect() {
-            report(try ExecutorStartBenchmark.latencies(count: count, cgroups: tree),
-                   what: "starts of /bin/true, each in its own cgroup", cgroups: true)
+            report(
+                try ExecutorStartBenchmark.latencies(count: count, cgroups: tree),
+                what: "starts of /bin/true, each in its own cgroup", cgroups: true)
         }
     }
 
@@ -158,12 +180,14 @@ extension SlotBench {
         let p50 = samples[samples.count / 2], p99 = samples[samples.count * 99 / 100], worst = samples.last ?? 0
         if json {
             let cgroupField = cgroups.map { ",\"cgroups\":\($0)" } ?? ""
-            print("{\"suite\":\"executor\",\"executor\":\"\(executor)\"\(cgroupField),\"starts\":\(samples.count),"
-                  + "\"p50_s\":\(p50),\"p99_s\":\(p99),\"max_s\":\(worst)}")
+            print(
+                "{\"suite\":\"executor\",\"executor\":\"\(executor)\"\(cgroupField),\"starts\":\(samples.count),"
+                    + "\"p50_s\":\(p50),\"p99_s\":\(p99),\"max_s\":\(worst)}")
         } else {
-            print("\(executor) executor, \(samples.count) \(what): p50 \(fixed(p50 * 1e3, 2)) ms, "
-                  + "p99 \(fixed(p99 * 1e3, 2)) ms, max \(fixed(worst * 1e3, 2)) ms  "
-                  + "(target p99 < 100 ms: \(p99 < 0.1 ? "met" : "MISSED"))")
+            print(
+                "\(executor) executor, \(samples.count) \(what): p50 \(fixed(p50 * 1e3, 2)) ms, "
+                    + "p99 \(fixed(p99 * 1e3, 2)) ms, max \(fixed(worst * 1e3, 2)) ms  "
+                    + "(target p99 < 100 ms: \(p99 < 0.1 ? "met" : "MISSED"))")
         }
     }
 }
@@ -195,7 +219,8 @@ func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
 
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 func jsonReport(_ rows: [Row], cores: Int) -> String {
@@ -225,16 +250,21 @@ extension SlotBench {
         }
         for (clients, window) in pairs {
             let perClient = max(50, submits / clients)
-            FileHandle.standardError.write(Data("running: \(clients) client(s), window \(window), \(clients * perClient) submits\n".utf8))
-            let r = try DaemonSubmitBenchmark.run(clients: clients, window: window, perClient: perClient,
-                                                  durability: durability, generator: loadGenerator)
+            FileHandle.standardError.write(
+                Data("running: \(clients) client(s), window \(window), \(clients * perClient) submits\n".utf8))
+            let r = try DaemonSubmitBenchmark.run(
+                clients: clients, window: window, perClient: perClient,
+                durability: durability, generator: loadGenerator)
             if clients == 8 && window == 1 { peakEight = max(peakEight ?? 0, r.perSecond) }
             if json {
-                rows.append("{\"clients\":\(r.clients),\"window\":\(r.window),\"submits\":\(r.submits),\"per_second\":\(Int(r.perSecond)),\"p50_s\":\(r.p50),\"p99_s\":\(r.p99),\"daemon_cpu_us\":\(Int(r.daemonMicros)),\"client_cpu_us\":\(Int(r.clientMicros))}")
+                rows.append(
+                    "{\"clients\":\(r.clients),\"window\":\(r.window),\"submits\":\(r.submits),\"per_second\":\(Int(r.perSecond)),\"p50_s\":\(r.p50),\"p99_s\":\(r.p99),\"daemon_cpu_us\":\(Int(r.daemonMicros)),\"client_cpu_us\":\(Int(r.clientMicros))}"
+                )
             } else {
-                print("\(r.clients) client(s), window \(r.window): \(r.submits) durable submits in \(fixed(r.seconds, 2)) s = "
-                      + "\(Int(r.perSecond))/s; latency p50 \(fixed(r.p50 * 1e3, 2)) ms, p99 \(fixed(r.p99 * 1e3, 2)) ms; "
-                      + "CPU per submit: daemon \(Int(r.daemonMicros)) µs, clients \(Int(r.clientMicros)) µs")
+                print(
+                    "\(r.clients) client(s), window \(r.window): \(r.submits) durable submits in \(fixed(r.seconds, 2)) s = "
+                        + "\(Int(r.perSecond))/s; latency p50 \(fixed(r.p50 * 1e3, 2)) ms, p99 \(fixed(r.p99 * 1e3, 2)) ms; "
+                        + "CPU per submit: daemon \(Int(r.daemonMicros)) µs, clients \(Int(r.clientMicros)) µs")
             }
         }
         // Latency at half the peak: the fastest 8-client strict request-reply rate measured above, halved, paced.
@@ -242,16 +272,24 @@ extension SlotBench {
             let rate = peak / 2
             let perClient = max(50, submits / 8)
             FileHandle.standardError.write(Data("running: 8 clients paced at \(Int(rate))/s (half the peak)\n".utf8))
-            let r = try DaemonSubmitBenchmark.run(clients: 8, window: 1, perClient: perClient, durability: durability,
-                                                  rate: rate, generator: loadGenerator)
+            let r = try DaemonSubmitBenchmark.run(
+                clients: 8, window: 1, perClient: perClient, durability: durability,
+                rate: rate, generator: loadGenerator)
             if json {
-                rows.append("{\"clients\":8,\"paced_per_second\":\(Int(rate)),\"per_second\":\(Int(r.perSecond)),\"p50_s\":\(r.p50),\"p99_s\":\(r.p99)}")
+                rows.append(
+                    "{\"clients\":8,\"paced_per_second\":\(Int(rate)),\"per_second\":\(Int(r.perSecond)),\"p50_s\":\(r.p50),\"p99_s\":\(r.p99)}"
+                )
             } else {
-                print("8 clients paced at half the peak (\(Int(rate))/s): achieved \(Int(r.perSecond))/s; latency p50 "
-                      + "\(fixed(r.p50 * 1e3, 2)) ms, p99 \(fixed(r.p99 * 1e3, 2)) ms")
+                print(
+                    "8 clients paced at half the peak (\(Int(rate))/s): achieved \(Int(r.perSecond))/s; latency p50 "
+                        + "\(fixed(r.p50 * 1e3, 2)) ms, p99 \(fixed(r.p99 * 1e3, 2)) ms")
             }
         }
-        if json { print("{\"suite\":\"daemon\",\"durability\":\"\(durability)\",\"load_generator\":\"\(loadGenerator)\",\"results\":[\(rows.joined(separator: ","))]}") }
+        if json {
+            print(
+                "{\"suite\":\"daemon\",\"durability\":\"\(durability)\",\"load_generator\":\"\(loadGenerator)\",\"results\":[\(rows.joined(separator: ","))]}"
+            )
+        }
     }
 }
 
@@ -261,21 +299,29 @@ extension SlotBench {
         FileHandle.standardError.write(Data("building a state with \(pending) pending requests...\n".utf8))
         let r = try DaemonRestartBenchmark.run(pending: pending, listLimit: listLimit, keep: stateDirectory)
         if json {
-            print("{\"suite\":\"restart\",\"pending\":\(r.pending),\"ready_s\":\(r.readySeconds),\"rss_mib\":\(r.rssMiB),"
-                  + "\"peak_rss_mib\":\(r.peakRSSMiB),\"queue_class_capacity\":\(r.classCapacity),"
-                  + "\"list_s\":\(r.listSeconds),\"list_min_s\":\(r.listRange.0),\"list_max_s\":\(r.listRange.1),"
-                  + "\"list_daemon_cpu_s\":\(r.listDaemonCPUSeconds),\"list_json_s\":\(r.listJSONSeconds),\"listed\":\(r.listed),\"list_default_s\":\(r.listDefaultSeconds)}")
+            print(
+                "{\"suite\":\"restart\",\"pending\":\(r.pending),\"ready_s\":\(r.readySeconds),\"rss_mib\":\(r.rssMiB),"
+                    + "\"peak_rss_mib\":\(r.peakRSSMiB),\"queue_class_capacity\":\(r.classCapacity),"
+                    + "\"list_s\":\(r.listSeconds),\"list_min_s\":\(r.listRange.0),\"list_max_s\":\(r.listRange.1),"
+                    + "\"list_daemon_cpu_s\":\(r.listDaemonCPUSeconds),\"list_json_s\":\(r.listJSONSeconds),\"listed\":\(r.listed),\"list_default_s\":\(r.listDefaultSeconds)}"
+            )
         } else {
-            print("state with \(r.pending) pending requests built in \(fixed(r.buildSeconds, 1)) s "
-                  + "(queue_class_capacity \(r.classCapacity))")
-            print("restart until READY=1: \(fixed(r.readySeconds, 2)) s; RSS \(fixed(r.rssMiB, 0)) MiB "
-                  + "(peak \(fixed(r.peakRSSMiB, 0)) MiB)")
-            let perRow = r.listed > 0 ? " (\(fixed(r.listDaemonCPUSeconds / Double(r.listed) * 1e6, 1)) µs per row)" : ""
-            print("slotctl list --all --limit \(listLimit): \(r.listed) rows in \(fixed(r.listSeconds, 2)) s, median of 5 "
-                  + "(\(fixed(r.listRange.0, 2))–\(fixed(r.listRange.1, 2)) s); slotd CPU \(fixed(r.listDaemonCPUSeconds, 2)) s\(perRow)")
+            print(
+                "state with \(r.pending) pending requests built in \(fixed(r.buildSeconds, 1)) s "
+                    + "(queue_class_capacity \(r.classCapacity))")
+            print(
+                "restart until READY=1: \(fixed(r.readySeconds, 2)) s; RSS \(fixed(r.rssMiB, 0)) MiB "
+                    + "(peak \(fixed(r.peakRSSMiB, 0)) MiB)")
+            let perRow =
+                r.listed > 0 ? " (\(fixed(r.listDaemonCPUSeconds / Double(r.listed) * 1e6, 1)) µs per row)" : ""
+            print(
+                "slotctl list --all --limit \(listLimit): \(r.listed) rows in \(fixed(r.listSeconds, 2)) s, median of 5 "
+                    + "(\(fixed(r.listRange.0, 2))–\(fixed(r.listRange.1, 2)) s); slotd CPU \(fixed(r.listDaemonCPUSeconds, 2)) s\(perRow)"
+            )
             print("slotctl list --all --limit \(listLimit) --json: \(fixed(r.listJSONSeconds, 2)) s (one run)")
-            print("slotctl list --all (default limit, the newest 100): \(fixed(r.listDefaultSeconds * 1e3, 1)) ms "
-                  + "(median of 5)")
+            print(
+                "slotctl list --all (default limit, the newest 100): \(fixed(r.listDefaultSeconds * 1e3, 1)) ms "
+                    + "(median of 5)")
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a command with `posix_spawn` and `wait4`, its standard output written to a file, and times it from spawn
@@ -45,7 +45,8 @@ enum TimedCommand {
         let seconds = (ContinuousClock.now - begin).seconds
         guard status == 0 else { throw Failure.exit(executable, status) }
         func secs(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return Run(seconds: seconds, cpuSeconds: secs(usage.ru_utime) + secs(usage.ru_stime),
-                   output: FileManager.default.contents(atPath: outputPath) ?? Data())
+        return Run(
+            seconds: seconds, cpuSeconds: secs(usage.ru_utime) + secs(usage.ru_stime),
+            output: FileManager.default.contents(atPath: outputPath) ?? Data())
     }
 }

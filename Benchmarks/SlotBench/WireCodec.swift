@@ -16,11 +16,12 @@ enum WireCodecBenchmark {
 
     static func measure(repetitions: Int) throws -> Figures {
         let rows = (0..<1_000).map { i in
-            var info = RequestInfo(id: Int64(i), state: .pending, account: "user\(i % 70)", uid: 1_000 + Int64(i % 70),
-                                   sector: "healthcare", gpus: 1, cpus: 4, memoryMiB: 16_384, durationSeconds: 3_600,
-                                   purpose: "fine-tune a model on clinical notes, run \(i)",
-                                   command: ["python3", "train.py", "--epochs", "3"],
-                                   workingDirectory: "/home/user\(i % 70)/project", submittedAt: 1_790_000_000_000 + Int64(i))
+            var info = RequestInfo(
+                id: Int64(i), state: .pending, account: "user\(i % 70)", uid: 1_000 + Int64(i % 70),
+                sector: "healthcare", gpus: 1, cpus: 4, memoryMiB: 16_384, durationSeconds: 3_600,
+                purpose: "fine-tune a model on clinical notes, run \(i)",
+                command: ["python3", "train.py", "--epochs", "3"],
+                workingDirectory: "/home/user\(i % 70)/project", submittedAt: 1_790_000_000_000 + Int64(i))
             info.logFile = "/var/lib/slotd/logs/\(i).log"
             return info
         }
@@ -31,7 +32,8 @@ enum WireCodecBenchmark {
             var fastest = Double.infinity
             for _ in 0..<repetitions {
                 let elapsed = try clock.measure(body)
-                fastest = min(fastest, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                fastest = min(
+                    fastest, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             }
             return fastest / Double(rows.count)
         }
@@ -63,9 +65,10 @@ extension SlotBench {
     func runCodecSuite() throws {
         let f = try WireCodecBenchmark.measure(repetitions: repetitions * 4)
         if json {
-            print("{\"suite\":\"codec\",\"bytes_per_row\":\(f.bytesPerRow),\"encode_s\":\(f.encode),\"encode_unsorted_s\":\(f.encodeUnsorted),\"decode_s\":\(f.decode),"
-                  + "\"decode_id_only_s\":\(f.decodeIDOnly),\"jsonserialization_s\":\(f.parse),"
-                  + "\"encode_yajl_s\":\(f.encodeYAJL),\"decode_yajl_s\":\(f.decodeYAJL)}")
+            print(
+                "{\"suite\":\"codec\",\"bytes_per_row\":\(f.bytesPerRow),\"encode_s\":\(f.encode),\"encode_unsorted_s\":\(f.encodeUnsorted),\"decode_s\":\(f.decode),"
+                    + "\"decode_id_only_s\":\(f.decodeIDOnly),\"jsonserialization_s\":\(f.parse),"
+                    + "\"encode_yajl_s\":\(f.encodeYAJL),\"decode_yajl_s\":\(f.decodeYAJL)}")
             return
         }
         let us = { (seconds: Double) in fixed(seconds * 1e6, 2) + " µs" }
@@ -75,9 +78,14 @@ extension SlotBench {
         print("  decode (JSONDecoder, RequestInfo)          \(us(f.decode))")
         print("  decode keeping only id (the scan's floor)  \(us(f.decodeIDOnly))")
         print("  JSONSerialization.jsonObject               \(us(f.parse))")
-        print("  encode (yajl, what slotd uses)             \(us(f.encodeYAJL))  \(fixed(f.encode / f.encodeYAJL, 1))x faster than sorted JSONEncoder")
-        print("  decode (yajl, what slotctl uses)           \(us(f.decodeYAJL))  \(fixed(f.decode / f.decodeYAJL, 1))x faster than JSONDecoder")
-        print("100,000 rows: encode \(fixed(f.encode * 1e5, 2)) s, decode \(fixed(f.decode * 1e5, 2)) s, "
-              + "floor \(fixed(f.decodeIDOnly * 1e5, 2)) s (target for the whole listing: 0.5 s)")
+        print(
+            "  encode (yajl, what slotd uses)             \(us(f.encodeYAJL))  \(fixed(f.encode / f.encodeYAJL, 1))x faster than sorted JSONEncoder"
+        )
+        print(
+            "  decode (yajl, what slotctl uses)           \(us(f.decodeYAJL))  \(fixed(f.decode / f.decodeYAJL, 1))x faster than JSONDecoder"
+        )
+        print(
+            "100,000 rows: encode \(fixed(f.encode * 1e5, 2)) s, decode \(fixed(f.decode * 1e5, 2)) s, "
+                + "floor \(fixed(f.decodeIDOnly * 1e5, 2)) s (target for the whole listing: 0.5 s)")
     }
 }

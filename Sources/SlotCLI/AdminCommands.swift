@@ -31,16 +31,21 @@ struct StatusCommand: ParsableCommand {
 }
 
 struct ResourcesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "resources", abstract: "Nodes and what is free on them.")
+    static let configuration = CommandConfiguration(
+        commandName: "resources", abstract: "Nodes and what is free on them.")
     @OptionGroup var client: ClientOptions
 
     func run() throws {
         let r = try client.call("io.slotd.System.Resources", Empty(), as: ResourcesReply.self)
         client.emit(r) {
-            Format.table(["NODE", "GPU FREE", "CPU FREE", "MEM FREE"], r.nodes.map { n in
-                [n.name, "\(n.freeGPUs)/\(n.gpus)", "\(n.freeCPUs)/\(n.cpus)",
-                 "\(Format.memory(n.freeMemoryMiB))/\(Format.memory(n.memoryMiB))"]
-            })
+            Format.table(
+                ["NODE", "GPU FREE", "CPU FREE", "MEM FREE"],
+                r.nodes.map { n in
+                    [
+                        n.name, "\(n.freeGPUs)/\(n.gpus)", "\(n.freeCPUs)/\(n.cpus)",
+                        "\(Format.memory(n.freeMemoryMiB))/\(Format.memory(n.memoryMiB))",
+                    ]
+                })
         }
     }
 }
@@ -66,8 +71,10 @@ struct AccountCommand: ParsableCommand {
         subcommands: [Add.self, Update.self, Remove.self, List.self])
 
     /// Add, Update and Remove: one audited change of one account, printed the same way.
-    static func change(_ method: String, _ client: ClientOptions, _ parameters: AccountParameters,
-                       done: (AccountInfo) -> String) throws {
+    static func change(
+        _ method: String, _ client: ClientOptions, _ parameters: AccountParameters,
+        done: (AccountInfo) -> String
+    ) throws {
         let reply = try client.call(method, parameters, as: AccountReply.self)
         client.emit(reply) { done(reply.account) }
     }
@@ -75,7 +82,8 @@ struct AccountCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Give a Unix user an account in an applicant category.",
-            discussion: "Example:\n  slotctl account add alice --category university --reason \"ticket 123: PhD project\"")
+            discussion:
+                "Example:\n  slotctl account add alice --category university --reason \"ticket 123: PhD project\"")
         @Argument(help: "Unix user name.") var user: String
         @Option(help: "Applicant category (see `slotctl policy show`).") var category: String
         @Option(help: "Why (recorded in the audit trail).") var reason: String
@@ -88,7 +96,8 @@ struct AccountCommand: ParsableCommand {
     }
 
     struct Update: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "update", abstract: "Change an account's category.")
+        static let configuration = CommandConfiguration(
+            commandName: "update", abstract: "Change an account's category.")
         @Argument(help: "Unix user name.") var user: String
         @Option(help: "New applicant category.") var category: String
         @Option(help: "Why (recorded in the audit trail).") var reason: String
@@ -119,8 +128,9 @@ struct AccountCommand: ParsableCommand {
         func run() throws {
             let l = try client.call("io.slotd.Accounts.List", Empty(), as: AccountListReply.self)
             client.emit(l) {
-                Format.table(["USER", "CATEGORY", "SINCE"],
-                             l.accounts.map { [$0.name, $0.category, Format.time($0.createdAt)] })
+                Format.table(
+                    ["USER", "CATEGORY", "SINCE"],
+                    l.accounts.map { [$0.name, $0.category, Format.time($0.createdAt)] })
             }
         }
     }
@@ -135,14 +145,19 @@ struct AuditCommand: ParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() throws {
-        let a = try client.call("io.slotd.System.Audit", AuditParameters(limit: limit, verify: verify ? true : nil),
-                                as: AuditReply.self)
+        let a = try client.call(
+            "io.slotd.System.Audit", AuditParameters(limit: limit, verify: verify ? true : nil),
+            as: AuditReply.self)
         client.emit(a) {
-            var text = Format.table(["SEQ", "AT", "ACTOR", "ACTION", "TARGET", "REASON"], a.entries.map {
-                [String($0.seq), Format.time($0.at), $0.actor, $0.action, $0.target, $0.reason]
-            })
+            var text = Format.table(
+                ["SEQ", "AT", "ACTOR", "ACTION", "TARGET", "REASON"],
+                a.entries.map {
+                    [String($0.seq), Format.time($0.at), $0.actor, $0.action, $0.target, $0.reason]
+                })
             if let verified = a.verified {
-                text += verified ? "\naudit chain intact" : "\naudit chain BROKEN at record \(a.brokenAt ?? 0): \(a.problem ?? "")"
+                text +=
+                    verified
+                    ? "\naudit chain intact" : "\naudit chain BROKEN at record \(a.brokenAt ?? 0): \(a.problem ?? "")"
             }
             return text
         }
@@ -156,7 +171,8 @@ struct AdminCommand: ParsableCommand {
         subcommands: [Backup.self, Contests.self, Resolve.self])
 
     struct Backup: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "backup", 
+        static let configuration = CommandConfiguration(
+            commandName: "backup",
             abstract: "An online, consistent copy of the database (SQLite backup API), written by the daemon.",
             discussion: "Example:\n  slotctl admin backup /var/backups/slotd-$(date +%F).sqlite --reason \"nightly\"")
         @Argument(help: "Where to write it (must not exist; written by the daemon's user).") var file: String
@@ -164,7 +180,8 @@ struct AdminCommand: ParsableCommand {
         @OptionGroup var client: ClientOptions
         func run() throws {
             let path = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
-            let b = try client.call("io.slotd.System.Backup", BackupParameters(path: path, reason: reason), as: BackupReply.self)
+            let b = try client.call(
+                "io.slotd.System.Backup", BackupParameters(path: path, reason: reason), as: BackupReply.self)
             client.emit(b) { "backup written: \(b.path) (\(b.bytes) bytes)" }
         }
     }

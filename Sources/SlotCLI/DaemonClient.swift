@@ -6,7 +6,8 @@ import SlotProtocol
 
 /// Options of every verb that talks to the daemon.
 struct ClientOptions: ParsableArguments {
-    @Option(help: "The daemon's socket (default: $SLOTD_SOCKET, ./.slotd-dev/io.slotd if present, /run/slotd/io.slotd).")
+    @Option(
+        help: "The daemon's socket (default: $SLOTD_SOCKET, ./.slotd-dev/io.slotd if present, /run/slotd/io.slotd).")
     var socket: String?
 
     @Flag(help: "Print the daemon's reply as JSON (the Varlink reply parameters) instead of text.")
@@ -20,8 +21,10 @@ struct ClientOptions: ParsableArguments {
         return "/run/slotd/io.slotd"
     }
 
-    @Option(help: ArgumentHelp("Seconds to wait for the daemon's answer before giving up (0: forever).",
-                               valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds to wait for the daemon's answer before giving up (0: forever).",
+            valueName: "seconds"))
     var timeout: Double = 30
 
     /// The reply timeout, nil for none.
@@ -100,7 +103,7 @@ struct ClientOptions: ParsableArguments {
     /// explanation or contest a decision. Shown when a submit is refused for want of an accepted agreement.
     func printNotice() {
         guard let connection = try? VarlinkConnection(path: socketPath),
-              let agreement = try? connection.call("io.slotd.Accounts.Agreement", Empty(), as: AgreementReply.self)
+            let agreement = try? connection.call("io.slotd.Accounts.Agreement", Empty(), as: AgreementReply.self)
         else { return }
         FileHandle.standardError.write(Data((agreement.notice + "\n\n").utf8))
     }
@@ -121,7 +124,8 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
 struct SizeArgument: ExpressibleByArgument, Sendable {
     var mebibytes: Int
     init?(argument: String) {
-        let text = argument.uppercased().replacingOccurrences(of: "IB", with: "").replacingOccurrences(of: "B", with: "")
+        let text = argument.uppercased().replacingOccurrences(of: "IB", with: "").replacingOccurrences(
+            of: "B", with: "")
         let units: [Character: Double] = ["M": 1, "G": 1_024, "T": 1_048_576]
         if let last = text.last, let factor = units[last], let value = Double(text.dropLast()), value > 0 {
             mebibytes = Int(value * factor)
@@ -158,8 +162,10 @@ enum Format {
             "  submitted  \(time(r.submittedAt))",
         ]
         if let started = r.startedAt {
-            lines.append("  started    \(time(started)) on \(r.node ?? "?")"
-                + ((r.gpuIndices ?? []).isEmpty ? "" : ", GPUs \((r.gpuIndices ?? []).map(String.init).joined(separator: ","))"))
+            lines.append(
+                "  started    \(time(started)) on \(r.node ?? "?")"
+                    + ((r.gpuIndices ?? []).isEmpty
+                        ? "" : ", GPUs \((r.gpuIndices ?? []).map(String.init).joined(separator: ","))"))
         }
         if let ended = r.endedAt { lines.append("  ended      \(time(ended))") }
         if let outcome = r.outcome { lines.append("  outcome    \(outcome)") }

@@ -13,7 +13,8 @@ struct PolicyCommand: ParsableCommand {
     )
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "The policy in force (its full text).")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "The policy in force (its full text).")
         @OptionGroup var client: ClientOptions
         func run() throws {
             let p = try client.call("io.slotd.Policy.Get", Empty(), as: PolicyReply.self)
@@ -22,9 +23,11 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Apply: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "apply", 
+        static let configuration = CommandConfiguration(
+            commandName: "apply",
             abstract: "Apply a policy file now (admins). A file with errors changes nothing.",
-            discussion: "Example:\n  slotctl policy apply Policies/default.toml --reason \"order 17 of the authorized body\"")
+            discussion:
+                "Example:\n  slotctl policy apply Policies/default.toml --reason \"order 17 of the authorized body\"")
         @Argument(help: "The policy file.", completion: .file(extensions: ["toml"])) var file: String
         @Option(help: "Why (recorded with the policy version and in the audit trail).") var reason: String
         @OptionGroup var client: ClientOptions
@@ -33,27 +36,35 @@ struct PolicyCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("slotctl: cannot read \(file)\n".utf8))
                 throw ExitStatus.notFound.exitCode
             }
-            let p = try client.call("io.slotd.Policy.Apply", PolicyApplyParameters(source: source, reason: reason),
-                                    as: PolicyReply.self)
+            let p = try client.call(
+                "io.slotd.Policy.Apply", PolicyApplyParameters(source: source, reason: reason),
+                as: PolicyReply.self)
             client.emit(p) { "policy \(p.version) in force (sha256 \(p.hash.prefix(12)))" }
         }
     }
 
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "history", abstract: "Every policy applied, who applied it and why.")
+        static let configuration = CommandConfiguration(
+            commandName: "history", abstract: "Every policy applied, who applied it and why.")
         @OptionGroup var client: ClientOptions
         func run() throws {
             let h = try client.call("io.slotd.Policy.History", Empty(), as: PolicyHistoryReply.self)
             client.emit(h) {
-                Format.table(["SEQ", "APPLIED", "BY", "VERSION", "SHA256", "REASON"], h.versions.map {
-                    [String($0.seq), Format.time($0.appliedAt), $0.appliedBy, $0.version, String($0.hash.prefix(12)), $0.reason]
-                })
+                Format.table(
+                    ["SEQ", "APPLIED", "BY", "VERSION", "SHA256", "REASON"],
+                    h.versions.map {
+                        [
+                            String($0.seq), Format.time($0.appliedAt), $0.appliedBy, $0.version,
+                            String($0.hash.prefix(12)), $0.reason,
+                        ]
+                    })
             }
         }
     }
 
     struct Diff: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "diff", 
+        static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "What applying a policy file would change, setting by setting.",
             discussion: """
                 Compares FILE with the policy in force (asks the daemon), or with --from OLD_FILE (offline, no \
@@ -99,7 +110,8 @@ struct PolicyCommand: ParsableCommand {
             let check = PolicyLoader.check(text: text, file: path)
             guard let policy = check.policy else {
                 for error in check.errors { FileHandle.standardError.write(Data("\(error)\n".utf8)) }
-                FileHandle.standardError.write(Data("slotctl: \(path) has errors; run `slotctl policy check \(path)`\n".utf8))
+                FileHandle.standardError.write(
+                    Data("slotctl: \(path) has errors; run `slotctl policy check \(path)`\n".utf8))
                 throw ExitStatus.rejectedByPolicy.exitCode
             }
             return policy

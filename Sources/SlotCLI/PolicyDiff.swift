@@ -33,11 +33,12 @@ struct PolicyDiff: Encodable, Equatable {
 
     /// `sectors.ID` and `categories.ID` present in a flattened policy.
     static func groups(_ flat: [String: String]) -> Set<String> {
-        Set(flat.keys.compactMap { path in
-            let parts = path.split(separator: ".")
-            guard parts.count >= 2, parts[0] == "sectors" || parts[0] == "categories" else { return nil }
-            return "\(parts[0]).\(parts[1])"
-        })
+        Set(
+            flat.keys.compactMap { path in
+                let parts = path.split(separator: ".")
+                guard parts.count >= 2, parts[0] == "sectors" || parts[0] == "categories" else { return nil }
+                return "\(parts[0]).\(parts[1])"
+            })
     }
 
     /// The policy as `key.path → value`, arrays of identified objects keyed by their id, `source` left out.

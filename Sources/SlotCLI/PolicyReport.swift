@@ -55,8 +55,9 @@ struct PolicyReport: Encodable {
             )
         }
         let risks = model.starvationRisks()
-        self.starvation = Starvation(safe: risks.isEmpty, minimumSafeAgingCap: model.minimumSafeAgingCap,
-                                     agingCap: policy.aging.cap, classesAtRisk: risks.count)
+        self.starvation = Starvation(
+            safe: risks.isEmpty, minimumSafeAgingCap: model.minimumSafeAgingCap,
+            agingCap: policy.aging.cap, classesAtRisk: risks.count)
     }
 
     var tally: String { "\(errors) error(s), \(warnings) warning(s)" }
@@ -89,16 +90,19 @@ struct PolicyReport: Encodable {
     private func table(_ policy: Policy) -> [String] {
         let header = ["#", "CATEGORY", "SECTOR", "BASE", "= CAT", "+ SECT", "MAX SLOT", "GPUS", "GPU-H/PERIOD"]
         let rows = classes.map {
-            ["\($0.rank)", $0.category, $0.sector, "\($0.base)", "\($0.categoryWeight)", "\($0.sectorWeight)",
-             $0.maxDuration, "\($0.maxConcurrentGpus)", "\($0.gpuHoursPerPeriod)"]
+            [
+                "\($0.rank)", $0.category, $0.sector, "\($0.base)", "\($0.categoryWeight)", "\($0.sectorWeight)",
+                $0.maxDuration, "\($0.maxConcurrentGpus)", "\($0.gpuHoursPerPeriod)",
+            ]
         }
         let numeric: Set<Int> = [0, 3, 4, 5, 7, 8]
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         return ([header] + rows).map { row in
-            "  " + row.enumerated().map { column, cell in
-                let fill = String(repeating: " ", count: widths[column] - cell.count)
-                return numeric.contains(column) ? fill + cell : cell + fill
-            }.joined(separator: "  ")
+            "  "
+                + row.enumerated().map { column, cell in
+                    let fill = String(repeating: " ", count: widths[column] - cell.count)
+                    return numeric.contains(column) ? fill + cell : cell + fill
+                }.joined(separator: "  ")
         }
     }
 
@@ -112,11 +116,13 @@ struct PolicyReport: Encodable {
                 + "nears its GPU-hour budget per \(policy.defaults.budgetPeriod); half-life \(policy.fairShare.halfLife).",
         ]
         if starvation.safe {
-            lines.append("No class can starve: the widest gap between classes is \(starvation.minimumSafeAgingCap) "
-                + "points and the aging cap is \(aging.cap).")
+            lines.append(
+                "No class can starve: the widest gap between classes is \(starvation.minimumSafeAgingCap) "
+                    + "points and the aging cap is \(aging.cap).")
         } else {
-            lines.append("STARVATION RISK: \(starvation.classesAtRisk) class(es) can wait forever; the aging cap "
-                + "must be at least \(starvation.minimumSafeAgingCap) (see the warning below).")
+            lines.append(
+                "STARVATION RISK: \(starvation.classesAtRisk) class(es) can wait forever; the aging cap "
+                    + "must be at least \(starvation.minimumSafeAgingCap) (see the warning below).")
         }
         return lines
     }

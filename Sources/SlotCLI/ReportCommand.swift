@@ -35,8 +35,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Group by sector, category or account (account: admins' internal view, not for publication).")
     var by: ReportGrouping = .sector
     @Flag(help: "Print CSV (RFC 4180) instead of a table.") var csv = false
-    @Option(help: "Also write an SVG chart of each group's share of GPU-hours (by sector: against the policy's weights).",
-            completion: .file(extensions: ["svg"]))
+    @Option(
+        help: "Also write an SVG chart of each group's share of GPU-hours (by sector: against the policy's weights).",
+        completion: .file(extensions: ["svg"]))
     var svg: String?
     @OptionGroup var client: ClientOptions
 
@@ -46,17 +47,20 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let day: Int64 = 86_400_000
-        let end = to.map { $0.dayOnly ? $0.milliseconds + day : $0.milliseconds }
+        let end =
+            to.map { $0.dayOnly ? $0.milliseconds + day : $0.milliseconds }
             ?? Int64(Date().timeIntervalSince1970 * 1_000)
         let start = from?.milliseconds ?? end - 30 * day
         guard start < end else { try usageFailure("--from must be before --to") }
-        let reply = try client.call("io.slotd.Reports.Allocation", ReportParameters(from: start, to: end, by: by),
-                                    as: ReportReply.self)
+        let reply = try client.call(
+            "io.slotd.Reports.Allocation", ReportParameters(from: start, to: end, by: by),
+            as: ReportReply.self)
         let report = reply.report
         if let svg {
             let title = "GPU-hours by \(report.by.rawValue), \(Format.time(report.from)) to \(Format.time(report.to))"
             do { try report.svg(title: title).write(toFile: svg, atomically: true, encoding: .utf8) } catch {
-                FileHandle.standardError.write(Data("slotctl: cannot write \(svg): \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("slotctl: cannot write \(svg): \(error.localizedDescription)\n".utf8))
                 throw ExitStatus.error.exitCode
             }
             if !client.json && !csv { FileHandle.standardError.write(Data("chart written to \(svg)\n".utf8)) }
@@ -69,28 +73,37 @@ struct ReportCommand: ParsableCommand {
     }
 
     static func text(_ r: AllocationReport) -> String {
-        func number(_ value: Double?, _ digits: Int = 1) -> String { value.map { String(format: "%.\(digits)f", $0) } ?? "-" }
+        func number(_ value: Double?, _ digits: Int = 1) -> String {
+            value.map { String(format: "%.\(digits)f", $0) } ?? "-"
+        }
         func counts(_ map: [String: Int]?) -> String {
             guard let map, !map.isEmpty else { return "-" }
             return map.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
         func row(_ g: ReportGroup) -> [String] {
             guard !g.suppressed else { return [g.key, "<\(r.minGroupAccounts)", "suppressed"] }
-            return [g.key, g.accounts.map(String.init) ?? "-", g.requests.map(String.init) ?? "-",
-                    number(g.gpuHoursGranted), number(g.gpuHoursUsed),
-                    g.share.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
-                    g.weightShare.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
-                    g.waitMeanSeconds.map { Format.duration(Int64($0)) } ?? "-",
-                    g.waitP95Seconds.map { Format.duration(Int64($0)) } ?? "-",
-                    number(g.energyKWh), counts(g.rejections), counts(g.contests)]
+            return [
+                g.key, g.accounts.map(String.init) ?? "-", g.requests.map(String.init) ?? "-",
+                number(g.gpuHoursGranted), number(g.gpuHoursUsed),
+                g.share.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
+                g.weightShare.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
+                g.waitMeanSeconds.map { Format.duration(Int64($0)) } ?? "-",
+                g.waitP95Seconds.map { Format.duration(Int64($0)) } ?? "-",
+                number(g.energyKWh), counts(g.rejections), counts(g.contests),
+            ]
         }
-        let header = "Allocation \(Format.time(r.from)) to \(Format.time(r.to)) by \(r.by.rawValue), "
+        let header =
+            "Allocation \(Format.time(r.from)) to \(Format.time(r.to)) by \(r.by.rawValue), "
             + (r.scope == "own" ? "your requests only (\(r.account ?? "?"))" : "all accounts")
             + "; policy \(r.policyVersion)"
-        return header + "\n" + Format.table(
-            [r.by.rawValue.uppercased(), "ACCOUNTS", "REQUESTS", "GPU-H GRANTED", "GPU-H USED", "SHARE", "WEIGHT SHARE",
-             "WAIT MEAN", "WAIT P95", "ENERGY KWH", "REJECTIONS", "CONTESTS"],
-            r.groups.map(row) + [row(r.total)])
+        return header + "\n"
+            + Format.table(
+                [
+                    r.by.rawValue.uppercased(), "ACCOUNTS", "REQUESTS", "GPU-H GRANTED", "GPU-H USED", "SHARE",
+                    "WEIGHT SHARE",
+                    "WAIT MEAN", "WAIT P95", "ENERGY KWH", "REJECTIONS", "CONTESTS",
+                ],
+                r.groups.map(row) + [row(r.total)])
     }
 }
 

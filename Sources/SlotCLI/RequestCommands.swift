@@ -37,7 +37,9 @@ struct SubmitCommand: ParsableCommand {
 
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. `-- sleep 60`") }
-        for pair in environment where !pair.contains("=") { throw ValidationError("--env wants NAME=VALUE, got '\(pair)'") }
+        for pair in environment where !pair.contains("=") {
+            throw ValidationError("--env wants NAME=VALUE, got '\(pair)'")
+        }
     }
 
     func run() throws {
@@ -46,7 +48,8 @@ struct SubmitCommand: ParsableCommand {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             env[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
-        let cwd = workdir.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+        let cwd =
+            workdir.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
             ?? FileManager.default.currentDirectoryPath
         let parameters = SubmitParameters(
             sector: sector, gpus: gpus, cpus: cpus, memoryMiB: memory?.mebibytes, durationSeconds: duration?.seconds,
@@ -58,7 +61,9 @@ struct SubmitCommand: ParsableCommand {
             client.emit(reply) { "request \(request.id) \(request.state.rawValue)" }
             return
         }
-        if !client.json { FileHandle.standardError.write(Data("request \(request.id) \(request.state.rawValue)\n".utf8)) }
+        if !client.json {
+            FileHandle.standardError.write(Data("request \(request.id) \(request.state.rawValue)\n".utf8))
+        }
         let final = try WatchCommand.follow(request.id, client, after: request.state) { info in
             if !client.json { FileHandle.standardError.write(Data("request \(info.id) \(info.state.rawValue)\n".utf8)) }
         }
@@ -76,7 +81,8 @@ struct ListCommand: ParsableCommand {
         commandName: "list", abstract: "List your requests (admins: --all for everyone's).",
         discussion: "Examples:\n  slotctl list\n  slotctl list --state completed --state failed --limit 20")
     @Flag(help: "Admins: every user's requests.") var all = false
-    @Option(help: "Only this state (repeatable): pending, running, rejected, cancelled, completed, failed, expired, lost.")
+    @Option(
+        help: "Only this state (repeatable): pending, running, rejected, cancelled, completed, failed, expired, lost.")
     var state: [String] = []
     @Option(help: "At most this many, newest first (at most 1000000).") var limit = 100
     @OptionGroup var client: ClientOptions
@@ -89,18 +95,23 @@ struct ListCommand: ParsableCommand {
         var states: [RequestState] = []
         for name in state {
             guard let s = RequestState(rawValue: name) else {
-                throw ValidationError("unknown state '\(name)'; one of: \(RequestState.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "unknown state '\(name)'; one of: \(RequestState.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             states.append(s)
         }
         // Streamed: the daemon reads and sends one page of rows at a time while this decodes the previous one and
         // turns it into table rows, and no single reply has to hold the whole listing.
         var requests: [RequestInfo] = []
-        var table = TextTable(header: ["ID", "STATE", "ACCOUNT", "SECTOR", "GPU", "CPU", "MEM", "DURATION", "SUBMITTED",
-                                       "COMMAND"])
-        try client.stream("io.slotd.Requests.List",
-                          ListParameters(allUsers: all ? true : nil, states: states.isEmpty ? nil : states, limit: limit),
-                          as: ListReply.self) { page in
+        var table = TextTable(header: [
+            "ID", "STATE", "ACCOUNT", "SECTOR", "GPU", "CPU", "MEM", "DURATION", "SUBMITTED",
+            "COMMAND",
+        ])
+        try client.stream(
+            "io.slotd.Requests.List",
+            ListParameters(allUsers: all ? true : nil, states: states.isEmpty ? nil : states, limit: limit),
+            as: ListReply.self
+        ) { page in
             if client.json {
                 requests += page.requests
             } else {
@@ -113,8 +124,11 @@ struct ListCommand: ParsableCommand {
     }
 
     static func cells(_ r: RequestInfo) -> [String] {
-        [String(r.id), r.state.rawValue, r.account, r.sector, String(r.gpus), String(r.cpus), Format.memory(r.memoryMiB),
-         Format.duration(r.durationSeconds), Format.time(r.submittedAt), r.command.joined(separator: " ")]
+        [
+            String(r.id), r.state.rawValue, r.account, r.sector, String(r.gpus), String(r.cpus),
+            Format.memory(r.memoryMiB),
+            Format.duration(r.durationSeconds), Format.time(r.submittedAt), r.command.joined(separator: " "),
+        ]
     }
 }
 
@@ -132,7 +146,9 @@ struct ShowCommand: ParsableCommand {
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "Why a request has its priority, where it stands, every reason it is not running, and when it should start.")
+        abstract:
+            "Why a request has its priority, where it stands, every reason it is not running, and when it should start."
+    )
     @Argument(help: "Request id.") var id: Int64
     @OptionGroup var client: ClientOptions
 
@@ -141,13 +157,19 @@ struct ExplainCommand: ParsableCommand {
         client.emit(e) {
             var lines = ["request \(e.id): \(e.state.rawValue)"]
             if let priority = e.priority {
-                lines.append("priority \(Int(priority)) = " + e.terms.map { "\($0.name) \(Int($0.points))" }.joined(separator: " + "))
+                lines.append(
+                    "priority \(Int(priority)) = "
+                        + e.terms.map { "\($0.name) \(Int($0.points))" }.joined(separator: " + "))
                 for term in e.terms {
-                    lines.append("  \(term.name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(String(Int(term.points)).padding(toLength: 6, withPad: " ", startingAt: 0)) \(term.detail)\(term.source.map { "  [\($0)]" } ?? "")")
+                    lines.append(
+                        "  \(term.name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(String(Int(term.points)).padding(toLength: 6, withPad: " ", startingAt: 0)) \(term.detail)\(term.source.map { "  [\($0)]" } ?? "")"
+                    )
                 }
             }
             if let position = e.position {
-                lines.append("position \(position) in the queue" + (e.positionInClass.map { ", \($0) in class \(e.queueClass ?? "?")" } ?? ""))
+                lines.append(
+                    "position \(position) in the queue"
+                        + (e.positionInClass.map { ", \($0) in class \(e.queueClass ?? "?")" } ?? ""))
             }
             if !e.reasons.isEmpty {
                 lines.append("not running because:")
@@ -168,7 +190,8 @@ struct CancelCommand: ParsableCommand {
     func run() throws {
         let reply = try client.call("io.slotd.Requests.Cancel", IDParameters(id: id), as: RequestReply.self)
         client.emit(reply) {
-            reply.request.state == .running ? "request \(id): stopping (SIGTERM, then SIGKILL after the grace period)"
+            reply.request.state == .running
+                ? "request \(id): stopping (SIGTERM, then SIGKILL after the grace period)"
                 : "request \(id) \(reply.request.state.rawValue)"
         }
     }
@@ -186,7 +209,8 @@ struct WatchCommand: ParsableCommand {
         // Watching everything has no first reply to wait for: news may be hours apart.
         if id == nil { connection.timeout = nil }
         do {
-            try connection.stream("io.slotd.Requests.Watch", WatchParameters(id: id), as: WatchReply.self) { reply throws(ClientError) in
+            try connection.stream("io.slotd.Requests.Watch", WatchParameters(id: id), as: WatchReply.self) {
+                reply throws(ClientError) in
                 connection.timeout = nil  // the daemon is there; the next change may be hours away
                 let r = reply.request
                 if client.json {
@@ -194,8 +218,9 @@ struct WatchCommand: ParsableCommand {
                     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                     print((try? encoder.encode(reply)).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
                 } else {
-                    print("\(Format.time(r.endedAt ?? r.startedAt ?? r.submittedAt))  request \(r.id)  \(r.state.rawValue)"
-                          + (r.outcome.map { "  (\($0))" } ?? ""))
+                    print(
+                        "\(Format.time(r.endedAt ?? r.startedAt ?? r.submittedAt))  request \(r.id)  \(r.state.rawValue)"
+                            + (r.outcome.map { "  (\($0))" } ?? ""))
                 }
                 fflush(nil)
                 return true
@@ -204,13 +229,16 @@ struct WatchCommand: ParsableCommand {
     }
 
     /// Follows request `id` until it ends; returns its final state.
-    static func follow(_ id: Int64, _ client: ClientOptions, after known: RequestState? = nil,
-                       _ onChange: (RequestInfo) -> Void) throws -> RequestInfo {
+    static func follow(
+        _ id: Int64, _ client: ClientOptions, after known: RequestState? = nil,
+        _ onChange: (RequestInfo) -> Void
+    ) throws -> RequestInfo {
         let connection = try client.connect()
         var last: RequestInfo?
         var lastState = known
         do {
-            try connection.stream("io.slotd.Requests.Watch", WatchParameters(id: id), as: WatchReply.self) { reply throws(ClientError) in
+            try connection.stream("io.slotd.Requests.Watch", WatchParameters(id: id), as: WatchReply.self) {
+                reply throws(ClientError) in
                 connection.timeout = nil  // the daemon is there; the slot may run for hours
                 if lastState != reply.request.state { onChange(reply.request) }
                 last = reply.request
@@ -235,7 +263,8 @@ struct LogsCommand: ParsableCommand {
         var offset: Int64 = 0
         var collected = ""
         while true {
-            let reply = try client.call("io.slotd.Requests.Logs", LogsParameters(id: id, offset: offset), as: LogsReply.self)
+            let reply = try client.call(
+                "io.slotd.Requests.Logs", LogsParameters(id: id, offset: offset), as: LogsReply.self)
             offset = reply.offset
             if client.json { collected += reply.data } else { FileHandle.standardOutput.write(Data(reply.data.utf8)) }
             if reply.data.utf8.count >= 256 * 1_024 { continue }
@@ -255,13 +284,17 @@ struct QueueCommand: ParsableCommand {
     func run() throws {
         let q = try client.call("io.slotd.Requests.Queue", QueueParameters(limit: limit), as: QueueReply.self)
         client.emit(q) {
-            "\(q.pending) pending, \(q.running) running\n" + Format.table(
-                ["POS", "STATE", "CLASS", "GPU", "CPU", "MEM", "DURATION", "ID"],
-                q.entries.map { e in
-                    [e.position.map(String.init) ?? "-", e.state.rawValue, e.queueClass, String(e.gpus), String(e.cpus),
-                     Format.memory(e.memoryMiB), Format.duration(e.durationSeconds),
-                     e.id.map { String($0) + (e.mine ? " (yours)" : "") } ?? "-"]
-                })
+            "\(q.pending) pending, \(q.running) running\n"
+                + Format.table(
+                    ["POS", "STATE", "CLASS", "GPU", "CPU", "MEM", "DURATION", "ID"],
+                    q.entries.map { e in
+                        [
+                            e.position.map(String.init) ?? "-", e.state.rawValue, e.queueClass, String(e.gpus),
+                            String(e.cpus),
+                            Format.memory(e.memoryMiB), Format.duration(e.durationSeconds),
+                            e.id.map { String($0) + (e.mine ? " (yours)" : "") } ?? "-",
+                        ]
+                    })
         }
     }
 }

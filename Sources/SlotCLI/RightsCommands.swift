@@ -22,7 +22,8 @@ struct AgreementCommand: ParsableCommand {
     static func text(_ a: AgreementReply) -> String {
         var lines = [a.notice, ""]
         guard a.required, let version = a.version else {
-            return (lines + ["This platform's policy names no user agreement: nothing to accept."]).joined(separator: "\n")
+            return (lines + ["This platform's policy names no user agreement: nothing to accept."]).joined(
+                separator: "\n")
         }
         lines.append("User agreement, version \(version) (sha256 \(a.hash ?? "-")):")
         lines.append("")
@@ -36,7 +37,8 @@ struct AgreementCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", 
+        static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show the agreement, how allocation works, and whether you have accepted it.")
         @OptionGroup var client: ClientOptions
         func run() throws {
@@ -46,7 +48,8 @@ struct AgreementCommand: ParsableCommand {
     }
 
     struct Accept: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "accept", 
+        static let configuration = CommandConfiguration(
+            commandName: "accept",
             abstract: "Accept the agreement in force (the exact version and text you were shown).",
             discussion: """
                 Without --yes, the agreement is shown and you are asked to confirm; this needs a terminal. With \
@@ -64,7 +67,8 @@ struct AgreementCommand: ParsableCommand {
                 return
             }
             if let version, version != inForce {
-                try usageFailure("version \(inForce) is in force, not \(version); read it with `slotctl agreement show`")
+                try usageFailure(
+                    "version \(inForce) is in force, not \(version); read it with `slotctl agreement show`")
             }
             if current.accepted {
                 client.emit(current) { "You accepted version \(inForce) on \(Format.time(current.acceptedAt))." }
@@ -72,8 +76,9 @@ struct AgreementCommand: ParsableCommand {
             }
             if !yes {
                 guard isatty(STDIN_FILENO) == 1 else {
-                    try usageFailure("not a terminal: read it with `slotctl agreement show`, then run "
-                        + "`slotctl agreement accept --yes`")
+                    try usageFailure(
+                        "not a terminal: read it with `slotctl agreement show`, then run "
+                            + "`slotctl agreement accept --yes`")
                 }
                 print(AgreementCommand.text(current))
                 print("\nAccept version \(inForce)? [y/N] ", terminator: "")
@@ -83,8 +88,9 @@ struct AgreementCommand: ParsableCommand {
                     throw ExitStatus.error.exitCode
                 }
             }
-            let a = try client.call("io.slotd.Accounts.AcceptAgreement",
-                                    AcceptAgreementParameters(version: inForce, hash: hash), as: AgreementReply.self)
+            let a = try client.call(
+                "io.slotd.Accounts.AcceptAgreement",
+                AcceptAgreementParameters(version: inForce, hash: hash), as: AgreementReply.self)
             client.emit(a) { "You accepted the user agreement, version \(inForce), on \(Format.time(a.acceptedAt))." }
         }
     }
@@ -111,15 +117,22 @@ struct ContestCommand: ParsableCommand {
         return Format.table(
             ["ID", "REQUEST", "ACCOUNT", "KIND", "STATE", "OPENED", "DECIDED", "BY", "EFFECT", "REASON", "DECISION"],
             contests.map {
-                [String($0.id), String($0.requestID), $0.account, $0.kind, $0.state.rawValue, Format.time($0.openedAt),
-                 Format.time($0.decidedAt), $0.decidedBy ?? "-", $0.effect ?? "-", $0.reason, $0.decision ?? "-"]
+                [
+                    String($0.id), String($0.requestID), $0.account, $0.kind, $0.state.rawValue,
+                    Format.time($0.openedAt),
+                    Format.time($0.decidedAt), $0.decidedBy ?? "-", $0.effect ?? "-", $0.reason, $0.decision ?? "-",
+                ]
             })
     }
 
     static func describe(_ c: ContestInfo) -> String {
-        var lines = ["contest \(c.id) on request \(c.requestID) (\(c.kind)): \(c.state.rawValue)",
-                     "  opened    \(Format.time(c.openedAt)): \(c.reason)"]
-        if let at = c.decidedAt { lines.append("  decided   \(Format.time(at)) by \(c.decidedBy ?? "?"): \(c.decision ?? "")") }
+        var lines = [
+            "contest \(c.id) on request \(c.requestID) (\(c.kind)): \(c.state.rawValue)",
+            "  opened    \(Format.time(c.openedAt)): \(c.reason)",
+        ]
+        if let at = c.decidedAt {
+            lines.append("  decided   \(Format.time(at)) by \(c.decidedBy ?? "?"): \(c.decision ?? "")")
+        }
         if let effect = c.effect { lines.append("  effect    \(effect)") }
         if c.state == .open { lines.append("  an admin will review it; follow it with `slotctl contest list`") }
         return lines.joined(separator: "\n")
@@ -133,21 +146,24 @@ struct ContestCommand: ParsableCommand {
         var reason: String
         @OptionGroup var client: ClientOptions
         func run() throws {
-            let c = try client.call("io.slotd.Contests.Open", ContestOpenParameters(id: id, reason: reason),
-                                    as: ContestReply.self)
+            let c = try client.call(
+                "io.slotd.Contests.Open", ContestOpenParameters(id: id, reason: reason),
+                as: ContestReply.self)
             client.emit(c) { ContestCommand.describe(c.contest) }
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "Your contests and their outcomes, newest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "Your contests and their outcomes, newest first.")
         @Option(help: "Only this state (repeatable).") var state: [ContestState] = []
         @Option(help: "At most this many.") var limit = 100
         @OptionGroup var client: ClientOptions
         func run() throws {
-            let l = try client.call("io.slotd.Contests.List",
-                                    ContestListParameters(states: state.isEmpty ? nil : state, limit: limit),
-                                    as: ContestListReply.self)
+            let l = try client.call(
+                "io.slotd.Contests.List",
+                ContestListParameters(states: state.isEmpty ? nil : state, limit: limit),
+                as: ContestListReply.self)
             client.emit(l) { ContestCommand.table(l.contests) }
         }
     }
@@ -167,11 +183,13 @@ extension AdminCommand {
         @OptionGroup var client: ClientOptions
         func run() throws {
             let states = state.isEmpty ? [ContestState.open] : state
-            let l = try client.call("io.slotd.Contests.List",
-                                    ContestListParameters(allUsers: true, states: states, limit: limit),
-                                    as: ContestListReply.self)
+            let l = try client.call(
+                "io.slotd.Contests.List",
+                ContestListParameters(allUsers: true, states: states, limit: limit),
+                as: ContestListReply.self)
             client.emit(l) {
-                l.contests.isEmpty ? "no \(states.map(\.rawValue).joined(separator: " or ")) contests"
+                l.contests.isEmpty
+                    ? "no \(states.map(\.rawValue).joined(separator: " or ")) contests"
                     : ContestCommand.table(l.contests)
             }
         }
@@ -206,7 +224,8 @@ extension AdminCommand {
         func run() throws {
             let r = try client.call(
                 "io.slotd.Contests.Resolve",
-                ContestResolveParameters(id: id, grant: grant, boost: boost, until: until?.milliseconds, reason: reason),
+                ContestResolveParameters(
+                    id: id, grant: grant, boost: boost, until: until?.milliseconds, reason: reason),
                 as: ContestReply.self)
             client.emit(r) { ContestCommand.describe(r.contest) }
         }

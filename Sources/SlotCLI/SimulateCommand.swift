@@ -29,7 +29,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Trace format: swf or philly (default: from the file extension).")
     var format: TraceFormat?
 
-    @Option(help: "Machines: COUNTxGPUS[:CPUS[:MEMORY_GIB]], comma-separated (default: 16x8 for philly, 1x0:240 for swf).")
+    @Option(
+        help: "Machines: COUNTxGPUS[:CPUS[:MEMORY_GIB]], comma-separated (default: 16x8 for philly, 1x0:240 for swf).")
     var nodes: String?
 
     @Option(help: "Seed of the mapping from trace jobs to categories and sectors.")
@@ -38,8 +39,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Pending requests examined per scheduling pass.")
     var backfillWindow = 256
 
-    @Option(help: "A second policy to run on the same trace; prints the difference per category.",
-            completion: .file(extensions: ["toml"]))
+    @Option(
+        help: "A second policy to run on the same trace; prints the difference per category.",
+        completion: .file(extensions: ["toml"]))
     var compare: String?
 
     @Option(help: "Write an SVG plot of wait-time distributions per category to this file.", completion: .file())
@@ -69,15 +71,17 @@ struct SimulateCommand: ParsableCommand {
             try fail(code: error.code, message: error.description, status: missing ? .notFound : .error)
         }
         let first = simulate(primary, jobs: jobs, inventory: inventory, label: "A")
-        let title = "Simulation of \(trace) (\(format.rawValue), \(jobs.count) jobs) on \(nodes ?? "default") "
+        let title =
+            "Simulation of \(trace) (\(format.rawValue), \(jobs.count) jobs) on \(nodes ?? "default") "
             + "machines (\(inventory.totalGPUs) GPUs), policy \(policy), seed \(seed)"
         if let svg {
             do {
                 try first.svg(title: "Wait before start by category: \(policy)")
                     .write(toFile: svg, atomically: true, encoding: .utf8)
             } catch {
-                try fail(code: "output.unwritable", message: "cannot write \(svg): \(error.localizedDescription)",
-                         status: .error)
+                try fail(
+                    code: "output.unwritable", message: "cannot write \(svg): \(error.localizedDescription)",
+                    status: .error)
             }
         }
         guard let compare else {
@@ -88,7 +92,9 @@ struct SimulateCommand: ParsableCommand {
         let second = simulate(other, jobs: jobs, inventory: inventory, label: "B")
         let comparison = SimulationComparison(first, second, names: [policy, compare])
         if output.json {
-            struct Both: Encodable { var a: SimulationReport; var b: SimulationReport; var comparison: SimulationComparison }
+            struct Both: Encodable {
+                var a: SimulationReport; var b: SimulationReport; var comparison: SimulationComparison
+            }
             print(encodeJSON(Both(a: first, b: second, comparison: comparison)))
         } else {
             print(first.text(title: title) + "\n\n" + comparison.text())
@@ -99,9 +105,11 @@ struct SimulateCommand: ParsableCommand {
         var simulation = Simulation(policy: policy, inventory: inventory, seed: seed)
         simulation.backfillWindow = backfillWindow
         let run = simulation.run(jobs) { progress in
-            FileHandle.standardError.write(Data(("simulate \(label): replayed \(progress.jobsReplayed)/"
-                + "\(progress.jobsTotal) jobs, simulated time \(Timestamp(progress.simulatedTime)), "
-                + "\(Int(progress.eventsPerSecond)) events/s\n").utf8))
+            FileHandle.standardError.write(
+                Data(
+                    ("simulate \(label): replayed \(progress.jobsReplayed)/"
+                        + "\(progress.jobsTotal) jobs, simulated time \(Timestamp(progress.simulatedTime)), "
+                        + "\(Int(progress.eventsPerSecond)) events/s\n").utf8))
         }
         return SimulationReport(run: run)
     }
@@ -110,10 +118,11 @@ struct SimulateCommand: ParsableCommand {
         do {
             return try PolicyLoader.load(contentsOf: path).policy
         } catch {
-            let status: ExitStatus = switch error {
-            case .unreadable: FileManager.default.fileExists(atPath: path) ? .error : .notFound
-            case .rejected: .rejectedByPolicy
-            }
+            let status: ExitStatus =
+                switch error {
+                case .unreadable: FileManager.default.fileExists(atPath: path) ? .error : .notFound
+                case .rejected: .rejectedByPolicy
+                }
             try fail(code: error.code, message: error.description, status: status)
         }
     }

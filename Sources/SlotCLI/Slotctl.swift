@@ -59,7 +59,8 @@ enum JSONFlag {
     /// Moves a leading `--json` (before the first non-option argument) to the end, so it reaches the verb.
     static func movedAfterVerb(_ arguments: [String]) -> [String] {
         guard let verb = arguments.firstIndex(where: { !$0.hasPrefix("-") }),
-              let flag = arguments[..<verb].firstIndex(of: "--json") else { return arguments }
+            let flag = arguments[..<verb].firstIndex(of: "--json")
+        else { return arguments }
         var moved = arguments
         moved.remove(at: flag)
         moved.append("--json")

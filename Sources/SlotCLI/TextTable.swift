@@ -21,10 +21,11 @@ struct TextTable {
     mutating func add(_ row: [String]) {
         for column in 0..<columns {
             var cell = column < row.count ? row[column] : ""
-            let width = cell.withUTF8 { utf8 in
-                bytes.append(contentsOf: utf8)
-                return utf8.allSatisfy { $0 < 0x80 } ? utf8.count : nil
-            } ?? cell.count
+            let width =
+                cell.withUTF8 { utf8 in
+                    bytes.append(contentsOf: utf8)
+                    return utf8.allSatisfy { $0 < 0x80 } ? utf8.count : nil
+                } ?? cell.count
             widths[column] = max(widths[column], width)
             cells.append((bytes.count, Int32(clamping: width)))
         }

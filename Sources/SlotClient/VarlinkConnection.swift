@@ -2,7 +2,7 @@ import Foundation
 import SlotProtocol
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A blocking Varlink connection over a Unix socket, for the CLI and tests. One call at a time; `more` calls
@@ -102,7 +102,9 @@ public final class VarlinkConnection {
         while offset < bytes.count {
             // MSG_NOSIGNAL: a daemon that closed the connection is an error to report (EPIPE), not a SIGPIPE that
             // kills the client.
-            let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let written = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if written < 0, errno == EINTR { continue }
             guard written > 0 else {
                 throw errno == EPIPE || errno == ECONNRESET ? .connectionClosed : .io(String(cString: strerror(errno)))
@@ -145,8 +147,11 @@ public final class VarlinkConnection {
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1_000))
         while true {
             let left = ContinuousClock.now.duration(to: deadline)
-            let milliseconds = max(0, Int32(clamping: left.components.seconds * 1_000
-                + left.components.attoseconds / 1_000_000_000_000_000))
+            let milliseconds = max(
+                0,
+                Int32(
+                    clamping: left.components.seconds * 1_000
+                        + left.components.attoseconds / 1_000_000_000_000_000))
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, milliseconds)
             if ready > 0 { return }
@@ -165,7 +170,9 @@ public final class VarlinkConnection {
     /// error's parameters.
     private func receive<R: Codable & Sendable>(_: R.Type) throws(ClientError) -> Received<R> {
         guard let frame = try readFrame() else { throw .connectionClosed }
-        if let fast = R.self as? any FastReplyDecodable.Type, let received = try Self.decodeFast(frame, fast, as: R.self) {
+        if let fast = R.self as? any FastReplyDecodable.Type,
+            let received = try Self.decodeFast(frame, fast, as: R.self)
+        {
             return received
         }
         let envelope: ReplyEnvelope<R>
@@ -183,8 +190,10 @@ public final class VarlinkConnection {
 
     /// Decodes a reply with the parameters' own ``FastReplyDecodable`` decoder. Returns nil for an error reply,
     /// which the caller decodes with Foundation as any other (errors are small, and their parameters vary).
-    private static func decodeFast<R>(_ frame: [UInt8], _ fast: any FastReplyDecodable.Type,
-                                      as: R.Type) throws(ClientError) -> Received<R>? {
+    private static func decodeFast<R>(
+        _ frame: [UInt8], _ fast: any FastReplyDecodable.Type,
+        as: R.Type
+    ) throws(ClientError) -> Received<R>? {
         do {
             var reader = try frame.withUnsafeBytes { try JSONReader(parsing: $0) }
             var continues = false
@@ -213,7 +222,7 @@ public final class VarlinkConnection {
     private static func codingPath(of error: any Error) -> [any CodingKey]? {
         switch error as? DecodingError {
         case .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context),
-             .dataCorrupted(let context):
+            .dataCorrupted(let context):
             context.codingPath
         default: nil
         }

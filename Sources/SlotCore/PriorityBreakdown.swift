@@ -77,16 +77,20 @@ extension PriorityModel {
         let budget = category.gpuHoursPerPeriod
         let share = budget > 0 ? Int((100 * request.usageGPUHours / Double(budget)).rounded()) : 100
         let terms = [
-            PriorityTerm(kind: .sector, points: sector.weight, detail: "sector \(sector.id) (\(sector.name))",
-                         source: sector.source),
-            PriorityTerm(kind: .category, points: category.weight,
-                         detail: "category \(category.id) (\(category.name))", source: category.source),
-            PriorityTerm(kind: .aging, points: aging,
-                         detail: "waited \(SlotDuration(seconds: waited / 1_000)) × \(policy.aging.pointsPerHour)/h, "
-                             + "cap \(policy.aging.cap)", source: policy.aging.source),
-            PriorityTerm(kind: .fairShare, points: -penalty,
-                         detail: "usage \(formatHours(request.usageGPUHours)) GPU-h = \(share)% of \(budget) GPU-h "
-                             + "budget, band \(band)/4 × \(policy.fairShare.weight)", source: policy.fairShare.source),
+            PriorityTerm(
+                kind: .sector, points: sector.weight, detail: "sector \(sector.id) (\(sector.name))",
+                source: sector.source),
+            PriorityTerm(
+                kind: .category, points: category.weight,
+                detail: "category \(category.id) (\(category.name))", source: category.source),
+            PriorityTerm(
+                kind: .aging, points: aging,
+                detail: "waited \(SlotDuration(seconds: waited / 1_000)) × \(policy.aging.pointsPerHour)/h, "
+                    + "cap \(policy.aging.cap)", source: policy.aging.source),
+            PriorityTerm(
+                kind: .fairShare, points: -penalty,
+                detail: "usage \(formatHours(request.usageGPUHours)) GPU-h = \(share)% of \(budget) GPU-h "
+                    + "budget, band \(band)/4 × \(policy.fairShare.weight)", source: policy.fairShare.source),
         ]
         return PriorityBreakdown(
             total: terms.reduce(0) { $0 + $1.points },

@@ -20,7 +20,8 @@ extension PriorityModel {
     public func starvationRisks() -> [StarvationRisk] {
         guard let top = effectiveOrder.first else { return [] }
         let reach = policy.aging.pointsPerHour > 0 ? policy.aging.cap : 0
-        return classes
+        return
+            classes
             .filter { $0.band == Self.fairShareBands - 1 }
             .compactMap { low -> StarvationRisk? in
                 let gap = top.base - low.base

@@ -32,10 +32,11 @@ public struct PriorityModel: Sendable {
                 for band in 0..<Self.fairShareBands {
                     let key = ClassKey(category: category.id, sector: sector.id, band: band)
                     index[key] = classes.count
-                    classes.append(PriorityClass(
-                        index: classes.count, category: category.id, sector: sector.id, band: band,
-                        base: sector.weight + category.weight - Self.fairSharePenalty(band: band, policy: policy)
-                    ))
+                    classes.append(
+                        PriorityClass(
+                            index: classes.count, category: category.id, sector: sector.id, band: band,
+                            base: sector.weight + category.weight - Self.fairSharePenalty(band: band, policy: policy)
+                        ))
                 }
             }
         }

@@ -31,7 +31,8 @@ public struct SlotDuration: Sendable, Hashable, Comparable, Codable, CustomStrin
                 continue
             }
             guard let unitIndex = Self.units.firstIndex(where: { $0.symbol == character }),
-                  unitIndex >= nextUnit, let value = Int64(digits) else { return nil }
+                unitIndex >= nextUnit, let value = Int64(digits)
+            else { return nil }
             total += value * Self.units[unitIndex].seconds
             digits = ""
             nextUnit = unitIndex + 1

@@ -23,7 +23,9 @@ enum Access: String, Sendable, CaseIterable {
         case .accountOrAdmin:
             guard caller.isAdmin || accounts.contains(caller.user) else { throw .noAccount(user: caller.user) }
         case .admin:
-            guard caller.isAdmin else { throw Self.adminRequired(Route.interface(of: method), method, adminGroup: adminGroup) }
+            guard caller.isAdmin else {
+                throw Self.adminRequired(Route.interface(of: method), method, adminGroup: adminGroup)
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Who is calling, as the kernel says (`SO_PEERCRED` on the connection), never as a message claims (Art. 8, 10).

@@ -19,9 +19,11 @@ extension ControlServer {
     /// call first waits until every earlier reply is written, so it sees the earlier calls done, as if all had
     /// run one at a time. At most `maxCallsInFlight` replies wait to be written; beyond that the reader stops
     /// reading, so a client that sends without reading holds a bounded amount of the daemon.
-    func serveCalls(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
-                    _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, _ caller: Caller,
-                    _ state: ConnectionState, channel: any Channel) async throws {
+    func serveCalls(
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
+        _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, _ caller: Caller,
+        _ state: ConnectionState, channel: any Channel
+    ) async throws {
         let (replies, queue) = AsyncStream<(Outgoing, written: OneShot<Void>?)>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.write(replies, to: outbound, state, channel: channel) }
@@ -34,9 +36,11 @@ extension ControlServer {
         }
     }
 
-    private func readCalls(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
-                           into queue: AsyncStream<(Outgoing, written: OneShot<Void>?)>.Continuation,
-                           _ caller: Caller, _ state: ConnectionState) async {
+    private func readCalls(
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
+        into queue: AsyncStream<(Outgoing, written: OneShot<Void>?)>.Continuation,
+        _ caller: Caller, _ state: ConnectionState
+    ) async {
         var frames = inbound.makeAsyncIterator()
         // Replies not yet known to be written, oldest first.
         var unwritten: [OneShot<Void>] = []
@@ -84,9 +88,11 @@ extension ControlServer {
     /// client went away), the rest are marked without being sent, so the reader never waits on them; queued
     /// Submits still commit. During a graceful shutdown, the connection is closed once its last call is answered
     /// (the reader may be waiting for a next call that will not be served).
-    private func write(_ replies: AsyncStream<(Outgoing, written: OneShot<Void>?)>,
-                       to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-                       _ state: ConnectionState, channel: any Channel) async throws {
+    private func write(
+        _ replies: AsyncStream<(Outgoing, written: OneShot<Void>?)>,
+        to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        _ state: ConnectionState, channel: any Channel
+    ) async throws {
         var failure: (any Error)?
         for await (reply, written) in replies {
             defer {
@@ -106,8 +112,10 @@ extension ControlServer {
         if let failure { throw failure }
     }
 
-    private static func send(_ reply: Outgoing, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-                             _ state: ConnectionState) async throws {
+    private static func send(
+        _ reply: Outgoing, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        _ state: ConnectionState
+    ) async throws {
         switch reply {
         case .frame(let data):
             try await outbound.write(ByteBuffer(bytes: data))
@@ -123,7 +131,11 @@ extension ControlServer {
             }
             state.streaming.withLock { $0 = forward }
             if state.closed.load(ordering: .sequentiallyConsistent) { forward.cancel() }
-            await withTaskCancellationHandler { await forward.value } onCancel: { forward.cancel() }
+            await withTaskCancellationHandler {
+                await forward.value
+            } onCancel: {
+                forward.cancel()
+            }
             state.streaming.withLock { $0 = nil }
             if state.closed.load(ordering: .sequentiallyConsistent) { throw ChannelError.ioOnClosedChannel }
         }

@@ -7,7 +7,7 @@ import SlotProtocol
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The Varlink server on the Unix socket (SwiftNIO).
@@ -37,9 +37,11 @@ public final class ControlServer: Service, Sendable {
     /// Set once the socket listens (for READY=1).
     let onListening: @Sendable () -> Void
 
-    init(listener: Listener, limits: DaemonConfig.Limits, dispatcher: Dispatcher,
-         identify: @escaping @Sendable (PeerCredentials) -> Caller, logger: Logger,
-         onListening: @escaping @Sendable () -> Void) {
+    init(
+        listener: Listener, limits: DaemonConfig.Limits, dispatcher: Dispatcher,
+        identify: @escaping @Sendable (PeerCredentials) -> Caller, logger: Logger,
+        onListening: @escaping @Sendable () -> Void
+    ) {
         self.listener = listener
         self.limits = limits
         self.dispatcher = dispatcher
@@ -54,7 +56,8 @@ public final class ControlServer: Service, Sendable {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
         let limits = self.limits
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<(Connection, PeerCredentials, ConnectionState)> = { channel in
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<(Connection, PeerCredentials, ConnectionState)> = {
+            channel in
             Self.credentials(channel).flatMapThrowing { credentials in
                 let sync = channel.pipeline.syncOperations
                 let state = ConnectionState()
@@ -62,20 +65,25 @@ public final class ControlServer: Service, Sendable {
                 channel.closeFuture.whenComplete { _ in state.markClosed() }
                 try sync.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(limits.idleTimeoutSeconds))))
                 try sync.addHandler(IdleCloser(state))
-                try sync.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(
-                    maximum: limits.maxFrameBytes, deadline: .seconds(Int64(limits.frameTimeoutSeconds)))))
+                try sync.addHandler(
+                    ByteToMessageHandler(
+                        VarlinkFrameDecoder(
+                            maximum: limits.maxFrameBytes, deadline: .seconds(Int64(limits.frameTimeoutSeconds)))))
                 let connection = try Connection(
                     wrappingChannelSynchronously: channel,
-                    configuration: .init(backPressureStrategy: .init(lowWatermark: 1,
-                                                                    highWatermark: limits.maxCallsInFlight)))
+                    configuration: .init(
+                        backPressureStrategy: .init(
+                            lowWatermark: 1,
+                            highWatermark: limits.maxCallsInFlight)))
                 return (connection, credentials, state)
             }
         }
         let server: NIOAsyncChannel<(Connection, PeerCredentials, ConnectionState), Never>
         switch listener {
         case .path(let path):
-            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true,
-                                              childChannelInitializer: initializer)
+            server = try await bootstrap.bind(
+                unixDomainSocketPath: path, cleanupExistingSocketFile: true,
+                childChannelInitializer: initializer)
             // Everyone may connect; what they may do is decided by their peer credentials.
             chmod(path, 0o666)
         case .descriptor(let fd):
@@ -181,7 +189,8 @@ public final class ControlServer: Service, Sendable {
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read,
-               state.callsOpen.load(ordering: .relaxed) == 0 {
+                state.callsOpen.load(ordering: .relaxed) == 0
+            {
                 context.close(promise: nil)
                 return
             }

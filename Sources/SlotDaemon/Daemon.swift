@@ -7,7 +7,7 @@ import SlotStore
 import UnixSignals
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Puts the daemon together and runs it until SIGTERM/SIGINT:
@@ -17,7 +17,9 @@ public enum Daemon {
     /// store's error (e.g. a database written by a newer slotd) otherwise. Creates nothing when there is no state.
     public static func checkState(_ config: DaemonConfig) throws -> String {
         let path = config.stateDirectory + "/slotd.sqlite"
-        guard FileManager.default.fileExists(atPath: path) else { return "no database at \(path) yet: nothing to check" }
+        guard FileManager.default.fileExists(atPath: path) else {
+            return "no database at \(path) yet: nothing to check"
+        }
         let store = try SlotStore(path: path, durability: config.durability)
         return "database \(path): schema current (\(try store.appliedMigrations().count) migrations), "
             + "\(try store.nextRequestID() - 1) requests"
@@ -35,11 +37,13 @@ public enum Daemon {
 
         // Dev mode only: the tests of the write rule (Engine+WriteGuard) make every write fail while a file exists.
         let faultFile = config.mode == .dev ? ProcessInfo.processInfo.environment["SLOTD_DEV_STORE_FAULT_FILE"] : nil
-        let store = try SlotStore(path: config.stateDirectory + "/slotd.sqlite", durability: config.durability,
-                                  faultFile: faultFile)
+        let store = try SlotStore(
+            path: config.stateDirectory + "/slotd.sqlite", durability: config.durability,
+            faultFile: faultFile)
         let inventory = try InventoryDetection.inventory(config.inventory)
         let (engine, recovered) = try await prepare(config, store: store, inventory: inventory, logger: logger)
-        logger.info("""
+        logger.info(
+            """
             recovered \(recovered.pending) pending, \(recovered.adopted) running re-adopted, \(recovered.lost) lost; \
             inventory \(inventory.nodes.count) node(s), \(inventory.totalGPUs) GPU(s)
             """)
@@ -49,19 +53,25 @@ public enum Daemon {
             listener = .descriptor(fd)
             logger.info("socket-activated (fd \(fd))")
         } else {
-            let socket = ProcessInfo.processInfo.environment["SLOTD_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+            let socket =
+                ProcessInfo.processInfo.environment["SLOTD_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? config.socket
-            try? fm.createDirectory(atPath: (socket as NSString).deletingLastPathComponent,
-                                    withIntermediateDirectories: true)
+            try? fm.createDirectory(
+                atPath: (socket as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             listener = .path(socket)
             logger.info("listening on \(socket)")
         }
         let devAdmin: UInt32? = config.mode == .dev ? getuid() : nil
         let server = ControlServer(
-            listener: listener, limits: config.limits, dispatcher: Dispatcher(
+            listener: listener, limits: config.limits,
+            dispatcher: Dispatcher(
                 engine: engine, expensiveCalls: ExpensiveCalls(perMinute: config.limits.expensiveCallsPerMinute)),
-            identify: { Caller.resolve(uid: $0.uid, gid: $0.gid, pid: $0.pid, adminGroup: config.adminGroup,
-                                       devAdminUID: devAdmin) },
+            identify: {
+                Caller.resolve(
+                    uid: $0.uid, gid: $0.gid, pid: $0.pid, adminGroup: config.adminGroup,
+                    devAdminUID: devAdmin)
+            },
             logger: logger,
             onListening: {
                 Task {
@@ -76,8 +86,11 @@ public enum Daemon {
             .init(service: CheckpointService(store: store, logger: logger)),
         ]
         if config.metrics.enabled {
-            services.append(.init(service: MetricsExporter(engine: engine, metrics: engine.metrics,
-                                                           config: config.metrics, logger: logger)))
+            services.append(
+                .init(
+                    service: MetricsExporter(
+                        engine: engine, metrics: engine.metrics,
+                        config: config.metrics, logger: logger)))
         }
         let group = ServiceGroup(
             configuration: .init(
@@ -99,12 +112,14 @@ public enum Daemon {
         do { policy.agreement = try LoadedAgreement.load(policy.policy, policyFile: config.policyFile) } catch {
             throw DaemonError.policy(error.parameters.reason ?? "\(error)")
         }
-        let engine = try Engine(config: config, store: store, policy: policy, inventory: inventory, logger: logger,
-                                clock: clock, executor: executor)
+        let engine = try Engine(
+            config: config, store: store, policy: policy, inventory: inventory, logger: logger,
+            clock: clock, executor: executor)
         if let source = pendingFileApply {
             let system = Caller(uid: getuid(), gid: getgid(), pid: getpid(), user: "slotd", isAdmin: true)
-            try await engine.install(source: source, file: config.policyFile, appliedBy: system,
-                                     reason: "policy file \(config.policyFile) loaded at start")
+            try await engine.install(
+                source: source, file: config.policyFile, appliedBy: system,
+                reason: "policy file \(config.policyFile) loaded at start")
         }
         let recovered = try await engine.recover()
         if config.mode == .dev, let user = Caller.userName(getuid()) {
@@ -125,8 +140,10 @@ public enum Daemon {
         let current = history.last
         let fileChanged = fileText.map { sha256Hex($0) != lastFromFile?.hash } ?? false
         if let current, !fileChanged, let policy = PolicyLoader.check(text: current.source, file: current.file).policy {
-            return (Engine.PolicyState(policy: policy, source: current.source, hash: current.hash, file: current.file),
-                    nil)
+            return (
+                Engine.PolicyState(policy: policy, source: current.source, hash: current.hash, file: current.file),
+                nil
+            )
         }
         guard let fileText else {
             throw DaemonError.policy("cannot read the policy file \(config.policyFile)")
@@ -136,8 +153,11 @@ public enum Daemon {
             let errors = check.errors.map(\.description).joined(separator: "\n")
             if let current, let old = PolicyLoader.check(text: current.source, file: current.file).policy {
                 logger.error("the policy file has errors; the last applied policy stays in force:\n\(errors)")
-                return (Engine.PolicyState(policy: old, source: current.source, hash: current.hash,
-                                           file: current.file, error: errors), nil)
+                return (
+                    Engine.PolicyState(
+                        policy: old, source: current.source, hash: current.hash,
+                        file: current.file, error: errors), nil
+                )
             }
             throw DaemonError.policy("the policy file has errors:\n\(errors)")
         }
@@ -178,9 +198,12 @@ final class InstanceLock {
     init(directory: String) throws {
         let path = directory + "/slotd.lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw DaemonError.stateDirectory("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw DaemonError.stateDirectory("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?
+            let holder =
+                (try? String(contentsOfFile: path, encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             close(fd)
             throw DaemonError.alreadyRunning(directory: directory, pid: holder.isEmpty ? "?" : holder)

@@ -52,10 +52,12 @@ public struct DaemonConfig: Sendable, Hashable {
             /// `127.0.0.1:9464`, `[::1]:9464` or `localhost:9464`; nil for anything else (loopback only).
             public init?(_ text: String) {
                 guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-                      (1...65_535).contains(port) else { return nil }
+                    (1...65_535).contains(port)
+                else { return nil }
                 var host = String(text[..<colon])
                 if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-                let loopback = host == "localhost" || host == "::1"
+                let loopback =
+                    host == "localhost" || host == "::1"
                     || (host.hasPrefix("127.") && host.split(separator: ".").count == 4
                         && host.split(separator: ".").allSatisfy { UInt8($0) != nil })
                 guard loopback else { return nil }
@@ -162,22 +164,28 @@ public struct DaemonConfig: Sendable, Hashable {
             let l = config.limits
             config.limits.maxFrameBytes = try inner.int("max_frame_bytes", 1_024...(64 << 20)) ?? l.maxFrameBytes
             config.limits.maxConnections = try inner.int("max_connections", 1...100_000) ?? l.maxConnections
-            config.limits.maxConnectionsPerUser = try inner.int("max_connections_per_user", 1...100_000)
+            config.limits.maxConnectionsPerUser =
+                try inner.int("max_connections_per_user", 1...100_000)
                 ?? l.maxConnectionsPerUser
-            config.limits.frameTimeoutSeconds = try inner.int("frame_timeout_seconds", 1...3_600) ?? l.frameTimeoutSeconds
+            config.limits.frameTimeoutSeconds =
+                try inner.int("frame_timeout_seconds", 1...3_600) ?? l.frameTimeoutSeconds
             config.limits.maxCallsInFlight = try inner.int("max_calls_in_flight", 1...10_000) ?? l.maxCallsInFlight
             config.limits.idleTimeoutSeconds = try inner.int("idle_timeout_seconds", 1...86_400) ?? l.idleTimeoutSeconds
             config.limits.queueCapacity = try inner.int("queue_capacity", 16...10_000_000) ?? l.queueCapacity
             config.limits.stopGraceSeconds = try inner.int("stop_grace_seconds", 0...3_600) ?? l.stopGraceSeconds
-            config.limits.maxPendingPerUser = try inner.int("max_pending_per_user", 1...10_000_000) ?? l.maxPendingPerUser
-            config.limits.maxLogBytes = try Int64(inner.int("max_log_mib", 1...(1 << 22)) ?? Int(l.maxLogBytes >> 20)) << 20
+            config.limits.maxPendingPerUser =
+                try inner.int("max_pending_per_user", 1...10_000_000) ?? l.maxPendingPerUser
+            config.limits.maxLogBytes =
+                try Int64(inner.int("max_log_mib", 1...(1 << 22)) ?? Int(l.maxLogBytes >> 20)) << 20
             config.limits.minFreeDiskMiB = try inner.int("min_free_disk_mib", 0...(1 << 30)) ?? l.minFreeDiskMiB
-            config.limits.expensiveCallsPerMinute = try inner.int("expensive_calls_per_minute", 1...100_000)
+            config.limits.expensiveCallsPerMinute =
+                try inner.int("expensive_calls_per_minute", 1...100_000)
                 ?? l.expensiveCallsPerMinute
             let classCapacity = try inner.int("queue_class_capacity", 64...(1 << 20)) ?? l.queueClassCapacity
             guard classCapacity.nonzeroBitCount == 1 else {
-                throw .invalid(path: path, key: "limits.queue_class_capacity",
-                               reason: "must be a power of two (e.g. 16384, 32768, 65536)")
+                throw .invalid(
+                    path: path, key: "limits.queue_class_capacity",
+                    reason: "must be a power of two (e.g. 16384, 32768, 65536)")
             }
             config.limits.queueClassCapacity = classCapacity
             try inner.finish()
@@ -204,13 +212,15 @@ public struct DaemonConfig: Sendable, Hashable {
             }
             if let listen = try inner.string("listen") {
                 guard let address = Metrics.Address(listen) else {
-                    throw .invalid(path: path, key: "metrics.listen",
-                                   reason: "expected a loopback HOST:PORT, e.g. \"127.0.0.1:9464\" (metrics are never "
-                                       + "served beyond this machine; put a reverse proxy or node_exporter in front)")
+                    throw .invalid(
+                        path: path, key: "metrics.listen",
+                        reason: "expected a loopback HOST:PORT, e.g. \"127.0.0.1:9464\" (metrics are never "
+                            + "served beyond this machine; put a reverse proxy or node_exporter in front)")
                 }
                 config.metrics.listen = address
             }
-            config.metrics.intervalSeconds = try inner.int("interval_seconds", 1...3_600) ?? config.metrics.intervalSeconds
+            config.metrics.intervalSeconds =
+                try inner.int("interval_seconds", 1...3_600) ?? config.metrics.intervalSeconds
             try inner.finish()
         }
         try reader.finish()
@@ -248,8 +258,9 @@ struct ConfigReader {
         read.insert(key)
         guard let value = table[key] else { return nil }
         guard let int = value.int, range.contains(int) else {
-            throw .invalid(path: path, key: prefix + key,
-                           reason: "expected an integer in \(range.lowerBound)...\(range.upperBound)")
+            throw .invalid(
+                path: path, key: prefix + key,
+                reason: "expected an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return int
     }
@@ -264,8 +275,9 @@ struct ConfigReader {
     func finish() throws(ConfigError) {
         let unknown = table.keys.filter { !read.contains($0) }.sorted()
         if let first = unknown.first {
-            throw .invalid(path: path, key: prefix + first,
-                           reason: "unknown key (known: \(read.sorted().joined(separator: ", ")))")
+            throw .invalid(
+                path: path, key: prefix + first,
+                reason: "unknown key (known: \(read.sorted().joined(separator: ", ")))")
         }
     }
 }

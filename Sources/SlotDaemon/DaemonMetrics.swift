@@ -22,8 +22,10 @@ final class DaemonMetrics: Sendable {
     let classesSeen = Mutex<Set<String>>([])
 
     /// Wait buckets, seconds: from a second to a week.
-    static let waitBuckets: [Duration] = [1, 10, 60, 300, 900, 3_600, 4 * 3_600, 12 * 3_600, 86_400, 3 * 86_400,
-                                          7 * 86_400].map { .seconds($0) }
+    static let waitBuckets: [Duration] = [
+        1, 10, 60, 300, 900, 3_600, 4 * 3_600, 12 * 3_600, 86_400, 3 * 86_400,
+        7 * 86_400,
+    ].map { .seconds($0) }
 
     init() {
         registry = PrometheusCollectorRegistry()
@@ -31,12 +33,14 @@ final class DaemonMetrics: Sendable {
         factory.defaultDurationHistogramBuckets = Self.waitBuckets
         let handlers = factory
         submits = CoreMetrics.Counter(label: "slotd_submits_total", dimensions: [], factory: handlers)
-        waits = CoreMetrics.Timer(label: "slotd_wait_seconds", dimensions: [], preferredDisplayUnit: .seconds,
-                                  factory: handlers)
+        waits = CoreMetrics.Timer(
+            label: "slotd_wait_seconds", dimensions: [], preferredDisplayUnit: .seconds,
+            factory: handlers)
         var ended: [RequestState: CoreMetrics.Counter] = [:]
         for state in RequestState.allCases where state.isFinal {
-            ended[state] = CoreMetrics.Counter(label: "slotd_requests_ended_total",
-                                               dimensions: [("state", state.rawValue)], factory: handlers)
+            ended[state] = CoreMetrics.Counter(
+                label: "slotd_requests_ended_total",
+                dimensions: [("state", state.rawValue)], factory: handlers)
         }
         self.ended = ended
     }

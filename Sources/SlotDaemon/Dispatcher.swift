@@ -31,8 +31,11 @@ struct Dispatcher: Sendable {
         do {
             incoming = try IncomingCall.decode(frame, parameterTypes: Routes.parameterTypes)
         } catch {
-            return .fatal(Self.encode(error: .invalidFrame("not a Varlink call (a JSON object with a string "
-                + "'method'): \(Self.summary(error))")))
+            return .fatal(
+                Self.encode(
+                    error: .invalidFrame(
+                        "not a Varlink call (a JSON object with a string "
+                            + "'method'): \(Self.summary(error))")))
         }
         let header = incoming.header
         let oneway = header.oneway ?? false
@@ -53,7 +56,12 @@ struct Dispatcher: Sendable {
             guard let single = route.single else { throw WireError("org.varlink.service.ExpectedMore") }
             let reply = try await single(self, incoming, caller)
             // A method without a stream answers a `more` call once, with continues unset: a valid answer.
-            if more { return .stream(AsyncStream { $0.yield(reply); $0.finish() }) }
+            if more {
+                return .stream(
+                    AsyncStream {
+                        $0.yield(reply); $0.finish()
+                    })
+            }
             return oneway ? .none : .reply(reply)
         } catch {
             return oneway ? .none : .reply(Self.encode(anyError: error))
@@ -62,9 +70,10 @@ struct Dispatcher: Sendable {
 
     /// Runs a call whose cost the caller controls off the engine, after counting it against her share of
     /// `expensive_calls_per_minute` (RateLimited when it is used up).
-    func expensive<T: Sendable>(_ method: String, _ caller: Caller,
-                                _ body: @escaping @Sendable () throws(WireError) -> T) async throws(WireError) -> T
-    {
+    func expensive<T: Sendable>(
+        _ method: String, _ caller: Caller,
+        _ body: @escaping @Sendable () throws(WireError) -> T
+    ) async throws(WireError) -> T {
         guard expensiveCalls.admit(caller.uid) else { throw .rateLimited(method, limit: expensiveCalls.perMinute) }
         let result = await expensiveCalls.run { () -> Result<T, WireError> in
             do throws(WireError) { return .success(try body()) } catch { return .failure(error) }

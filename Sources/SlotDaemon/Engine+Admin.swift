@@ -11,8 +11,9 @@ extension Engine {
     // MARK: Accounts
 
     func whoami(_ caller: Caller) -> WhoamiReply {
-        WhoamiReply(user: caller.user, uid: Int64(caller.uid), gid: Int64(caller.gid), admin: caller.isAdmin,
-                    account: accounts[caller.user]?.info)
+        WhoamiReply(
+            user: caller.user, uid: Int64(caller.uid), gid: Int64(caller.gid), admin: caller.isAdmin,
+            account: accounts[caller.user]?.info)
     }
 
     /// For a rule that depends on a call's parameters (a route's own rule is `Access`, checked before the call).
@@ -53,8 +54,11 @@ extension Engine {
         let account = StoredAccount(name: p.name, category: categoryID, createdAt: existing?.createdAt ?? now)
         let detail = existing.map { "category \($0.category) -> \(categoryID)" } ?? "category \(categoryID)"
         do {
-            try store.save(account, audit: audit(caller, update ? "account.update" : "account.add", p.name, p.reason,
-                                                 detail), at: now)
+            try store.save(
+                account,
+                audit: audit(
+                    caller, update ? "account.update" : "account.add", p.name, p.reason,
+                    detail), at: now)
         } catch { throw .internalError("\(error)") }
         setAccount(p.name, account)
         perform(scheduler.handle(.accountChanged(Account(name: p.name, category: categoryID)), now: now))
@@ -68,8 +72,11 @@ extension Engine {
             throw WireError("\(i).NotFound", .init(reason: "no account '\(p.name)'"))
         }
         do {
-            try store.remove(account: p.name, audit: audit(caller, "account.remove", p.name, p.reason,
-                                                           "category \(existing.category)"), at: now)
+            try store.remove(
+                account: p.name,
+                audit: audit(
+                    caller, "account.remove", p.name, p.reason,
+                    "category \(existing.category)"), at: now)
         } catch { throw .internalError("\(error)") }
         setAccount(p.name, nil)
         return existing.info
@@ -81,19 +88,23 @@ extension Engine {
 
     static func validName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 32 && !name.hasPrefix("-")
-            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0) }
+            && name.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)
+            }
     }
 
     func audit(_ caller: Caller, _ action: String, _ target: String, _ reason: String, _ detail: String) -> AuditEvent {
-        AuditEvent(actor: caller.user, actorUID: Int64(caller.uid), action: action, target: target, reason: reason,
-                   detail: detail)
+        AuditEvent(
+            actor: caller.user, actorUID: Int64(caller.uid), action: action, target: target, reason: reason,
+            detail: detail)
     }
 
     // MARK: Policy
 
     func currentPolicy() -> PolicyReply {
-        PolicyReply(version: policyState.policy.revision ?? "version \(policyState.policy.version)",
-                    hash: policyState.hash, file: policyState.file, source: policyState.source)
+        PolicyReply(
+            version: policyState.policy.revision ?? "version \(policyState.policy.version)",
+            hash: policyState.hash, file: policyState.file, source: policyState.source)
     }
 
     /// Pure, and run off the engine (Dispatcher, ExpensiveCalls): a big text must not hold up everyone's calls.
@@ -105,8 +116,9 @@ extension Engine {
     /// Applies a policy text from an admin. A text with errors changes nothing.
     func applyPolicy(_ p: PolicyApplyParameters, _ caller: Caller) throws(WireError) -> PolicyReply {
         try Self.requireReason(p.reason, "io.slotd.Policy")
-        try install(source: p.source, file: "slotctl policy apply", appliedBy: caller,
-                    reason: p.reason)
+        try install(
+            source: p.source, file: "slotctl policy apply", appliedBy: caller,
+            reason: p.reason)
         return currentPolicy()
     }
 
@@ -149,12 +161,14 @@ extension Engine {
         let version = policy.revision ?? "version \(policy.version)"
         do {
             try store.record(
-                StoredPolicy(version: version, hash: hash, file: file, source: source, appliedAt: now,
-                             appliedBy: appliedBy.user, reason: reason),
+                StoredPolicy(
+                    version: version, hash: hash, file: file, source: source, appliedAt: now,
+                    appliedBy: appliedBy.user, reason: reason),
                 audit: audit(appliedBy, "policy.apply", version, reason, "sha256 \(hash) from \(file)"))
         } catch { throw .internalError("\(error)") }
-        policyState = PolicyState(policy: policy, source: source, hash: hash, file: file, error: nil,
-                                  agreement: agreement)
+        policyState = PolicyState(
+            policy: policy, source: source, hash: hash, file: file, error: nil,
+            agreement: agreement)
         perform(scheduler.handle(.policyApplied(policy), now: now))
         logger.info("policy \(version) in force (sha256 \(hash.prefix(12)))")
     }
@@ -171,8 +185,10 @@ extension Engine {
             }
             policyState.agreement = agreement
             let system = Caller(uid: getuid(), gid: getgid(), pid: getpid(), user: "slotd", isAdmin: true)
-            try? store.audit(audit(system, "agreement.update", agreement?.version ?? "none", "reload (SIGHUP)",
-                                   "sha256 \(agreement?.hash ?? "-")"), at: now)
+            try? store.audit(
+                audit(
+                    system, "agreement.update", agreement?.version ?? "none", "reload (SIGHUP)",
+                    "sha256 \(agreement?.hash ?? "-")"), at: now)
             logger.info("user agreement \(agreement?.version ?? "none") in force; accepting it again is required")
         } catch {
             policyState.error = error.parameters.reason
@@ -183,8 +199,9 @@ extension Engine {
     func policyHistory() throws(WireError) -> [PolicyVersionInfo] {
         do {
             return try store.policyHistory().map {
-                PolicyVersionInfo(seq: $0.seq ?? 0, version: $0.version, hash: $0.hash, appliedAt: $0.appliedAt,
-                                  appliedBy: $0.appliedBy, reason: $0.reason)
+                PolicyVersionInfo(
+                    seq: $0.seq ?? 0, version: $0.version, hash: $0.hash, appliedAt: $0.appliedAt,
+                    appliedBy: $0.appliedBy, reason: $0.reason)
             }
         } catch { throw .internalError("\(error)") }
     }
@@ -194,7 +211,8 @@ extension Engine {
     func status() -> StatusReply {
         let free = scheduler.freeByNode.reduce(0) { $0 + $1.gpus }
         return StatusReply(
-            version: SlotdVersion.current, mode: config.mode.rawValue, executor: executor is SystemdExecutor ? "systemd" : "process", startedAt: startedAt,
+            version: SlotdVersion.current, mode: config.mode.rawValue,
+            executor: executor is SystemdExecutor ? "systemd" : "process", startedAt: startedAt,
             pending: scheduler.pendingCount, running: scheduler.running.count,
             policyVersion: policyState.policy.revision ?? "version \(policyState.policy.version)",
             policyHash: policyState.hash, policyFile: policyState.file, policyError: policyState.error,
@@ -209,9 +227,10 @@ extension Engine {
             byClass["\(queueClass.category)/\(queueClass.sector)/\(queueClass.band)"] = count
         }
         let free = scheduler.freeByNode.reduce(0) { $0 + $1.gpus }
-        return DaemonMetrics.Snapshot(pending: scheduler.pendingCount, running: scheduler.running.count,
-                                      pendingByClass: byClass, gpus: scheduler.inventory.totalGPUs,
-                                      usedGPUs: scheduler.inventory.totalGPUs - free)
+        return DaemonMetrics.Snapshot(
+            pending: scheduler.pendingCount, running: scheduler.running.count,
+            pendingByClass: byClass, gpus: scheduler.inventory.totalGPUs,
+            usedGPUs: scheduler.inventory.totalGPUs - free)
     }
 
     /// The one-line summary for systemd's `STATUS=`.
@@ -224,19 +243,24 @@ extension Engine {
 
     func resources() -> ResourcesReply {
         let free = scheduler.freeByNode
-        return ResourcesReply(nodes: scheduler.inventory.nodes.enumerated().map { index, node in
-            let f = free.indices.contains(index) ? free[index] : .zero
-            return NodeInfo(name: node.name, gpus: node.gpus.count, cpus: node.cpus, memoryMiB: node.memoryMiB,
-                            freeGPUs: f.gpus, freeCPUs: f.cpus, freeMemoryMiB: f.memoryMiB)
-        })
+        return ResourcesReply(
+            nodes: scheduler.inventory.nodes.enumerated().map { index, node in
+                let f = free.indices.contains(index) ? free[index] : .zero
+                return NodeInfo(
+                    name: node.name, gpus: node.gpus.count, cpus: node.cpus, memoryMiB: node.memoryMiB,
+                    freeGPUs: f.gpus, freeCPUs: f.cpus, freeMemoryMiB: f.memoryMiB)
+            })
     }
 
     func auditTrail(_ p: AuditParameters) throws(WireError) -> AuditReply {
         do {
             let entries = try store.auditRecords(limit: min(max(p.limit ?? 100, 0), 100_000)).map(\.entry)
-            guard p.verify == true else { return AuditReply(entries: entries, verified: nil, brokenAt: nil, problem: nil) }
+            guard p.verify == true else {
+                return AuditReply(entries: entries, verified: nil, brokenAt: nil, problem: nil)
+            }
             let check = try store.verifyAudit()
-            return AuditReply(entries: entries, verified: check.intact, brokenAt: check.brokenAt, problem: check.problem)
+            return AuditReply(
+                entries: entries, verified: check.intact, brokenAt: check.brokenAt, problem: check.problem)
         } catch { throw .internalError("\(error)") }
     }
 

@@ -20,8 +20,9 @@ struct ListScope: Sendable {
     /// `continues(rows)` says whether another page follows this one of `rows` rows (nil: not a streamed call).
     func page(before: Int64?, count: Int, continues: @escaping @Sendable (Int) -> Bool?) throws(WireError) -> ListPage {
         do {
-            return try store.listPage(states: states, uid: uid, before: before, limit: count, nodeNames: nodeNames,
-                                      continues: continues)
+            return try store.listPage(
+                states: states, uid: uid, before: before, limit: count, nodeNames: nodeNames,
+                continues: continues)
         } catch { throw .internalError("\(error)") }
     }
 
@@ -71,7 +72,8 @@ extension Engine {
     /// Decides what a List call may read: the caller's own requests, or everyone's for an admin who asks.
     func listScope(_ p: ListParameters, _ caller: Caller) -> ListScope {
         let everyone = caller.isAdmin && (p.allUsers ?? false)
-        return ListScope(states: p.states ?? [.pending, .running], uid: everyone ? nil : Int64(caller.uid),
-                         limit: min(max(p.limit ?? 1_000, 1), 1_000_000), nodeNames: nodeNames, store: store)
+        return ListScope(
+            states: p.states ?? [.pending, .running], uid: everyone ? nil : Int64(caller.uid),
+            limit: min(max(p.limit ?? 1_000, 1), 1_000_000), nodeNames: nodeNames, store: store)
     }
 }

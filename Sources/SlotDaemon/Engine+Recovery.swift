@@ -29,9 +29,10 @@ extension Engine {
         for var request in running {
             if adopted.contains(request.id), let node = request.node, let start = request.startedAt {
                 active[request.id] = request
-                let slot = Slot(requestID: UInt64(request.id), account: request.account, node: node,
-                                gpuIndices: request.gpuIndices ?? [], cpus: request.cpus, memoryMiB: request.memoryMiB,
-                                start: start, end: start + request.durationMs)
+                let slot = Slot(
+                    requestID: UInt64(request.id), account: request.account, node: node,
+                    gpuIndices: request.gpuIndices ?? [], cpus: request.cpus, memoryMiB: request.memoryMiB,
+                    start: start, end: start + request.durationMs)
                 _ = scheduler.handle(.resume(slot), now: now)
             } else {
                 request.state = .lost
@@ -74,9 +75,11 @@ extension Engine {
     func ensureAccount(_ name: String, category: String) throws(StoreError) {
         guard accounts[name] == nil else { return }
         let account = StoredAccount(name: name, category: category, createdAt: now)
-        try store.save(account, audit: AuditEvent(
-            actor: "slotd", actorUID: Int64(getuid()), action: "account.add", target: name,
-            reason: "dev mode: the user running slotd gets an account", detail: "category \(category)"), at: now)
+        try store.save(
+            account,
+            audit: AuditEvent(
+                actor: "slotd", actorUID: Int64(getuid()), action: "account.add", target: name,
+                reason: "dev mode: the user running slotd gets an account", detail: "category \(category)"), at: now)
         setAccount(name, account)
         _ = scheduler.handle(.accountChanged(Account(name: name, category: category)), now: now)
     }

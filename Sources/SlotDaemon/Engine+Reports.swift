@@ -27,7 +27,9 @@ extension Engine {
         let inventory = scheduler.inventory
         let reports = config.reports
         let watts: @Sendable (Int?) -> Int = { node in
-            let model = node.flatMap { inventory.nodes.indices.contains($0) ? inventory.nodes[$0].gpus.first?.model : nil }
+            let model = node.flatMap {
+                inventory.nodes.indices.contains($0) ? inventory.nodes[$0].gpus.first?.model : nil
+            }
             return reports.watts(model: model)
         }
         let builder = ReportBuilder(
@@ -45,7 +47,8 @@ extension Engine {
                 let (groups, total) = builder.build(rows: rows, contests: contests)
                 return AllocationReport(
                     from: p.from, to: p.to, by: by, scope: own == nil ? "all" : "own", account: own,
-                    minGroupAccounts: reports.minGroupAccounts, policyVersion: policyVersion, groups: groups, total: total)
+                    minGroupAccounts: reports.minGroupAccounts, policyVersion: policyVersion, groups: groups,
+                    total: total)
             } catch { throw .internalError("\(error)") }
         }
     }

@@ -60,7 +60,9 @@ extension Engine {
             } catch {
                 logger.error("cannot store \(submits.count) submit(s): \(error)")
                 storeWriteFailed(error, keeping: [])
-                for submit in submits { submit.acknowledgement.resume(throwing: WireError.storeUnavailable("\(error)")) }
+                for submit in submits {
+                    submit.acknowledgement.resume(throwing: WireError.storeUnavailable("\(error)"))
+                }
                 continue
             }
             acknowledge(submits)
@@ -92,9 +94,10 @@ extension Engine {
     }
 
     static func schedulerRequest(_ r: PendingSummary) -> SlotRequest {
-        SlotRequest(id: UInt64(r.id), account: r.account, sector: r.sector,
-                    resources: Resources(gpus: r.gpus, cpus: r.cpus, memoryMiB: r.memoryMiB), duration: r.durationMs,
-                    purpose: "", submittedAt: r.submittedAt)
+        SlotRequest(
+            id: UInt64(r.id), account: r.account, sector: r.sector,
+            resources: Resources(gpus: r.gpus, cpus: r.cpus, memoryMiB: r.memoryMiB), duration: r.durationMs,
+            purpose: "", submittedAt: r.submittedAt)
     }
 
     /// Checks the shape of a submit (the policy's rules are the scheduler's) and fills defaults.
@@ -113,15 +116,19 @@ extension Engine {
             throw .invalid(i, parameter: "command", "contains a NUL byte")
         }
         guard p.workingDirectory.hasPrefix("/"), p.workingDirectory.utf8.count <= Self.maximumPathBytes,
-              !p.workingDirectory.utf8.contains(0) else {
-            throw .invalid(i, parameter: "workingDirectory",
-                           "must be an absolute path of at most \(Self.maximumPathBytes) bytes without NUL")
+            !p.workingDirectory.utf8.contains(0)
+        else {
+            throw .invalid(
+                i, parameter: "workingDirectory",
+                "must be an absolute path of at most \(Self.maximumPathBytes) bytes without NUL")
         }
         // Checked with the caller's own permissions (never slotd's): the answer is the one her own `cd` gives.
-        let directoryError = UserAccess.checkDirectory(p.workingDirectory, as: SlotUser(uid: caller.uid, gid: caller.gid))
+        let directoryError = UserAccess.checkDirectory(
+            p.workingDirectory, as: SlotUser(uid: caller.uid, gid: caller.gid))
         guard directoryError == 0 else {
-            throw .invalid(i, parameter: "workingDirectory",
-                           "\(p.workingDirectory): \(String(cString: strerror(directoryError)))")
+            throw .invalid(
+                i, parameter: "workingDirectory",
+                "\(p.workingDirectory): \(String(cString: strerror(directoryError)))")
         }
         guard (0...64).contains(p.gpus) else { throw .invalid(i, parameter: "gpus", "must be 0 to 64") }
         let cpus = p.cpus ?? max(1, 8 * p.gpus)
@@ -133,17 +140,20 @@ extension Engine {
         }
         let environment = p.environment ?? [:]
         guard environment.count <= Self.maximumEnvironment,
-              environment.keys.allSatisfy({ !$0.isEmpty && !$0.contains("=") && !$0.utf8.contains(0) }) else {
+            environment.keys.allSatisfy({ !$0.isEmpty && !$0.contains("=") && !$0.utf8.contains(0) })
+        else {
             throw .invalid(i, parameter: "environment", "at most \(Self.maximumEnvironment) NAME=VALUE pairs")
         }
         guard !environment.values.contains(where: { $0.utf8.contains(0) }) else {
             throw .invalid(i, parameter: "environment", "a value contains a NUL byte")
         }
         guard environment.values.allSatisfy({ $0.utf8.count <= Self.maximumEnvironmentValueBytes }),
-              environment.reduce(0, { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 }) <= Self.maximumEnvironmentBytes
+            environment.reduce(0, { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 }) <= Self.maximumEnvironmentBytes
         else {
-            throw .invalid(i, parameter: "environment", "each value at most \(Self.maximumEnvironmentValueBytes) bytes, "
-                + "all of it at most \(Self.maximumEnvironmentBytes)")
+            throw .invalid(
+                i, parameter: "environment",
+                "each value at most \(Self.maximumEnvironmentValueBytes) bytes, "
+                    + "all of it at most \(Self.maximumEnvironmentBytes)")
         }
         let policy = policyState.policy
         let category = policy.category(account.category)
@@ -194,25 +204,31 @@ extension Engine {
         }
         for slot in scheduler.running.values.sorted(by: { $0.start < $1.start }) where entries.count < limit {
             guard let request = active[Int64(slot.requestID)] else { continue }
-            entries.append(entry(PendingSummary(request), state: .running, position: nil, queueClass: "running",
-                                 caller))
+            entries.append(
+                entry(
+                    PendingSummary(request), state: .running, position: nil, queueClass: "running",
+                    caller))
         }
         return QueueReply(pending: scheduler.pendingCount, running: scheduler.running.count, entries: entries)
     }
 
-    private func entry(_ r: PendingSummary, state: RequestState, position: Int?, queueClass: String,
-                       _ caller: Caller) -> QueueEntry {
+    private func entry(
+        _ r: PendingSummary, state: RequestState, position: Int?, queueClass: String,
+        _ caller: Caller
+    ) -> QueueEntry {
         let mine = r.uid == Int64(caller.uid)
-        return QueueEntry(position: position, state: state, queueClass: queueClass, gpus: r.gpus, cpus: r.cpus,
-                          memoryMiB: r.memoryMiB, durationSeconds: r.durationMs / 1_000, mine: mine,
-                          id: mine || caller.isAdmin ? r.id : nil)
+        return QueueEntry(
+            position: position, state: state, queueClass: queueClass, gpus: r.gpus, cpus: r.cpus,
+            memoryMiB: r.memoryMiB, durationSeconds: r.durationMs / 1_000, mine: mine,
+            id: mine || caller.isAdmin ? r.id : nil)
     }
 
     /// Cancels a pending request or stops a running slot of the caller's (admins: anyone's).
     func cancel(_ id: Int64, _ caller: Caller) async throws(WireError) -> RequestInfo {
         let request = try visibleRequest(id, caller)
         guard !request.state.isFinal else {
-            throw .invalid("io.slotd.Requests", parameter: "id", "request \(id) already ended (\(request.state.rawValue))")
+            throw .invalid(
+                "io.slotd.Requests", parameter: "id", "request \(id) already ended (\(request.state.rawValue))")
         }
         try requireWritable()  // a cancel that could not be recorded would be lost at the next restart
         perform(scheduler.handle(.cancel(requestID: UInt64(id)), now: now))
@@ -227,10 +243,12 @@ extension Engine {
                 queueClass: nil, reasons: request.reasons ?? [], estimatedStart: nil,
                 estimateNote: "request \(id) is \(request.state.rawValue)" + (request.outcome.map { ": \($0)" } ?? ""))
         }
-        let terms = explanation.priority?.terms.map {
-            PriorityTermInfo(name: $0.kind.rawValue, points: Double($0.points), detail: $0.detail,
-                             source: $0.source.description)
-        } ?? []
+        let terms =
+            explanation.priority?.terms.map {
+                PriorityTermInfo(
+                    name: $0.kind.rawValue, points: Double($0.points), detail: $0.detail,
+                    source: $0.source.description)
+            } ?? []
         return ExplainReply(
             id: id, state: explanation.state == .running ? .running : .pending,
             priority: explanation.priority.map { Double($0.total) }, terms: terms, position: explanation.position,
@@ -259,7 +277,8 @@ extension Engine {
             chunk = try handle.read(upToCount: 256 * 1_024) ?? Data()
         } catch { throw .internalError("cannot read the log: \(error)") }
         let next = offset + Int64(chunk.count)
-        return LogsReply(data: String(decoding: chunk, as: UTF8.self), offset: next,
-                         ended: request.state.isFinal && chunk.count < 256 * 1_024)
+        return LogsReply(
+            data: String(decoding: chunk, as: UTF8.self), offset: next,
+            ended: request.state.isFinal && chunk.count < 256 * 1_024)
     }
 }

@@ -17,10 +17,13 @@ struct LoadedAgreement: Sendable, Hashable {
     /// Reads the agreement `policy` names, relative to the directory of `policyFile`; nil when it names none.
     static func load(_ policy: Policy, policyFile: String) throws(WireError) -> LoadedAgreement? {
         guard let reference = policy.agreement else { return nil }
-        let path = reference.file.hasPrefix("/") ? reference.file
+        let path =
+            reference.file.hasPrefix("/")
+            ? reference.file
             : ((policyFile as NSString).deletingLastPathComponent as NSString).appendingPathComponent(reference.file)
         let problem = { (why: String) in
-            WireError("io.slotd.Policy.Invalid", .init(reason: "\(reference.source): the user agreement \(path) \(why)"))
+            WireError(
+                "io.slotd.Policy.Invalid", .init(reason: "\(reference.source): the user agreement \(path) \(why)"))
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
         guard size <= maximumBytes else { throw problem("is larger than \(maximumBytes) bytes") }
@@ -42,25 +45,30 @@ extension Engine {
     /// Throws `AgreementRequired` unless `account` accepted the agreement in force (Submit calls this).
     func requireAgreement(_ account: String) throws(WireError) {
         guard let agreement = policyState.agreement,
-              acceptances[AcceptanceKey(account: account, version: agreement.version, hash: agreement.hash)] == nil
+            acceptances[AcceptanceKey(account: account, version: agreement.version, hash: agreement.hash)] == nil
         else { return }
         let before = acceptances.keys.contains { $0.account == account }
-        throw WireError("io.slotd.Requests.AgreementRequired", .init(
-            reason: before ? "the user agreement changed (now version \(agreement.version)); accept it again to submit"
-                : "accept the platform's user agreement (version \(agreement.version)) before your first request",
-            hint: "read it with `slotctl agreement show`, then run `slotctl agreement accept`",
-            version: agreement.version))
+        throw WireError(
+            "io.slotd.Requests.AgreementRequired",
+            .init(
+                reason: before
+                    ? "the user agreement changed (now version \(agreement.version)); accept it again to submit"
+                    : "accept the platform's user agreement (version \(agreement.version)) before your first request",
+                hint: "read it with `slotctl agreement show`, then run `slotctl agreement accept`",
+                version: agreement.version))
     }
 
     func agreement(_ caller: Caller) -> AgreementReply {
         let notice = Self.notice(policyState.policy)
         guard let agreement = policyState.agreement else {
-            return AgreementReply(required: false, version: nil, hash: nil, text: nil, notice: notice, accepted: true,
-                                  acceptedAt: nil)
+            return AgreementReply(
+                required: false, version: nil, hash: nil, text: nil, notice: notice, accepted: true,
+                acceptedAt: nil)
         }
         let at = acceptances[AcceptanceKey(account: caller.user, version: agreement.version, hash: agreement.hash)]
-        return AgreementReply(required: true, version: agreement.version, hash: agreement.hash, text: agreement.text,
-                              notice: notice, accepted: at != nil, acceptedAt: at)
+        return AgreementReply(
+            required: true, version: agreement.version, hash: agreement.hash, text: agreement.text,
+            notice: notice, accepted: at != nil, acceptedAt: at)
     }
 
     func acceptAgreement(_ p: AcceptAgreementParameters, _ caller: Caller) throws(WireError) -> AgreementReply {
@@ -68,20 +76,25 @@ extension Engine {
         guard accounts[caller.user] != nil else { throw WireError.noAccount(user: caller.user) }
         guard let agreement = policyState.agreement else { return self.agreement(caller) }
         guard p.version == agreement.version, p.hash == agreement.hash else {
-            throw WireError("\(i).AgreementMismatch", .init(
-                reason: "you accepted version \(p.version) (\(p.hash.prefix(12))), but version \(agreement.version) "
-                    + "(\(agreement.hash.prefix(12))) is in force; read it again with `slotctl agreement show`",
-                version: agreement.version))
+            throw WireError(
+                "\(i).AgreementMismatch",
+                .init(
+                    reason:
+                        "you accepted version \(p.version) (\(p.hash.prefix(12))), but version \(agreement.version) "
+                        + "(\(agreement.hash.prefix(12))) is in force; read it again with `slotctl agreement show`",
+                    version: agreement.version))
         }
         let key = AcceptanceKey(account: caller.user, version: agreement.version, hash: agreement.hash)
         if acceptances[key] == nil {
             let at = now
             do {
                 try store.accept(
-                    AgreementAcceptance(account: caller.user, uid: Int64(caller.uid), version: agreement.version,
-                                        hash: agreement.hash, acceptedAt: at),
-                    audit: audit(caller, "agreement.accept", caller.user, "accepted by the applicant",
-                                 "version \(agreement.version), sha256 \(agreement.hash)"))
+                    AgreementAcceptance(
+                        account: caller.user, uid: Int64(caller.uid), version: agreement.version,
+                        hash: agreement.hash, acceptedAt: at),
+                    audit: audit(
+                        caller, "agreement.accept", caller.user, "accepted by the applicant",
+                        "version \(agreement.version), sha256 \(agreement.hash)"))
             } catch { throw .internalError("\(error)") }
             acceptances[key] = at
         }

@@ -42,7 +42,9 @@ extension Engine {
         let now = self.now
         if now - diskChecked.at >= 1_000 {
             diskChecked = (now, nil)
-            for (what, path) in [("the database's filesystem", config.stateDirectory), ("the logs' filesystem", config.logs)] {
+            for (what, path) in [
+                ("the database's filesystem", config.stateDirectory), ("the logs' filesystem", config.logs),
+            ] {
                 var fs = statvfs()
                 guard statvfs(path, &fs) == 0 else { continue }
                 let freeMiB = Int((UInt64(fs.f_bavail) * UInt64(fs.f_frsize)) >> 20)
@@ -61,7 +63,8 @@ extension Engine {
         guard storeFailure == nil else { return }
         storeFailure = "\(error)"
         scheduler.granting = false
-        logger.critical("""
+        logger.critical(
+            """
             cannot write the database: \(error). slotd grants no slot and refuses changes until a write succeeds; \
             reads keep working. Free space on \(config.stateDirectory) (or fix the disk); slotd retries every second.
             """)
@@ -75,7 +78,9 @@ extension Engine {
         } catch {
             return
         }
-        logger.notice("the database can be written again: \(unrecorded.count) kept state change(s) recorded; granting slots again")
+        logger.notice(
+            "the database can be written again: \(unrecorded.count) kept state change(s) recorded; granting slots again"
+        )
         unrecorded = []
         storeFailure = nil
         scheduler.granting = true

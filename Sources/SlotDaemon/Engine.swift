@@ -80,10 +80,13 @@ public actor Engine {
     }
 
     /// Makes the executor, given where it reports its events.
-    typealias ExecutorFactory = @Sendable (@escaping @Sendable (ProcessExecutor.Event) -> Void) throws -> any SlotExecutor
+    typealias ExecutorFactory =
+        @Sendable (@escaping @Sendable (ProcessExecutor.Event) -> Void) throws -> any SlotExecutor
 
-    init(config: DaemonConfig, store: SlotStore, policy: PolicyState, inventory: Inventory, logger: Logger,
-         clock: @escaping @Sendable () -> Int64, executor: ExecutorFactory? = nil) throws {
+    init(
+        config: DaemonConfig, store: SlotStore, policy: PolicyState, inventory: Inventory, logger: Logger,
+        clock: @escaping @Sendable () -> Int64, executor: ExecutorFactory? = nil
+    ) throws {
         self.config = config
         self.store = store
         self.logger = logger
@@ -95,9 +98,10 @@ public actor Engine {
         self.executorEvents = stream
         let onEvent: @Sendable (ProcessExecutor.Event) -> Void = { continuation.yield($0) }
         self.executor = try executor?(onEvent) ?? Self.makeExecutor(config, logger: logger, onEvent: onEvent)
-        self.scheduler = Scheduler(policy: policy.policy, inventory: inventory,
-                                   queueCapacity: config.limits.queueCapacity,
-                                   perClassCapacity: config.limits.queueClassCapacity)
+        self.scheduler = Scheduler(
+            policy: policy.policy, inventory: inventory,
+            queueCapacity: config.limits.queueCapacity,
+            perClassCapacity: config.limits.queueClassCapacity)
         self.nextID = try store.nextRequestID()
     }
 
@@ -105,17 +109,21 @@ public actor Engine {
 
     /// The configured executor; `auto` picks systemd when it is PID 1 and slotd is root (it must start units for
     /// any applicant), the process executor otherwise (containers, CI, dev mode as a user).
-    static func makeExecutor(_ config: DaemonConfig, logger: Logger,
-                             onEvent: @escaping @Sendable (ProcessExecutor.Event) -> Void) throws -> any SlotExecutor {
+    static func makeExecutor(
+        _ config: DaemonConfig, logger: Logger,
+        onEvent: @escaping @Sendable (ProcessExecutor.Event) -> Void
+    ) throws -> any SlotExecutor {
         let grace = Duration.seconds(config.limits.stopGraceSeconds)
-        let useSystemd = switch config.executor {
-        case .systemd: true
-        case .process: false
-        case .auto: Systemd.booted && getuid() == 0
-        }
+        let useSystemd =
+            switch config.executor {
+            case .systemd: true
+            case .process: false
+            case .auto: Systemd.booted && getuid() == 0
+            }
         if useSystemd {
-            let executor = try SystemdExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory,
-                                               onEvent: onEvent)
+            let executor = try SystemdExecutor(
+                gracePeriod: grace, stateDirectory: config.stateDirectory,
+                onEvent: onEvent)
             logger.info("executor: systemd; slots: \(executor.confinement)")
             return executor
         }
@@ -126,8 +134,9 @@ public actor Engine {
             cgroups = nil
             logger.info("executor: \(unavailable)")
         }
-        let executor = ProcessExecutor(gracePeriod: grace, stateDirectory: config.stateDirectory + "/slots",
-                                       cgroups: cgroups, onEvent: onEvent)
+        let executor = ProcessExecutor(
+            gracePeriod: grace, stateDirectory: config.stateDirectory + "/slots",
+            cgroups: cgroups, onEvent: onEvent)
         logger.info("executor: process; slots: \(executor.confinement)")
         return executor
     }

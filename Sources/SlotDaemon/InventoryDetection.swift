@@ -2,7 +2,7 @@ import Foundation
 import SlotCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Finds what this machine has: GPUs from `nvidia-smi -L` (or `/dev/nvidiaN` when it is missing), CPUs from the
@@ -16,8 +16,11 @@ public enum InventoryDetection {
             return declared
         }
         let host = ProcessInfo.processInfo.hostName
-        return Inventory(nodes: [Node(name: host.isEmpty ? "node0" : host, gpus: gpus(), cpus: cpus(),
-                                      memoryMiB: memoryMiB())])
+        return Inventory(nodes: [
+            Node(
+                name: host.isEmpty ? "node0" : host, gpus: gpus(), cpus: cpus(),
+                memoryMiB: memoryMiB())
+        ])
     }
 
     static func cpus() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
@@ -49,7 +52,8 @@ public enum InventoryDetection {
     public static func parseNvidiaSMI(_ output: String) -> [GPU] {
         output.split(separator: "\n").compactMap { line -> GPU? in
             guard line.hasPrefix("GPU "), let colon = line.firstIndex(of: ":"),
-                  let index = Int(line[line.index(line.startIndex, offsetBy: 4)..<colon]) else { return nil }
+                let index = Int(line[line.index(line.startIndex, offsetBy: 4)..<colon])
+            else { return nil }
             var model = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             if let paren = model.range(of: " (UUID") { model = String(model[..<paren.lowerBound]) }
             return GPU(index: index, model: model)

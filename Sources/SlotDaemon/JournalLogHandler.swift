@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A swift-log handler that writes structured entries to the systemd journal with `sd_journal_sendv`.
@@ -35,20 +35,27 @@ public struct JournalLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let fields = Self.fields(level: event.level, message: "\(event.message)", metadata: merged, label: label,
-                                 file: event.file, function: event.function, line: event.line)
+        let fields = Self.fields(
+            level: event.level, message: "\(event.message)", metadata: merged, label: label,
+            file: event.file, function: event.function, line: event.line)
         if Self.send(fields) != 0 {
-            let text = "\(Self.timestamp()) \(event.level) \(label): \(event.message)"
-                + (merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                    .joined(separator: " "))
+            let text =
+                "\(Self.timestamp()) \(event.level) \(label): \(event.message)"
+                + (merged.isEmpty
+                    ? ""
+                    : " "
+                        + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                        .joined(separator: " "))
             FileHandle.standardError.write(Data((text + "\n").utf8))
         }
     }
 
     /// The journal fields of one entry, `NAME=value` each. Pure, so the field names and the priority mapping are
     /// testable without a journal.
-    public static func fields(level: Logger.Level, message: String, metadata: Logger.Metadata, label: String,
-                              file: String, function: String, line: UInt) -> [String] {
+    public static func fields(
+        level: Logger.Level, message: String, metadata: Logger.Metadata, label: String,
+        file: String, function: String, line: UInt
+    ) -> [String] {
         var fields = [
             "MESSAGE=\(message)", "PRIORITY=\(priority(level))", "SYSLOG_IDENTIFIER=slotd", "SLOTD_LABEL=\(label)",
             "CODE_FILE=\(file)", "CODE_LINE=\(line)", "CODE_FUNC=\(function)",
@@ -73,9 +80,10 @@ public struct JournalLogHandler: LogHandler {
 
     /// A journal field name: upper-case letters, digits and `_` only.
     public static func fieldName(_ key: String) -> String {
-        String(key.uppercased().unicodeScalars.map { scalar -> Character in
-            ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) ? Character(scalar) : "_"
-        })
+        String(
+            key.uppercased().unicodeScalars.map { scalar -> Character in
+                ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) ? Character(scalar) : "_"
+            })
     }
 
     /// Sends one entry; 0 on success, a negative errno otherwise.
@@ -87,8 +95,10 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// Pins every buffer for the duration of `body` (iovecs must point at stable memory).
-    private static func withIOVectors(_ buffers: [[UInt8]], index: Int, collected: [iovec],
-                                      _ body: ([iovec]) -> Int32) -> Int32 {
+    private static func withIOVectors(
+        _ buffers: [[UInt8]], index: Int, collected: [iovec],
+        _ body: ([iovec]) -> Int32
+    ) -> Int32 {
         guard index < buffers.count else { return body(collected) }
         return buffers[index].withUnsafeBytes { raw in
             let vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count)

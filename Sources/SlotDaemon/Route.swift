@@ -40,16 +40,19 @@ extension Route {
         _ method: String, _ parameters: P.Type, _ access: Access, _ scope: Scope = .none,
         _ body: @escaping @Sendable (Dispatcher, P, Caller) async throws -> Data
     ) -> Route {
-        Route(method: method, parameters: P.self, access: access, scope: scope,
-              single: { d, incoming, caller in try await body(d, try incoming.parameters(as: P.self), caller) })
+        Route(
+            method: method, parameters: P.self, access: access, scope: scope,
+            single: { d, incoming, caller in try await body(d, try incoming.parameters(as: P.self), caller) })
     }
 
     /// A method without parameters.
-    static func call(_ method: String, _ access: Access, _ scope: Scope = .none,
-                     _ body: @escaping @Sendable (Dispatcher, Caller) async throws -> Data) -> Route
-    {
-        Route(method: method, parameters: nil, access: access, scope: scope,
-              single: { d, _, caller in try await body(d, caller) })
+    static func call(
+        _ method: String, _ access: Access, _ scope: Scope = .none,
+        _ body: @escaping @Sendable (Dispatcher, Caller) async throws -> Data
+    ) -> Route {
+        Route(
+            method: method, parameters: nil, access: access, scope: scope,
+            single: { d, _, caller in try await body(d, caller) })
     }
 
     /// A method that answers only a `more` call, with a stream.
@@ -57,8 +60,9 @@ extension Route {
         _ method: String, _ parameters: P.Type, _ access: Access, _ scope: Scope,
         _ body: @escaping @Sendable (Dispatcher, P, Caller) async throws -> AsyncStream<Data>
     ) -> Route {
-        Route(method: method, parameters: P.self, access: access, scope: scope, single: nil,
-              stream: { d, incoming, caller in try await body(d, try incoming.parameters(as: P.self), caller) })
+        Route(
+            method: method, parameters: P.self, access: access, scope: scope, single: nil,
+            stream: { d, incoming, caller in try await body(d, try incoming.parameters(as: P.self), caller) })
     }
 
     /// This route, answering a `more` call with a stream.

@@ -16,8 +16,10 @@ enum Routes {
 
     static let service: [Route] = [
         .call("org.varlink.service.GetInfo", .anyone) { _, _ in
-            try Dispatcher.encode(GetInfoReply(vendor: "slotd", product: "slotd", version: SlotdVersion.current,
-                                               url: "https://github.com/slotd/slotd", interfaces: Interfaces.names))
+            try Dispatcher.encode(
+                GetInfoReply(
+                    vendor: "slotd", product: "slotd", version: SlotdVersion.current,
+                    url: "https://github.com/slotd/slotd", interfaces: Interfaces.names))
         },
         .call("org.varlink.service.GetInterfaceDescription", InterfaceParameters.self, .anyone) { _, p, _ in
             let text = p.interface == "org.varlink.service" ? Interfaces.service : Interfaces.all[p.interface]
@@ -57,7 +59,8 @@ enum Routes {
     ]
 
     static let accounts: [Route] = [
-        .call("io.slotd.Accounts.Whoami", .anyone) { d, caller in try Dispatcher.encode(await d.engine.whoami(caller)) },
+        .call("io.slotd.Accounts.Whoami", .anyone) { d, caller in try Dispatcher.encode(await d.engine.whoami(caller))
+        },
         .call("io.slotd.Accounts.Add", AccountParameters.self, .admin) { d, p, caller in
             try Dispatcher.encode(AccountReply(account: try await d.engine.addAccount(p, caller, update: false)))
         },
@@ -101,7 +104,8 @@ enum Routes {
     static let policy: [Route] = [
         .call("io.slotd.Policy.Get", .anyone) { d, _ in try Dispatcher.encode(await d.engine.currentPolicy()) },
         .call("io.slotd.Policy.Check", PolicyCheckParameters.self, .anyone) { d, p, caller in
-            try Dispatcher.encode(try await d.expensive("io.slotd.Policy.Check", caller) { Engine.checkPolicy(p.source) })
+            try Dispatcher.encode(
+                try await d.expensive("io.slotd.Policy.Check", caller) { Engine.checkPolicy(p.source) })
         },
         .call("io.slotd.Policy.Apply", PolicyApplyParameters.self, .admin) { d, p, caller in
             try Dispatcher.encode(try await d.engine.applyPolicy(p, caller))

@@ -2,7 +2,7 @@ import CSystemd
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// slotd's side of the systemd protocols, through libsystemd: readiness and status (`sd_notify`), the watchdog,
@@ -33,7 +33,9 @@ public enum Systemd {
             free(names)
         }
         for index in 0..<Int(count) {
-            if let name = names?[index], String(cString: name) == "varlink" { return SD_LISTEN_FDS_START + Int32(index) }
+            if let name = names?[index], String(cString: name) == "varlink" {
+                return SD_LISTEN_FDS_START + Int32(index)
+            }
         }
         return count == 1 ? SD_LISTEN_FDS_START : nil
     }

@@ -15,33 +15,45 @@ final class DiagnosticSink {
 
     func location(_ path: [String]) -> SourceLocation {
         let position = sourceMap.position(of: path)
-        return SourceLocation(file: file, line: position.line, column: position.column,
-                              keyPath: path.joined(separator: "."))
+        return SourceLocation(
+            file: file, line: position.line, column: position.column,
+            keyPath: path.joined(separator: "."))
     }
 
     func location(ofLiteral literal: String, occurrence: Int = 0, in path: [String]) -> SourceLocation {
         let position = sourceMap.position(ofLiteral: literal, occurrence: occurrence, in: path)
-        return SourceLocation(file: file, line: position.line, column: position.column,
-                              keyPath: path.joined(separator: "."))
+        return SourceLocation(
+            file: file, line: position.line, column: position.column,
+            keyPath: path.joined(separator: "."))
     }
 
     /// Records an error. Every error says what was expected and what to do, so both are required.
     func error(_ code: String, at location: SourceLocation, _ message: String, expected: String, hint: String) {
-        diagnostics.append(PolicyDiagnostic(severity: .error, code: code, location: location, message: message,
-                                            expected: expected, hint: hint))
+        diagnostics.append(
+            PolicyDiagnostic(
+                severity: .error, code: code, location: location, message: message,
+                expected: expected, hint: hint))
     }
 
-    func warning(_ code: String, at location: SourceLocation, _ message: String, expected: String? = nil,
-                 hint: String? = nil) {
-        diagnostics.append(PolicyDiagnostic(severity: .warning, code: code, location: location, message: message,
-                                            expected: expected, hint: hint))
+    func warning(
+        _ code: String, at location: SourceLocation, _ message: String, expected: String? = nil,
+        hint: String? = nil
+    ) {
+        diagnostics.append(
+            PolicyDiagnostic(
+                severity: .warning, code: code, location: location, message: message,
+                expected: expected, hint: hint))
     }
 
     /// Diagnostics in file order, errors before warnings on the same line.
     var sorted: [PolicyDiagnostic] {
         diagnostics.enumerated().sorted { a, b in
-            let ka = (a.element.location.line, a.element.location.column, a.element.severity == .error ? 0 : 1, a.offset)
-            let kb = (b.element.location.line, b.element.location.column, b.element.severity == .error ? 0 : 1, b.offset)
+            let ka = (
+                a.element.location.line, a.element.location.column, a.element.severity == .error ? 0 : 1, a.offset
+            )
+            let kb = (
+                b.element.location.line, b.element.location.column, b.element.severity == .error ? 0 : 1, b.offset
+            )
             return ka < kb
         }.map(\.element)
     }

@@ -73,16 +73,17 @@ extension PolicyLoader {
     ) -> [Entry]? {
         guard let table = top.table(section, allowed: []) else { return nil }
         guard !table.table.isEmpty else {
-            top.sink.error("policy.range", at: top.location(section), "no \(noun) are declared",
-                           expected: "at least one [\(section).<id>] table",
-                           hint: "see Policies/default.toml for an example")
+            top.sink.error(
+                "policy.range", at: top.location(section), "no \(noun) are declared",
+                expected: "at least one [\(section).<id>] table",
+                hint: "see Policies/default.toml for an example")
             return nil
         }
         var entries: [Entry] = []
         var complete = true
         for id in table.table.keys {
             guard validID(id, at: [section, id], sink: top.sink),
-                  var entry = entryTable(table.table[id], id: id, section: section, allowed: allowed, sink: top.sink)
+                var entry = entryTable(table.table[id], id: id, section: section, allowed: allowed, sink: top.sink)
             else {
                 complete = false
                 continue
@@ -94,12 +95,15 @@ extension PolicyLoader {
         return complete ? entries : nil
     }
 
-    static func entryTable(_ value: (any TOMLValueConvertible)?, id: String, section: String, allowed: [String],
-                           sink: DiagnosticSink) -> TableReader? {
+    static func entryTable(
+        _ value: (any TOMLValueConvertible)?, id: String, section: String, allowed: [String],
+        sink: DiagnosticSink
+    ) -> TableReader? {
         guard let table = value?.table else {
-            sink.error("policy.type", at: sink.location([section, id]), "'\(section).\(id)' is not a table",
-                       expected: "[\(section).\(id)] with keys \(allowed.joined(separator: ", "))",
-                       hint: "write it as a [\(section).\(id)] table header followed by its keys")
+            sink.error(
+                "policy.type", at: sink.location([section, id]), "'\(section).\(id)' is not a table",
+                expected: "[\(section).\(id)] with keys \(allowed.joined(separator: ", "))",
+                hint: "write it as a [\(section).\(id)] table header followed by its keys")
             return nil
         }
         return TableReader(table, path: [section, id], allowed: allowed, sink: sink)
@@ -107,12 +111,14 @@ extension PolicyLoader {
 
     static func validID(_ id: String, at path: [String], sink: DiagnosticSink) -> Bool {
         let scalars = Array(id.unicodeScalars)
-        let valid = (1...32).contains(scalars.count) && ("a"..."z").contains(scalars[0])
+        let valid =
+            (1...32).contains(scalars.count) && ("a"..."z").contains(scalars[0])
             && scalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
         if !valid {
             let fixed = id.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
-            sink.error("policy.id", at: sink.location(path), "'\(id)' is not a valid id", expected: idPattern,
-                       hint: "for example '\(String(fixed).prefix(32))'")
+            sink.error(
+                "policy.id", at: sink.location(path), "'\(id)' is not a valid id", expected: idPattern,
+                hint: "for example '\(String(fixed).prefix(32))'")
         }
         return valid
     }
@@ -127,20 +133,23 @@ extension PolicyLoader {
             let location = sink.location(ofLiteral: name, occurrence: occurrence, in: path)
             if name == "*" {
                 if names.count > 1 {
-                    sink.error("policy.reference", at: location, "\"*\" must be the only entry of 'sectors'",
-                               expected: "[\"*\"] for every sector, or a list of sector ids",
-                               hint: "keep [\"*\"] alone, or list the sectors without it")
+                    sink.error(
+                        "policy.reference", at: location, "\"*\" must be the only entry of 'sectors'",
+                        expected: "[\"*\"] for every sector, or a list of sector ids",
+                        hint: "keep [\"*\"] alone, or list the sectors without it")
                     ok = false
                 }
             } else if !ids.contains(name) {
-                sink.error("policy.reference", at: location, "unknown sector '\(name)'",
-                           expected: "one of: \(ids.sorted().joined(separator: ", ")), or \"*\"",
-                           hint: suggestion(for: name, among: ids) ?? "declare it as [sectors.\(name)] first")
+                sink.error(
+                    "policy.reference", at: location, "unknown sector '\(name)'",
+                    expected: "one of: \(ids.sorted().joined(separator: ", ")), or \"*\"",
+                    hint: suggestion(for: name, among: ids) ?? "declare it as [sectors.\(name)] first")
                 ok = false
             }
             if occurrence > 0 {
-                sink.error("policy.duplicate", at: location, "sector '\(name)' is listed twice",
-                           expected: "each sector at most once", hint: "remove the repeat")
+                sink.error(
+                    "policy.duplicate", at: location, "sector '\(name)' is listed twice",
+                    expected: "each sector at most once", hint: "remove the repeat")
                 ok = false
             }
         }
@@ -165,13 +174,16 @@ extension PolicyLoader {
         let version = table.string("version", maxLength: 64)
         guard let file, let version else { return nil }
         guard !file.split(separator: "/").contains("..") else {
-            table.sink.error("policy.range", at: table.location("file"), "'file' may not leave the policy directory",
-                             expected: "a path inside the policy file's directory, or an absolute path",
-                             hint: "e.g. file = \"agreement.md\"")
+            table.sink.error(
+                "policy.range", at: table.location("file"), "'file' may not leave the policy directory",
+                expected: "a path inside the policy file's directory, or an absolute path",
+                hint: "e.g. file = \"agreement.md\"")
             return nil
         }
-        return OptionalEntry(reference: AgreementReference(file: file, version: version,
-                                                           source: table.location("version")))
+        return OptionalEntry(
+            reference: AgreementReference(
+                file: file, version: version,
+                source: table.location("version")))
     }
 
     /// `[contests]`: bounds on the priority boost a granted contest may give (optional; defaults apply).
@@ -186,7 +198,8 @@ extension PolicyLoader {
         let boost = table.integer("max_boost", in: 0...weightRange.upperBound, required: false)
         let duration = table.duration("max_boost_duration", in: .hours(1)...(.days(90)), required: false)
         if (boostGiven && boost == nil) || (durationGiven && duration == nil) { return nil }
-        return ContestRule(maxBoost: boost ?? fallback.maxBoost, maxBoostDuration: duration ?? fallback.maxBoostDuration,
-                           source: boostGiven ? table.location("max_boost") : nil)
+        return ContestRule(
+            maxBoost: boost ?? fallback.maxBoost, maxBoostDuration: duration ?? fallback.maxBoostDuration,
+            source: boostGiven ? table.location("max_boost") : nil)
     }
 }

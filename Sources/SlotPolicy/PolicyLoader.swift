@@ -56,7 +56,9 @@ public enum PolicyLoader {
     }
 
     /// Loads the file at `path`, throwing when it cannot be read or has any error.
-    public static func load(contentsOf path: String) throws(PolicyError) -> (policy: Policy, warnings: [PolicyDiagnostic]) {
+    public static func load(contentsOf path: String) throws(PolicyError) -> (
+        policy: Policy, warnings: [PolicyDiagnostic]
+    ) {
         let result = try check(contentsOf: path)
         guard let policy = result.policy else { throw .rejected(path: path, diagnostics: result.diagnostics) }
         return (policy, result.warnings)
@@ -69,14 +71,18 @@ public enum PolicyLoader {
         do {
             root = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            sink.error("policy.syntax", at: SourceLocation(file: file, line: error.source.begin.line,
-                                                          column: error.source.begin.column, keyPath: ""),
-                       "TOML syntax: \(error.description)", expected: "valid TOML (https://toml.io)",
-                       hint: "a key or table defined twice is reported here too; ids must be unique")
+            sink.error(
+                "policy.syntax",
+                at: SourceLocation(
+                    file: file, line: error.source.begin.line,
+                    column: error.source.begin.column, keyPath: ""),
+                "TOML syntax: \(error.description)", expected: "valid TOML (https://toml.io)",
+                hint: "a key or table defined twice is reported here too; ids must be unique")
             return PolicyCheck(policy: nil, diagnostics: sink.sorted)
         } catch {
-            sink.error("policy.syntax", at: SourceLocation(file: file, line: 1, column: 1, keyPath: ""),
-                       "TOML syntax: \(error)", expected: "valid TOML (https://toml.io)", hint: "check the file's syntax")
+            sink.error(
+                "policy.syntax", at: SourceLocation(file: file, line: 1, column: 1, keyPath: ""),
+                "TOML syntax: \(error)", expected: "valid TOML (https://toml.io)", hint: "check the file's syntax")
             return PolicyCheck(policy: nil, diagnostics: sink.sorted)
         }
         let policy = read(root, sink: sink)
@@ -89,10 +95,11 @@ public enum PolicyLoader {
         var top = TableReader(root, path: [], allowed: topLevelKeys, sink: sink)
         let version = top.integer("version", in: 0...Int64(Int32.max))
         if let version, version != Int64(Policy.formatVersion) {
-            sink.error("policy.version", at: top.location("version"),
-                       "policy format version \(version) is not supported by this slotd",
-                       expected: "version = \(Policy.formatVersion)",
-                       hint: "upgrade slotd, or rewrite the file for format \(Policy.formatVersion)")
+            sink.error(
+                "policy.version", at: top.location("version"),
+                "policy format version \(version) is not supported by this slotd",
+                expected: "version = \(Policy.formatVersion)",
+                hint: "upgrade slotd, or rewrite the file for format \(Policy.formatVersion)")
         }
         let effective = top.date("effective")
         let revision = top.string("revision", required: false)
@@ -109,11 +116,13 @@ public enum PolicyLoader {
         let categories = readCategories(&top, declaredSectors: declaredSectors)
         top.finish()
         guard let version, let effective, let aging, let fairShare, let defaults, let sectors, let categories,
-              let agreement, let contests else {
+            let agreement, let contests
+        else {
             return nil
         }
-        return Policy(version: Int(version), effective: effective, revision: revision, notice: notice,
-                      sectors: sectors, categories: categories, aging: aging, fairShare: fairShare, defaults: defaults,
-                      agreement: agreement.reference, contests: contests)
+        return Policy(
+            version: Int(version), effective: effective, revision: revision, notice: notice,
+            sectors: sectors, categories: categories, aging: aging, fairShare: fairShare, defaults: defaults,
+            agreement: agreement.reference, contests: contests)
     }
 }

@@ -65,9 +65,12 @@ struct TOMLSourceMap {
         for index in (start.line - 1)..<min(lines.count, start.line + 40) {
             let line = lines[index]
             var from = line.startIndex
-            while let range = needles.compactMap({ line[from...].range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            while let range = needles.compactMap({ line[from...].range(of: $0) }).min(by: {
+                $0.lowerBound < $1.lowerBound
+            }) {
                 if remaining == 0 {
-                    return Position(line: index + 1, column: line.distance(from: line.startIndex, to: range.lowerBound) + 1)
+                    return Position(
+                        line: index + 1, column: line.distance(from: line.startIndex, to: range.lowerBound) + 1)
                 }
                 remaining -= 1
                 from = range.upperBound

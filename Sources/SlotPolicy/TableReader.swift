@@ -27,23 +27,28 @@ struct TableReader {
         read.insert(key)
         if let value = table[key] { return value }
         if required {
-            sink.error("policy.missing-key", at: location(key).withPath(path + [key], of: sink),
-                       "missing required key '\(key)' in \(tableName)", expected: "\(key) = <\(expected)>",
-                       hint: "see Policies/README.md for every key")
+            sink.error(
+                "policy.missing-key", at: location(key).withPath(path + [key], of: sink),
+                "missing required key '\(key)' in \(tableName)", expected: "\(key) = <\(expected)>",
+                hint: "see Policies/README.md for every key")
         }
         return nil
     }
 
     private func typeError(_ key: String, _ value: any TOMLValueConvertible, expected: String) {
-        let hint = value.type == .string ? "remove the quotes if a number or date is meant"
+        let hint =
+            value.type == .string
+            ? "remove the quotes if a number or date is meant"
             : "write \(key) as \(expected)"
-        sink.error("policy.type", at: location(key), "'\(key)' is a \(value.type), not \(expected)",
-                   expected: expected, hint: hint)
+        sink.error(
+            "policy.type", at: location(key), "'\(key)' is a \(value.type), not \(expected)",
+            expected: expected, hint: hint)
     }
 
     private func rangeError(_ key: String, _ shown: String, expected: String) {
-        sink.error("policy.range", at: location(key), "'\(key)' = \(shown) is out of range", expected: expected,
-                   hint: "see the range of \((path + [key]).joined(separator: ".")) in Policies/README.md")
+        sink.error(
+            "policy.range", at: location(key), "'\(key)' = \(shown) is out of range", expected: expected,
+            hint: "see the range of \((path + [key]).joined(separator: ".")) in Policies/README.md")
     }
 
     mutating func integer(_ key: String, in range: ClosedRange<Int64>, required: Bool = true) -> Int64? {
@@ -82,8 +87,9 @@ struct TableReader {
             return nil
         }
         guard let duration = SlotDuration(parsing: text) else {
-            sink.error("policy.type", at: location(key), "'\(key)' = \"\(text)\" is not a duration",
-                       expected: expected, hint: "units are s, m, h, d, w, largest first, e.g. \"1d12h\"")
+            sink.error(
+                "policy.type", at: location(key), "'\(key)' = \"\(text)\" is not a duration",
+                expected: expected, hint: "units are s, m, h, d, w, largest first, e.g. \"1d12h\"")
             return nil
         }
         guard range.contains(duration) else {
@@ -115,8 +121,9 @@ struct TableReader {
         var result: [String] = []
         for element in array {
             guard let text = element.string else {
-                sink.error("policy.type", at: location(key), "'\(key)' holds a \(element.type), not a string",
-                           expected: expected, hint: "quote every entry")
+                sink.error(
+                    "policy.type", at: location(key), "'\(key)' holds a \(element.type), not a string",
+                    expected: expected, hint: "quote every entry")
                 return nil
             }
             result.append(text)
@@ -140,9 +147,10 @@ struct TableReader {
     /// Reports every key that was never read as unknown.
     func finish() {
         for key in table.keys where !read.contains(key) {
-            sink.error("policy.unknown-key", at: sink.location(path + [key]), "unknown key '\(key)' in \(tableName)",
-                       expected: "one of: \(allowed.joined(separator: ", "))",
-                       hint: suggestion(for: key, among: allowed) ?? "remove it, or check the spelling")
+            sink.error(
+                "policy.unknown-key", at: sink.location(path + [key]), "unknown key '\(key)' in \(tableName)",
+                expected: "one of: \(allowed.joined(separator: ", "))",
+                hint: suggestion(for: key, among: allowed) ?? "remove it, or check the spelling")
         }
     }
 }

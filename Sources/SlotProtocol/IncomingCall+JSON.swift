@@ -16,7 +16,7 @@ extension IncomingCall {
     public static func decode(_ frame: Data, parameterTypes: ParameterTypes) throws -> IncomingCall {
         // Only a frame that names the method can be a Submit: the others are parsed once, by Foundation.
         if parameterTypes["io.slotd.Requests.Submit"] == SubmitParameters.self, frame.range(of: submitMethod) != nil,
-           let call = frame.withUnsafeBytes({ fastSubmit($0) })
+            let call = frame.withUnsafeBytes({ fastSubmit($0) })
         {
             return call
         }
@@ -49,9 +49,11 @@ extension IncomingCall {
             guard method == "io.slotd.Requests.Submit", let parametersAt else { return nil }
             r.position = parametersAt
             guard let parameters = try SubmitParameters(strictJSON: &r) else { return nil }
-            return IncomingCall(header: VarlinkCallHeader(method: "io.slotd.Requests.Submit", more: more,
-                                                          oneway: oneway, upgrade: upgrade),
-                                parameters: .success(parameters))
+            return IncomingCall(
+                header: VarlinkCallHeader(
+                    method: "io.slotd.Requests.Submit", more: more,
+                    oneway: oneway, upgrade: upgrade),
+                parameters: .success(parameters))
         } catch {
             return nil
         }
@@ -89,8 +91,9 @@ extension SubmitParameters {
             }
         }
         guard let gpus, let purpose, let command, let workingDirectory else { return nil }
-        self.init(sector: sector, gpus: gpus, cpus: cpus, memoryMiB: memoryMiB, durationSeconds: durationSeconds,
-                  purpose: purpose, command: command, workingDirectory: workingDirectory, environment: environment,
-                  network: network)
+        self.init(
+            sector: sector, gpus: gpus, cpus: cpus, memoryMiB: memoryMiB, durationSeconds: durationSeconds,
+            purpose: purpose, command: command, workingDirectory: workingDirectory, environment: environment,
+            network: network)
     }
 }

@@ -59,7 +59,7 @@ public struct IncomingCall: Decodable, Sendable {
         case DecodingError.keyNotFound(let key, let context):
             path = context.codingPath.map(\.stringValue) + [key.stringValue]
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-             DecodingError.dataCorrupted(let context):
+            DecodingError.dataCorrupted(let context):
             path = context.codingPath.map(\.stringValue)
         default:
             return "parameters"

@@ -13,8 +13,10 @@ public enum Interfaces {
     ]
 
     /// Interface names in the order GetInfo lists them.
-    public static let names = ["org.varlink.service", "io.slotd.Requests", "io.slotd.Accounts", "io.slotd.Policy",
-                               "io.slotd.System", "io.slotd.Contests", "io.slotd.Reports"]
+    public static let names = [
+        "org.varlink.service", "io.slotd.Requests", "io.slotd.Accounts", "io.slotd.Policy",
+        "io.slotd.System", "io.slotd.Contests", "io.slotd.Reports",
+    ]
 
     public static let requests = """
         # Compute requests: submit, follow, explain and cancel time-limited slots (Art. 25, 26).

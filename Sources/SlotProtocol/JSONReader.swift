@@ -195,8 +195,10 @@ private enum TokenSink {
         }
         if let failure {
             // The callbacks stop the parse only for a string that is not valid UTF-8.
-            throw .syntax(failure.contains("client cancelled") ? "a string is not valid UTF-8"
-                                                                : failure)
+            throw .syntax(
+                failure.contains("client cancelled")
+                    ? "a string is not valid UTF-8"
+                    : failure)
         }
         return tokens
     }

@@ -164,14 +164,15 @@ extension RequestInfo {
             default: try r.skipValue()
             }
         }
-        self.init(id: try required(id, "id"), state: try required(state, "state"),
-                  account: try required(account, "account"), uid: try required(uid, "uid"),
-                  sector: try required(sector, "sector"), gpus: try required(gpus, "gpus"),
-                  cpus: try required(cpus, "cpus"), memoryMiB: try required(memoryMiB, "memoryMiB"),
-                  durationSeconds: try required(durationSeconds, "durationSeconds"),
-                  purpose: try required(purpose, "purpose"), command: try required(command, "command"),
-                  workingDirectory: try required(workingDirectory, "workingDirectory"),
-                  submittedAt: try required(submittedAt, "submittedAt"))
+        self.init(
+            id: try required(id, "id"), state: try required(state, "state"),
+            account: try required(account, "account"), uid: try required(uid, "uid"),
+            sector: try required(sector, "sector"), gpus: try required(gpus, "gpus"),
+            cpus: try required(cpus, "cpus"), memoryMiB: try required(memoryMiB, "memoryMiB"),
+            durationSeconds: try required(durationSeconds, "durationSeconds"),
+            purpose: try required(purpose, "purpose"), command: try required(command, "command"),
+            workingDirectory: try required(workingDirectory, "workingDirectory"),
+            submittedAt: try required(submittedAt, "submittedAt"))
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.outcome = outcome

@@ -22,8 +22,10 @@ public struct SubmitParameters: Codable, Sendable, Hashable {
     /// false: the workload runs with no network at all (Art. 17.4, local systems for restricted data).
     public var network: Bool?
 
-    public init(sector: String?, gpus: Int, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String,
-                command: [String], workingDirectory: String, environment: [String: String]?, network: Bool? = nil) {
+    public init(
+        sector: String?, gpus: Int, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String,
+        command: [String], workingDirectory: String, environment: [String: String]?, network: Bool? = nil
+    ) {
         self.network = network
         self.sector = sector
         self.gpus = gpus
@@ -65,9 +67,11 @@ public struct RequestInfo: Codable, Sendable, Hashable {
     /// false: runs with no network (Art. 17.4). Absent means it has one.
     public var network: Bool?
 
-    public init(id: Int64, state: RequestState, account: String, uid: Int64, sector: String, gpus: Int, cpus: Int,
-                memoryMiB: Int, durationSeconds: Int64, purpose: String, command: [String], workingDirectory: String,
-                submittedAt: Int64) {
+    public init(
+        id: Int64, state: RequestState, account: String, uid: Int64, sector: String, gpus: Int, cpus: Int,
+        memoryMiB: Int, durationSeconds: Int64, purpose: String, command: [String], workingDirectory: String,
+        submittedAt: Int64
+    ) {
         self.id = id
         self.state = state
         self.account = account
@@ -99,8 +103,10 @@ public struct QueueEntry: Codable, Sendable, Hashable {
     public var mine: Bool
     public var id: Int64?
 
-    public init(position: Int?, state: RequestState, queueClass: String, gpus: Int, cpus: Int, memoryMiB: Int,
-                durationSeconds: Int64, mine: Bool, id: Int64?) {
+    public init(
+        position: Int?, state: RequestState, queueClass: String, gpus: Int, cpus: Int, memoryMiB: Int,
+        durationSeconds: Int64, mine: Bool, id: Int64?
+    ) {
         self.position = position
         self.state = state
         self.queueClass = queueClass
@@ -185,9 +191,11 @@ public struct ExplainReply: Codable, Sendable, Hashable {
     public var estimatedStart: Int64?
     public var estimateNote: String
 
-    public init(id: Int64, state: RequestState, priority: Double?, terms: [PriorityTermInfo], position: Int?,
-                positionInClass: Int?, queueClass: String?, reasons: [Reason], estimatedStart: Int64?,
-                estimateNote: String) {
+    public init(
+        id: Int64, state: RequestState, priority: Double?, terms: [PriorityTermInfo], position: Int?,
+        positionInClass: Int?, queueClass: String?, reasons: [Reason], estimatedStart: Int64?,
+        estimateNote: String
+    ) {
         self.id = id
         self.state = state
         self.priority = priority

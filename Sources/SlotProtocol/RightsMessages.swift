@@ -16,8 +16,10 @@ public struct AgreementReply: Codable, Sendable, Hashable {
     public var accepted: Bool
     public var acceptedAt: Int64?
 
-    public init(required: Bool, version: String?, hash: String?, text: String?, notice: String, accepted: Bool,
-                acceptedAt: Int64?) {
+    public init(
+        required: Bool, version: String?, hash: String?, text: String?, notice: String, accepted: Bool,
+        acceptedAt: Int64?
+    ) {
         self.required = required
         self.version = version
         self.hash = hash
@@ -65,8 +67,10 @@ public struct ContestInfo: Codable, Sendable, Hashable {
     /// What the grant did, in words (e.g. "re-queued", "priority +300 until ...").
     public var effect: String?
 
-    public init(id: Int64, requestID: Int64, account: String, kind: String, reason: String, openedAt: Int64,
-                state: ContestState) {
+    public init(
+        id: Int64, requestID: Int64, account: String, kind: String, reason: String, openedAt: Int64,
+        state: ContestState
+    ) {
         self.id = id
         self.requestID = requestID
         self.account = account
@@ -193,8 +197,10 @@ public struct AllocationReport: Codable, Sendable, Hashable {
     public var groups: [ReportGroup]
     public var total: ReportGroup
 
-    public init(from: Int64, to: Int64, by: ReportGrouping, scope: String, account: String?, minGroupAccounts: Int,
-                policyVersion: String, groups: [ReportGroup], total: ReportGroup) {
+    public init(
+        from: Int64, to: Int64, by: ReportGrouping, scope: String, account: String?, minGroupAccounts: Int,
+        policyVersion: String, groups: [ReportGroup], total: ReportGroup
+    ) {
         self.from = from
         self.to = to
         self.by = by

@@ -22,9 +22,11 @@ public struct StatusReply: Codable, Sendable, Hashable {
     /// Why the database cannot be written, while it cannot: nothing is granted and no change accepted meanwhile.
     public var storeError: String?
 
-    public init(version: String, mode: String, executor: String, startedAt: Int64, pending: Int, running: Int,
-                policyVersion: String, policyHash: String, policyFile: String, policyError: String?, nodes: Int,
-                gpus: Int, freeGPUs: Int, confinement: String? = nil, storeError: String? = nil) {
+    public init(
+        version: String, mode: String, executor: String, startedAt: Int64, pending: Int, running: Int,
+        policyVersion: String, policyHash: String, policyFile: String, policyError: String?, nodes: Int,
+        gpus: Int, freeGPUs: Int, confinement: String? = nil, storeError: String? = nil
+    ) {
         self.confinement = confinement
         self.storeError = storeError
         self.version = version
@@ -51,8 +53,10 @@ public struct NodeInfo: Codable, Sendable, Hashable {
     public var freeGPUs: Int
     public var freeCPUs: Int
     public var freeMemoryMiB: Int
-    public init(name: String, gpus: Int, cpus: Int, memoryMiB: Int, freeGPUs: Int, freeCPUs: Int,
-                freeMemoryMiB: Int) {
+    public init(
+        name: String, gpus: Int, cpus: Int, memoryMiB: Int, freeGPUs: Int, freeCPUs: Int,
+        freeMemoryMiB: Int
+    ) {
         self.name = name
         self.gpus = gpus
         self.cpus = cpus
@@ -88,8 +92,10 @@ public struct AuditEntry: Codable, Sendable, Hashable {
     public var reason: String
     public var detail: String
     public var hash: String
-    public init(seq: Int64, at: Int64, actor: String, actorUID: Int64, action: String, target: String,
-                reason: String, detail: String, hash: String) {
+    public init(
+        seq: Int64, at: Int64, actor: String, actorUID: Int64, action: String, target: String,
+        reason: String, detail: String, hash: String
+    ) {
         self.seq = seq
         self.at = at
         self.actor = actor

@@ -17,9 +17,11 @@ public struct WireError: Error, Codable, Sendable, Hashable, CustomStringConvert
         public var hint: String?
         public var version: String?
 
-        public init(id: Int64? = nil, parameter: String? = nil, reason: String? = nil, reasons: [Reason]? = nil,
-                    method: String? = nil, interface: String? = nil, limit: Int? = nil, user: String? = nil,
-                    hint: String? = nil, version: String? = nil) {
+        public init(
+            id: Int64? = nil, parameter: String? = nil, reason: String? = nil, reasons: [Reason]? = nil,
+            method: String? = nil, interface: String? = nil, limit: Int? = nil, user: String? = nil,
+            hint: String? = nil, version: String? = nil
+        ) {
             self.version = version
             self.id = id
             self.parameter = parameter
@@ -76,21 +78,27 @@ extension WireError {
         WireError("\(interface).PermissionDenied", Parameters(reason: reason))
     }
     public static func policyViolation(id: Int64?, _ reasons: [Reason]) -> WireError {
-        WireError("io.slotd.Requests.PolicyViolation",
-                  Parameters(id: id, reason: "the request breaks \(reasons.count) policy rule(s)", reasons: reasons))
+        WireError(
+            "io.slotd.Requests.PolicyViolation",
+            Parameters(id: id, reason: "the request breaks \(reasons.count) policy rule(s)", reasons: reasons))
     }
     public static func invalid(_ interface: String, parameter: String, _ reason: String) -> WireError {
         WireError("\(interface).InvalidParameter", Parameters(parameter: parameter, reason: reason))
     }
     public static func noAccount(user: String) -> WireError {
-        WireError("io.slotd.Requests.NoAccount", Parameters(
-            reason: "user '\(user)' has no account", user: user,
-            hint: "ask an admin to run `slotctl account add \(user) --category ... --reason ...`"))
+        WireError(
+            "io.slotd.Requests.NoAccount",
+            Parameters(
+                reason: "user '\(user)' has no account", user: user,
+                hint: "ask an admin to run `slotctl account add \(user) --category ... --reason ...`"))
     }
     public static func tooManyPending(limit: Int) -> WireError {
-        WireError("io.slotd.Requests.TooManyPending", Parameters(
-            reason: "you already have \(limit) requests pending, your maximum; cancel some or wait for them to start",
-            limit: limit))
+        WireError(
+            "io.slotd.Requests.TooManyPending",
+            Parameters(
+                reason:
+                    "you already have \(limit) requests pending, your maximum; cancel some or wait for them to start",
+                limit: limit))
     }
 
     // io.slotd.System: protocol-level errors (the connection is closed after the first three).
@@ -98,13 +106,17 @@ extension WireError {
         WireError("io.slotd.System.InvalidFrame", Parameters(reason: reason))
     }
     public static func frameTooLarge(limit: Int) -> WireError {
-        WireError("io.slotd.System.FrameTooLarge",
-                  Parameters(reason: "a frame is larger than the limit", limit: limit))
+        WireError(
+            "io.slotd.System.FrameTooLarge",
+            Parameters(reason: "a frame is larger than the limit", limit: limit))
     }
     public static func tooManyConnections(limit: Int, perUser: Bool = false) -> WireError {
-        WireError("io.slotd.System.TooManyConnections",
-                  Parameters(reason: perUser ? "you already hold your maximum number of connections to the daemon"
-                                             : "the daemon is serving its maximum number of connections", limit: limit))
+        WireError(
+            "io.slotd.System.TooManyConnections",
+            Parameters(
+                reason: perUser
+                    ? "you already hold your maximum number of connections to the daemon"
+                    : "the daemon is serving its maximum number of connections", limit: limit))
     }
     public static func shuttingDown() -> WireError {
         WireError("io.slotd.System.ShuttingDown", Parameters(reason: "the daemon is stopping; retry shortly"))
@@ -112,20 +124,27 @@ extension WireError {
     /// The database cannot be written (full disk, I/O error): slotd grants nothing and refuses changes until a
     /// write succeeds again; reads keep working.
     public static func storeUnavailable(_ reason: String) -> WireError {
-        WireError("io.slotd.System.StoreUnavailable", Parameters(
-            reason: "slotd cannot write its database (\(reason)); it grants no slot and accepts no change until it "
-                + "can, and reads keep working"))
+        WireError(
+            "io.slotd.System.StoreUnavailable",
+            Parameters(
+                reason: "slotd cannot write its database (\(reason)); it grants no slot and accepts no change until it "
+                    + "can, and reads keep working"))
     }
     /// The database's or the logs' filesystem is nearly full: no new request is taken.
     public static func diskNearlyFull(_ what: String, freeMiB: Int, limit: Int) -> WireError {
-        WireError("io.slotd.System.DiskNearlyFull", Parameters(
-            reason: "\(what) has \(freeMiB) MiB free, under the \(limit) MiB slotd keeps free; no new request is taken "
-                + "until an operator frees space (reads, cancels and running slots go on)", limit: limit))
+        WireError(
+            "io.slotd.System.DiskNearlyFull",
+            Parameters(
+                reason:
+                    "\(what) has \(freeMiB) MiB free, under the \(limit) MiB slotd keeps free; no new request is taken "
+                    + "until an operator frees space (reads, cancels and running slots go on)", limit: limit))
     }
     /// The caller made more calls of an expensive kind than its share allows.
     public static func rateLimited(_ method: String, limit: Int) -> WireError {
-        WireError("io.slotd.System.RateLimited", Parameters(
-            reason: "you made more than \(limit) \(method) calls in the last minute; wait and retry", limit: limit))
+        WireError(
+            "io.slotd.System.RateLimited",
+            Parameters(
+                reason: "you made more than \(limit) \(method) calls in the last minute; wait and retry", limit: limit))
     }
     public static func internalError(_ reason: String) -> WireError {
         WireError("io.slotd.System.InternalError", Parameters(reason: reason))

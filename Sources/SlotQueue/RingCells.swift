@@ -1,8 +1,8 @@
 import Atomics
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The cells of every class ring, 32 bytes each: the Vyukov sequence word (atomic), then the entry slot and a copy of
@@ -68,9 +68,10 @@ struct RingCells: ~Copyable {
     /// The item copy; its class index is the ring's class, passed in by the caller.
     @inline(__always)
     func item(_ cell: Int, classIndex: Int) -> QueueItem {
-        QueueItem(id: base.load(fromByteOffset: cell * Self.stride + 16, as: UInt64.self),
-                  submittedAt: base.load(fromByteOffset: cell * Self.stride + 24, as: Int64.self),
-                  classIndex: classIndex)
+        QueueItem(
+            id: base.load(fromByteOffset: cell * Self.stride + 16, as: UInt64.self),
+            submittedAt: base.load(fromByteOffset: cell * Self.stride + 24, as: Int64.self),
+            classIndex: classIndex)
     }
 
     /// Writes the plain fields; publish them afterwards with a release store of the sequence.

@@ -25,8 +25,9 @@ extension SlotQueue {
     private func nextLive(in c: Int, from start: UInt64, now: Int64) -> WalkCursor? {
         var clean = true
         guard let live = firstLive(in: c, from: start, gap: &clean) else { return nil }
-        return WalkCursor(classIndex: c, resume: live.after,
-                          item: ranked(cells.item(live.entry.cell, classIndex: c), handle: live.entry.handle, now: now))
+        return WalkCursor(
+            classIndex: c, resume: live.after,
+            item: ranked(cells.item(live.entry.cell, classIndex: c), handle: live.entry.handle, now: now))
     }
 }
 

@@ -93,7 +93,7 @@ public final class SlotQueue: @unchecked Sendable {
     /// only, like `heads`: set it before the consumer starts. Tests use it to run pushes in the middle of a scan.
     @_spi(Testing) public var gapSkipped: ((Int) -> Void)?
     #if DEBUG
-    let consumerGuard: AtomicTable<Bool>
+        let consumerGuard: AtomicTable<Bool>
     #endif
 
     /// The number of classes the current policy declares.
@@ -144,7 +144,7 @@ public final class SlotQueue: @unchecked Sendable {
         let active = bases.count
         self.activeClassCount = AtomicTable(count: 1) { _ in active }
         #if DEBUG
-        self.consumerGuard = AtomicTable(count: 1) { _ in false }
+            self.consumerGuard = AtomicTable(count: 1) { _ in false }
         #endif
     }
 
@@ -167,8 +167,9 @@ public final class SlotQueue: @unchecked Sendable {
     @inline(__always)
     public func ranked(_ item: QueueItem, handle: QueueHandle, now: Int64) -> RankedItem {
         let waited = now &- item.submittedAt
-        return RankedItem(handle: handle, item: item, priority: priority(of: item, now: now),
-                          score: aging.score(base: bases[item.classIndex], waited: waited))
+        return RankedItem(
+            handle: handle, item: item, priority: priority(of: item, now: now),
+            score: aging.score(base: bases[item.classIndex], waited: waited))
     }
 }
 
@@ -196,17 +197,17 @@ enum EntryWord {
 }
 
 #if DEBUG
-extension SlotQueue {
-    /// Traps when two consumer operations overlap (debug builds only).
-    func enterConsumer() {
-        let wasInside = consumerGuard[0].exchange(true, ordering: .acquiring)
-        precondition(!wasInside, "SlotQueue: two consumers at once; consumer operations must be serialized")
+    extension SlotQueue {
+        /// Traps when two consumer operations overlap (debug builds only).
+        func enterConsumer() {
+            let wasInside = consumerGuard[0].exchange(true, ordering: .acquiring)
+            precondition(!wasInside, "SlotQueue: two consumers at once; consumer operations must be serialized")
+        }
+        func leaveConsumer() { consumerGuard[0].store(false, ordering: .releasing) }
     }
-    func leaveConsumer() { consumerGuard[0].store(false, ordering: .releasing) }
-}
 #else
-extension SlotQueue {
-    @inline(__always) func enterConsumer() {}
-    @inline(__always) func leaveConsumer() {}
-}
+    extension SlotQueue {
+        @inline(__always) func enterConsumer() {}
+        @inline(__always) func leaveConsumer() {}
+    }
 #endif

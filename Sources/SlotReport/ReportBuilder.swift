@@ -16,9 +16,11 @@ public struct ReportRow: Sendable, Hashable {
     /// Power of one of the slot's GPUs, watts (from the node's GPU model and the configured table).
     public var gpuWatts: Int
 
-    public init(account: String, category: String, sector: String, gpus: Int, durationMs: Int64, submittedAt: Int64,
-                startedAt: Int64?, endedAt: Int64?, state: RequestState, rejectionCodes: [String] = [],
-                gpuWatts: Int = 0) {
+    public init(
+        account: String, category: String, sector: String, gpus: Int, durationMs: Int64, submittedAt: Int64,
+        startedAt: Int64?, endedAt: Int64?, state: RequestState, rejectionCodes: [String] = [],
+        gpuWatts: Int = 0
+    ) {
         self.account = account
         self.category = category
         self.sector = sector
@@ -70,8 +72,10 @@ public struct ReportBuilder: Sendable {
     /// Sector id → weight, for each sector's `weightShare`.
     public var sectorWeights: [String: Int64]
 
-    public init(from: Int64, to: Int64, by: ReportGrouping, asOf: Int64, minGroupAccounts: Int, suppress: Bool,
-                sectorWeights: [String: Int64] = [:]) {
+    public init(
+        from: Int64, to: Int64, by: ReportGrouping, asOf: Int64, minGroupAccounts: Int, suppress: Bool,
+        sectorWeights: [String: Int64] = [:]
+    ) {
         self.from = from
         self.to = to
         self.by = by
@@ -155,8 +159,12 @@ public struct ReportBuilder: Sendable {
             }
             return group
         }
-        return (groups, figures("total", total, totalUsed: total.usedGPUms,
-                                hide: suppress && total.accounts.count < minGroupAccounts))
+        return (
+            groups,
+            figures(
+                "total", total, totalUsed: total.usedGPUms,
+                hide: suppress && total.accounts.count < minGroupAccounts)
+        )
     }
 
     /// Groups below the minimum, plus, when that is exactly one group, the next smallest one: otherwise its figures

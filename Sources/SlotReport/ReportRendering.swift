@@ -66,11 +66,14 @@ extension AllocationReport {
                 continue
             }
             let share = group.share ?? 0
-            svg += "<rect x=\"\(left)\" y=\"\(y + 2)\" width=\(quoted(share * barWidth)) height=\"13\" fill=\"#1f77b4\"/>"
+            svg +=
+                "<rect x=\"\(left)\" y=\"\(y + 2)\" width=\(quoted(share * barWidth)) height=\"13\" fill=\"#1f77b4\"/>"
             svg += "<text x=\"\(left + share * barWidth + 6)\" y=\"\(y + 13)\">\(percent(share))</text>\n"
             if let weight = group.weightShare {
-                svg += "<rect x=\"\(left)\" y=\"\(y + 17)\" width=\(quoted(weight * barWidth)) height=\"9\" fill=\"#aaa\"/>"
-                svg += "<text x=\"\(left + weight * barWidth + 6)\" y=\"\(y + 26)\" fill=\"#777\" font-size=\"11\">\(percent(weight))</text>\n"
+                svg +=
+                    "<rect x=\"\(left)\" y=\"\(y + 17)\" width=\(quoted(weight * barWidth)) height=\"9\" fill=\"#aaa\"/>"
+                svg +=
+                    "<text x=\"\(left + weight * barWidth + 6)\" y=\"\(y + 26)\" fill=\"#777\" font-size=\"11\">\(percent(weight))</text>\n"
             }
         }
         return svg + "</svg>\n"

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The process executor's namespaces, through bubblewrap (`bwrap`) when it is installed and slotd is root: the
@@ -26,8 +26,9 @@ public enum Bubblewrap {
     /// slots run unconfined (still as the applicant), and slotd says so at start and in `status`.
     public static let available: Bool = {
         guard getuid() == 0, access(path, X_OK) == 0, access("/bin/true", X_OK) == 0 else { return false }
-        var probe = SlotLaunch(id: 0, command: ["/bin/true"], workingDirectory: "/", timeLimit: 10_000,
-                               logFile: "/dev/null")
+        var probe = SlotLaunch(
+            id: 0, command: ["/bin/true"], workingDirectory: "/", timeLimit: 10_000,
+            logFile: "/dev/null")
         probe.network = false
         let plan = ProcessSpawn.Plan(
             candidates: [path], arguments: arguments(for: probe, userNamespace: true) + ["/bin/true"], environment: [:],

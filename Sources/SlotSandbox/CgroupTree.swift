@@ -2,7 +2,7 @@ import CSlotSpawn
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The process executor's cgroups (v2): each slot gets its own cgroup under slotd's, named `slot-<id>`.
@@ -45,14 +45,17 @@ public struct CgroupTree: Sendable, Hashable {
         }
         let directory = own == "/" ? mount : mount + own
         guard access(directory + "/cgroup.procs", W_OK) == 0 else {
-            return .failure(.cgroupsUnavailable(
-                reason: "\(directory) is not writable by slotd (needs root or Delegate=yes)"))
+            return .failure(
+                .cgroupsUnavailable(
+                    reason: "\(directory) is not writable by slotd (needs root or Delegate=yes)"))
         }
         // Under systemd a unit's cgroup is systemd's to manage unless the unit has Delegate=yes (which systemd marks
         // with the trusted.delegate or user.delegate attribute): slotd makes no cgroups of its own there.
         if own != "/", access("/run/systemd/system", F_OK) == 0, !delegated(directory) {
-            return .failure(.cgroupsUnavailable(reason: "systemd manages \(directory) and did not delegate it (Delegate=yes); "
-                + "on a systemd host the systemd executor confines slots"))
+            return .failure(
+                .cgroupsUnavailable(
+                    reason: "systemd manages \(directory) and did not delegate it (Delegate=yes); "
+                        + "on a systemd host the systemd executor confines slots"))
         }
         let available = Set(read(directory + "/cgroup.controllers")?.split(separator: " ").map(String.init) ?? [])
         var enabled: Set<String> = []
@@ -76,9 +79,12 @@ public struct CgroupTree: Sendable, Hashable {
             return .cgroupsUnavailable(reason: "cannot create a cgroup under \(directory): \(reason)")
         }
         defer { rmdir(probe) }
-        let plan = ProcessSpawn.Plan(candidates: ["/bin/true"], arguments: ["/bin/true"], environment: [:],
-                                     workingDirectory: "/")
-        guard case .success(let pid) = ProcessSpawn.spawn(plan, logFile: "/dev/null", cgroupProcs: probe + "/cgroup.procs")
+        let plan = ProcessSpawn.Plan(
+            candidates: ["/bin/true"], arguments: ["/bin/true"], environment: [:],
+            workingDirectory: "/")
+        guard
+            case .success(let pid) = ProcessSpawn.spawn(
+                plan, logFile: "/dev/null", cgroupProcs: probe + "/cgroup.procs")
         else { return .cgroupsUnavailable(reason: "a process cannot join a cgroup under \(directory)") }
         guard ProcessSpawn.wait(pid).exited == 0 else {
             return .cgroupsUnavailable(reason: "a process cannot join a cgroup under \(directory)")
@@ -97,7 +103,9 @@ public struct CgroupTree: Sendable, Hashable {
         }
         for (file, value) in limits(for: launch) {
             // Without swap accounting the kernel has no memory.swap.max; the memory limit still holds.
-            if file == "memory.swap.max", !Self.isPlainDirectory(path), access("\(path)/\(file)", F_OK) != 0 { continue }
+            if file == "memory.swap.max", !Self.isPlainDirectory(path), access("\(path)/\(file)", F_OK) != 0 {
+                continue
+            }
             guard Self.write(value, to: "\(path)/\(file)") else {
                 let reason = String(cString: strerror(errno))
                 remove(launch.id)

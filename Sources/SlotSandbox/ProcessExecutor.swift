@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs slots as ordinary processes: the fallback where systemd is not PID 1 (containers, CI).
@@ -69,9 +69,11 @@ public final class ProcessExecutor: Sendable {
     /// - Parameters:
     ///   - confined: run workloads inside bubblewrap; by default, when it is installed and slotd is root.
     ///   - cgroups: give each slot its own cgroup under this tree; by default none.
-    public init(gracePeriod: Duration = .seconds(5), stateDirectory: String? = nil,
-                confined: Bool = Bubblewrap.available, cgroups: CgroupTree? = nil,
-                onEvent: @escaping @Sendable (Event) -> Void = { _ in }) {
+    public init(
+        gracePeriod: Duration = .seconds(5), stateDirectory: String? = nil,
+        confined: Bool = Bubblewrap.available, cgroups: CgroupTree? = nil,
+        onEvent: @escaping @Sendable (Event) -> Void = { _ in }
+    ) {
         self.gracePeriod = gracePeriod
         self.stateDirectory = stateDirectory
         self.confined = confined
@@ -89,14 +91,17 @@ public final class ProcessExecutor: Sendable {
         plan.environment = environment
         // The kernel-side end: the slot's watchdog ends it on time even while slotd is stopped or dead.
         plan.timeLimitMs = max(1, launch.timeLimit)
-        plan.graceMs = gracePeriod.components.seconds * 1_000 + gracePeriod.components.attoseconds / 1_000_000_000_000_000
+        plan.graceMs =
+            gracePeriod.components.seconds * 1_000 + gracePeriod.components.attoseconds / 1_000_000_000_000_000
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(launch.timeLimit)
         let run: Run = try runs.withLock { runs throws(ExecutorError) -> Run in
             guard runs[launch.id] == nil else { throw .alreadyRunning(id: launch.id) }
             try cgroups?.create(for: launch)  // after the check: a running slot's cgroup is left alone
-            switch ProcessSpawn.spawn(plan, logFile: launch.logFile,
-                                      cgroupProcs: cgroups.map { $0.path(of: launch.id) + "/cgroup.procs" }) {
+            switch ProcessSpawn.spawn(
+                plan, logFile: launch.logFile,
+                cgroupProcs: cgroups.map { $0.path(of: launch.id) + "/cgroup.procs" })
+            {
             case .failure(let failure):
                 cgroups?.remove(launch.id)
                 throw .failedToStart(id: launch.id, reason: failure.reason)
@@ -112,24 +117,29 @@ public final class ProcessExecutor: Sendable {
             do {
                 guard let startTime = ProcStat.startTime(of: run.pid) else { throw POSIXError(.ESRCH) }
                 let deadlineEpoch = Int64(Date().timeIntervalSince1970 * 1_000) + launch.timeLimit
-                try SlotRecord(id: launch.id, pid: run.pid, startTime: startTime, deadlineEpochMillis: deadlineEpoch,
-                               logFile: launch.logFile).write(to: stateDirectory)
+                try SlotRecord(
+                    id: launch.id, pid: run.pid, startTime: startTime, deadlineEpochMillis: deadlineEpoch,
+                    logFile: launch.logFile
+                ).write(to: stateDirectory)
             } catch {
                 kill(-run.pid, SIGKILL)
                 _ = ProcessSpawn.wait(run.pid)
                 cgroups?.killAll(launch.id)
                 cgroups?.remove(launch.id)
                 runs.withLock { _ = $0.removeValue(forKey: launch.id) }
-                throw .failedToStart(id: launch.id, reason: "cannot record the slot in \(stateDirectory) for a restart to "
-                    + "find (\(error)); nothing was left running")
+                throw .failedToStart(
+                    id: launch.id,
+                    reason: "cannot record the slot in \(stateDirectory) for a restart to "
+                        + "find (\(error)); nothing was left running")
             }
         }
         onEvent(.started(id: launch.id, pid: run.pid))
         Self.thread("slotd-supervise-\(launch.id)") { run.supervisor.supervise() }
         Self.thread("slotd-wait-\(launch.id)") { [self] in
             let status = ProcessSpawn.wait(run.pid)
-            reap(launch.id, run: run, started: started,
-                 natural: status.exited.map { .exited(code: $0) } ?? .killed(signal: status.signal ?? 0))
+            reap(
+                launch.id, run: run, started: started,
+                natural: status.exited.map { .exited(code: $0) } ?? .killed(signal: status.signal ?? 0))
         }
         return run.pid
     }
@@ -141,7 +151,8 @@ public final class ProcessExecutor: Sendable {
         var found: [Adoption] = []
         for record in SlotRecord.readAll(in: stateDirectory).sorted(by: { $0.id < $1.id }) {
             guard ProcStat.startTime(of: record.pid) == record.startTime,
-                  runs.withLock({ $0[record.id] == nil }) else {
+                runs.withLock({ $0[record.id] == nil })
+            else {
                 if let cgroups {  // anything the lost slot left behind in its cgroup ends with it
                     cgroups.killAll(record.id)
                     cgroups.remove(record.id)
@@ -152,8 +163,10 @@ public final class ProcessExecutor: Sendable {
             }
             let remaining = record.deadlineEpochMillis - Int64(Date().timeIntervalSince1970 * 1_000)
             let started = ContinuousClock.now
-            let run = Run(pid: record.pid, supervisor: SlotSupervisor(
-                pid: record.pid, deadline: started + .milliseconds(max(0, remaining)), grace: gracePeriod))
+            let run = Run(
+                pid: record.pid,
+                supervisor: SlotSupervisor(
+                    pid: record.pid, deadline: started + .milliseconds(max(0, remaining)), grace: gracePeriod))
             runs.withLock { $0[record.id] = run }
             Self.thread("slotd-supervise-\(record.id)") { run.supervisor.supervise() }
             Self.thread("slotd-watch-\(record.id)") { [self] in
@@ -224,25 +237,30 @@ public final class ProcessExecutor: Sendable {
             let asUser = (identity?.uid ?? getuid()) != 0
             return ProcessSpawn.Plan(
                 candidates: [Bubblewrap.path],
-                arguments: Bubblewrap.arguments(for: launch, userNamespace: asUser) + [program] + launch.command.dropFirst(),
+                arguments: Bubblewrap.arguments(for: launch, userNamespace: asUser) + [program]
+                    + launch.command.dropFirst(),
                 environment: launch.environment, workingDirectory: launch.workingDirectory, identity: identity)
         }
         if !launch.network {
             guard getuid() == 0 else {
-                throw .failedToStart(id: launch.id, reason: "running without a network needs root (or bubblewrap, or "
-                    + "the systemd executor); slotd runs as uid \(getuid())")
+                throw .failedToStart(
+                    id: launch.id,
+                    reason: "running without a network needs root (or bubblewrap, or "
+                        + "the systemd executor); slotd runs as uid \(getuid())")
             }
         }
-        return ProcessSpawn.Plan(candidates: [program], arguments: launch.command, environment: launch.environment,
-                                 workingDirectory: launch.workingDirectory, unshareNetwork: !launch.network,
-                                 identity: identity)
+        return ProcessSpawn.Plan(
+            candidates: [program], arguments: launch.command, environment: launch.environment,
+            workingDirectory: launch.workingDirectory, unshareNetwork: !launch.network,
+            identity: identity)
     }
 
     /// The identity to switch to: the applicant's, unless the slot runs as slotd's own user. Needs root.
     static func identity(_ launch: SlotLaunch) throws(ExecutorError) -> ProcessSpawn.Identity? {
         guard let user = launch.user, user.uid != getuid() || user.gid != getgid() else { return nil }
         guard getuid() == 0 else {
-            throw .failedToStart(id: launch.id, reason: "running as uid \(user.uid) needs root; slotd runs as \(getuid())")
+            throw .failedToStart(
+                id: launch.id, reason: "running as uid \(user.uid) needs root; slotd runs as \(getuid())")
         }
         return ProcessSpawn.Identity(user)
     }

@@ -1,7 +1,7 @@
 import CSlotSpawn
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts a slot's process through `cslot_start` (CSlotSpawn): fork, then in the child a new session, stdin from
@@ -65,13 +65,17 @@ enum ProcessSpawn {
 
     /// Starts `plan`; returns its pid, or where and why it could not start.
     static func spawn(_ plan: Plan, logFile: String, cgroupProcs: String? = nil) -> Result<pid_t, SpawnFailure> {
-        guard !plan.candidates.isEmpty, !plan.arguments.isEmpty else { return .failure(SpawnFailure(reason: "empty command")) }
+        guard !plan.candidates.isEmpty, !plan.arguments.isEmpty else {
+            return .failure(SpawnFailure(reason: "empty command"))
+        }
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         guard null >= 0 else { return .failure(SpawnFailure(reason: "/dev/null: \(String(cString: strerror(errno)))")) }
         defer { close(null) }
         // The log is slotd's file: opened here, as slotd, never through a link.
         let log = open(logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        guard log >= 0 else { return .failure(SpawnFailure(reason: "log \(logFile): \(String(cString: strerror(errno)))")) }
+        guard log >= 0 else {
+            return .failure(SpawnFailure(reason: "log \(logFile): \(String(cString: strerror(errno)))"))
+        }
         defer { close(log) }
         var procs: Int32 = -1
         if let cgroupProcs {
@@ -79,7 +83,9 @@ enum ProcessSpawn {
             // directory as a stand-in tree.
             procs = open(cgroupProcs, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
             guard procs >= 0 else {
-                return .failure(SpawnFailure(reason: "cannot join the slot's cgroup \(cgroupProcs): \(String(cString: strerror(errno)))"))
+                return .failure(
+                    SpawnFailure(
+                        reason: "cannot join the slot's cgroup \(cgroupProcs): \(String(cString: strerror(errno)))"))
             }
         }
         defer { if procs >= 0 { close(procs) } }

@@ -13,12 +13,16 @@ extension ProcessExecutor: SlotExecutor {
 
     public var confinement: String {
         var parts = ["a process group each, no core dumps"]
-        parts.append(confined ? "bubblewrap namespaces (a read-only system, a private /tmp, own PIDs)"
-                     : "no namespaces (bubblewrap is not installed, not usable here, or slotd is not root)")
+        parts.append(
+            confined
+                ? "bubblewrap namespaces (a read-only system, a private /tmp, own PIDs)"
+                : "no namespaces (bubblewrap is not installed, not usable here, or slotd is not root)")
         if let cgroups {
-            parts.append(cgroups.controllers.isEmpty
-                ? "a cgroup each under \(cgroups.directory) (containment only: no memory or CPU limit controllers)"
-                : "a cgroup each under \(cgroups.directory) with \(cgroups.controllers.sorted().joined(separator: ", ")) limits")
+            parts.append(
+                cgroups.controllers.isEmpty
+                    ? "a cgroup each under \(cgroups.directory) (containment only: no memory or CPU limit controllers)"
+                    : "a cgroup each under \(cgroups.directory) with \(cgroups.controllers.sorted().joined(separator: ", ")) limits"
+            )
         } else {
             parts.append("no cgroups (memory and CPU not enforced)")
         }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What an executor needs to run a granted slot.
@@ -33,8 +33,10 @@ public struct SlotLaunch: Sendable, Hashable, Codable {
         return gpuIndices.sorted().map { "/dev/nvidia\($0)" } + ["/dev/nvidiactl", "/dev/nvidia-uvm"]
     }
 
-    public init(id: UInt64, command: [String], workingDirectory: String, environment: [String: String] = [:],
-                gpuIndices: [Int] = [], timeLimit: Int64, logFile: String, user: SlotUser? = nil) {
+    public init(
+        id: UInt64, command: [String], workingDirectory: String, environment: [String: String] = [:],
+        gpuIndices: [Int] = [], timeLimit: Int64, logFile: String, user: SlotUser? = nil
+    ) {
         self.user = user
         self.id = id
         self.command = command
@@ -63,7 +65,9 @@ extension SlotLaunch {
         if program.contains("/") {
             let path = program.hasPrefix("/") ? program : workingDirectory + "/" + program
             let error = UserAccess.checkExecutable(path, as: user)
-            guard error == 0 else { throw .failedToStart(id: id, reason: "\(program): \(String(cString: strerror(error)))") }
+            guard error == 0 else {
+                throw .failedToStart(id: id, reason: "\(program): \(String(cString: strerror(error)))")
+            }
             return path
         }
         let path = environment["PATH"] ?? Self.defaultPath

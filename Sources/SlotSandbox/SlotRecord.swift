@@ -36,7 +36,8 @@ enum ProcStat {
     /// The kernel start time of `pid`, or nil when no such process is alive (gone, or a zombie).
     static func startTime(of pid: Int32) -> UInt64? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
         // Fields after the command name: 3 state, 4 ppid, ... 22 starttime.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 19, fields[0] != "Z", fields[0] != "X" else { return nil }

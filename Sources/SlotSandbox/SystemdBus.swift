@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The few systemd Manager calls the systemd executor makes, over one sd-bus connection.
@@ -83,8 +83,10 @@ final class SystemdBus: @unchecked Sendable {
         var error = sd_bus_error()
         defer { sd_bus_error_free(&error) }
         var message: OpaquePointer?
-        if sd_bus_message_new_method_call(bus, &message, Self.destination, Self.managerPath, Self.manager,
-                                          "Subscribe") >= 0, let message {
+        if sd_bus_message_new_method_call(
+            bus, &message, Self.destination, Self.managerPath, Self.manager,
+            "Subscribe") >= 0, let message
+        {
             var reply: OpaquePointer?
             _ = sd_bus_call(bus, message, 0, &error, &reply)
             if let reply { sd_bus_message_unref(reply) }
@@ -98,7 +100,10 @@ final class SystemdBus: @unchecked Sendable {
     /// as `slotd_2d1_2eservice`), or a `JobRemoved` (id, job, unit, result) whose unit starts with `slotd-`.
     static func concernsSlot(_ message: OpaquePointer) -> Bool {
         if let path = sd_bus_message_get_path(message),
-           String(cString: path).hasPrefix("/org/freedesktop/systemd1/unit/slotd_") { return true }
+            String(cString: path).hasPrefix("/org/freedesktop/systemd1/unit/slotd_")
+        {
+            return true
+        }
         guard let member = sd_bus_message_get_member(message), String(cString: member) == "JobRemoved" else {
             return false
         }
@@ -106,8 +111,9 @@ final class SystemdBus: @unchecked Sendable {
         var jobPath: UnsafePointer<CChar>?
         var unit: UnsafePointer<CChar>?
         guard sd_bus_message_read_basic(message, type("u"), &job) > 0,
-              sd_bus_message_read_basic(message, type("o"), &jobPath) > 0,
-              sd_bus_message_read_basic(message, type("s"), &unit) > 0, let unit else { return false }
+            sd_bus_message_read_basic(message, type("o"), &jobPath) > 0,
+            sd_bus_message_read_basic(message, type("s"), &unit) > 0, let unit
+        else { return false }
         return String(cString: unit).hasPrefix("slotd-")
     }
 
@@ -198,9 +204,13 @@ final class SystemdBus: @unchecked Sendable {
 
     /// The unit's state, or nil when systemd has no such unit (never started, or already collected).
     func unitState(_ name: String) -> UnitState? {
-        guard let path = try? call("GetUnit", unit: name, body: { (m: OpaquePointer) throws(ExecutorError) in
-            try Self.check(name.withCString { sd_bus_message_append_basic(m, Self.type("s"), $0) })
-        }) else { return nil }
+        guard
+            let path = try? call(
+                "GetUnit", unit: name,
+                body: { (m: OpaquePointer) throws(ExecutorError) in
+                    try Self.check(name.withCString { sd_bus_message_append_basic(m, Self.type("s"), $0) })
+                })
+        else { return nil }
         lock.lock()
         defer { lock.unlock() }
         let unit = "org.freedesktop.systemd1.Unit", service = "org.freedesktop.systemd1.Service"
@@ -208,14 +218,18 @@ final class SystemdBus: @unchecked Sendable {
         return UnitState(
             activeState: active, subState: string(path, unit, "SubState") ?? "",
             result: string(path, service, "Result") ?? "", execMainCode: int32(path, service, "ExecMainCode"),
-            execMainStatus: int32(path, service, "ExecMainStatus"), mainPID: UInt32(bitPattern: int32(
-                path, service, "MainPID", type: "u")))
+            execMainStatus: int32(path, service, "ExecMainStatus"),
+            mainPID: UInt32(
+                bitPattern: int32(
+                    path, service, "MainPID", type: "u")))
     }
 
     // MARK: Plumbing
 
-    private func call(_ method: String, unit: String, readsPath: Bool = true,
-                      body: (OpaquePointer) throws(ExecutorError) -> Void) throws(ExecutorError) -> String {
+    private func call(
+        _ method: String, unit: String, readsPath: Bool = true,
+        body: (OpaquePointer) throws(ExecutorError) -> Void
+    ) throws(ExecutorError) -> String {
         lock.lock()
         defer { lock.unlock() }
         var message: OpaquePointer?
@@ -246,7 +260,8 @@ final class SystemdBus: @unchecked Sendable {
         defer { sd_bus_error_free(&error) }
         var value: UnsafeMutablePointer<CChar>?
         guard sd_bus_get_property_string(bus, Self.destination, path, interface, member, &error, &value) >= 0,
-              let value else { return nil }
+            let value
+        else { return nil }
         defer { free(value) }
         return String(cString: value)
     }
@@ -255,8 +270,9 @@ final class SystemdBus: @unchecked Sendable {
         var error = sd_bus_error()
         defer { sd_bus_error_free(&error) }
         var value: Int32 = 0
-        let r = sd_bus_get_property_trivial(bus, Self.destination, path, interface, member, &error,
-                                            Self.type(type), &value)
+        let r = sd_bus_get_property_trivial(
+            bus, Self.destination, path, interface, member, &error,
+            Self.type(type), &value)
         return r >= 0 ? value : 0
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs each slot as a transient unit `slotd-<id>.service` in `slotd.slice`, through systemd's D-Bus API: the
@@ -34,9 +34,11 @@ public final class SystemdExecutor: Sendable {
     }
 
     /// - Parameter busAddress: nil for the system bus; a test passes its private bus.
-    public init(busAddress: String? = nil, gracePeriod: Duration = .seconds(10), stateDirectory: String? = nil,
-                pollInterval: Duration = .seconds(1),
-                onEvent: @escaping @Sendable (ProcessExecutor.Event) -> Void = { _ in }) throws(ExecutorError) {
+    public init(
+        busAddress: String? = nil, gracePeriod: Duration = .seconds(10), stateDirectory: String? = nil,
+        pollInterval: Duration = .seconds(1),
+        onEvent: @escaping @Sendable (ProcessExecutor.Event) -> Void = { _ in }
+    ) throws(ExecutorError) {
         self.bus = try SystemdBus(address: busAddress)
         self.gracePeriod = gracePeriod
         self.stateDirectory = stateDirectory.map { $0 + "/systemd-slots" }
@@ -75,7 +77,9 @@ public final class SystemdExecutor: Sendable {
             _ = tracked.runs.withLock { $0.removeValue(forKey: launch.id) }
             throw .failedToStart(id: launch.id, reason: "\(error)")
         }
-        if let stateDirectory { _ = FileManager.default.createFile(atPath: stateDirectory + "/\(launch.id)", contents: nil) }
+        if let stateDirectory {
+            _ = FileManager.default.createFile(atPath: stateDirectory + "/\(launch.id)", contents: nil)
+        }
     }
 
     /// Asks systemd to stop the slot's unit (SIGTERM to the whole cgroup, SIGKILL after the grace period).
@@ -138,8 +142,10 @@ public final class SystemdExecutor: Sendable {
         }
     }
 
-    private static func poll(_ bus: SystemdBus, _ tracked: Tracked, _ directory: String?,
-                             _ onEvent: @Sendable (ProcessExecutor.Event) -> Void) {
+    private static func poll(
+        _ bus: SystemdBus, _ tracked: Tracked, _ directory: String?,
+        _ onEvent: @Sendable (ProcessExecutor.Event) -> Void
+    ) {
         for (id, run) in tracked.runs.withLock({ $0 }) {
             let name = UnitProperties.unitName(id)
             let state = bus.unitState(name)
@@ -154,8 +160,12 @@ public final class SystemdExecutor: Sendable {
             // still queued (no main process yet, result "success"): give systemd a moment before calling it gone. A
             // unit that failed to start is "failed", and one that ran reads "active (exited)" (RemainAfterExit).
             if !run.seenRunning, ContinuousClock.now - run.startedAt < .seconds(5),
-               state == nil || Self.notStartedYet(state) { continue }
-            let ended: SlotOutcome = state.map { outcome($0, stopRequested: run.stopRequested) }
+                state == nil || Self.notStartedYet(state)
+            {
+                continue
+            }
+            let ended: SlotOutcome =
+                state.map { outcome($0, stopRequested: run.stopRequested) }
                 ?? (run.stopRequested ? SlotOutcome.stopped : SlotOutcome.endedAfterRestart)
             _ = tracked.runs.withLock { $0.removeValue(forKey: id) }
             if state?.activeState == "active" { try? bus.stopUnit(name) }

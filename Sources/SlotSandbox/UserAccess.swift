@@ -2,7 +2,7 @@ import CSlotSpawn
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Path checks made **with an applicant's permissions**, never root's: the working directory at Submit, the

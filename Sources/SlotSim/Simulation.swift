@@ -44,22 +44,28 @@ public struct Simulation {
     }
 
     /// Runs every job; `progress` is called about every `progressEvery` events.
-    public func run(_ jobs: [TraceJob], progressEvery: Int = 50_000,
-                    progress: (SimulationProgress) -> Void = { _ in }) -> SimulationRun {
-        let accounts = Dictionary(jobs.map { (mapping.account(for: $0).name, mapping.account(for: $0)) },
-                                  uniquingKeysWith: { first, _ in first })
-        let scheduler = Scheduler(policy: policy, inventory: inventory, accounts: Array(accounts.values),
-                                  queueCapacity: max(1_024, jobs.count), perClassCapacity: perClassCapacity,
-                                  backfillWindow: backfillWindow)
+    public func run(
+        _ jobs: [TraceJob], progressEvery: Int = 50_000,
+        progress: (SimulationProgress) -> Void = { _ in }
+    ) -> SimulationRun {
+        let accounts = Dictionary(
+            jobs.map { (mapping.account(for: $0).name, mapping.account(for: $0)) },
+            uniquingKeysWith: { first, _ in first })
+        let scheduler = Scheduler(
+            policy: policy, inventory: inventory, accounts: Array(accounts.values),
+            queueCapacity: max(1_024, jobs.count), perClassCapacity: perClassCapacity,
+            backfillWindow: backfillWindow)
         var outcomes: [JobOutcome] = []
         var runtimes: [Int64] = []
         outcomes.reserveCapacity(jobs.count)
         for (index, job) in jobs.enumerated() {
             let request = mapping.request(for: job, index: index, id: UInt64(index))
-            outcomes.append(JobOutcome(id: request.id, account: request.account,
-                                       category: accounts[request.account]?.category ?? "", sector: request.sector,
-                                       submittedAt: job.submittedAt, gpus: request.resources.gpus,
-                                       cpus: request.resources.cpus))
+            outcomes.append(
+                JobOutcome(
+                    id: request.id, account: request.account,
+                    category: accounts[request.account]?.category ?? "", sector: request.sector,
+                    submittedAt: job.submittedAt, gpus: request.resources.gpus,
+                    cpus: request.resources.cpus))
             runtimes.append(job.runtime)
         }
         var naturalEnds = Heap<NaturalEnd>()
@@ -113,7 +119,8 @@ public struct Simulation {
                 events += 1
                 // Requests that nothing can ever start (every slot ended, no arrivals left) would wake us each
                 // budget period forever: stop after two idle periods and report them as still queued.
-                let idle = scheduler.running.isEmpty && next == jobs.count && naturalEnds.isEmpty
+                let idle =
+                    scheduler.running.isEmpty && next == jobs.count && naturalEnds.isEmpty
                     && startedBefore == scheduler.backfilledStarts &+ scheduler.running.count
                 idleWakeups = idle ? idleWakeups + 1 : 0
                 if idleWakeups >= 2 { break }
@@ -121,15 +128,18 @@ public struct Simulation {
             if events >= nextProgress {
                 nextProgress += progressEvery
                 let seconds = (clock.now - began).seconds
-                progress(SimulationProgress(jobsReplayed: next, jobsTotal: jobs.count, simulatedTime: now,
-                                            eventsPerSecond: Double(events) / max(seconds, 1e-9)))
+                progress(
+                    SimulationProgress(
+                        jobsReplayed: next, jobsTotal: jobs.count, simulatedTime: now,
+                        eventsPerSecond: Double(events) / max(seconds, 1e-9)))
             }
         }
         let seconds = (clock.now - began).seconds
         let why = scheduler.pendingInOrder(now: now, limit: 1).first.flatMap { scheduler.explain($0, now: now) }
-        return SimulationRun(outcomes: outcomes, events: events, wallSeconds: seconds,
-                             backfilledStarts: scheduler.backfilledStarts, finishedAt: now, inventory: inventory,
-                             firstStillQueued: why)
+        return SimulationRun(
+            outcomes: outcomes, events: events, wallSeconds: seconds,
+            backfilledStarts: scheduler.backfilledStarts, finishedAt: now, inventory: inventory,
+            firstStillQueued: why)
     }
 }
 

@@ -8,10 +8,14 @@ extension SimulationReport {
         let minWait = 60.0
         let maxWait = max(3_600.0, waitsByCategory.values.compactMap(\.last).max() ?? 3_600)
         let logMin = log10(minWait), logMax = log10(maxWait)
-        func x(_ seconds: Double) -> Double { left + (log10(max(seconds, minWait)) - logMin) / (logMax - logMin) * plotW }
+        func x(_ seconds: Double) -> Double {
+            left + (log10(max(seconds, minWait)) - logMin) / (logMax - logMin) * plotW
+        }
         func y(_ share: Double) -> Double { top + (1 - share) * plotH }
-        let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-                       "#7f7f7f", "#bcbd22"]
+        let palette = [
+            "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+            "#7f7f7f", "#bcbd22",
+        ]
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
             viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="13">
@@ -26,12 +30,16 @@ extension SimulationReport {
             svg += "<line x1=\"\(left)\" y1=\"\(y(share))\" x2=\"\(left + plotW)\" y2=\"\(y(share))\" stroke=\"#ddd\"/>"
             svg += "<text x=\"\(left - 8)\" y=\"\(y(share) + 4)\" text-anchor=\"end\">\(Int(share * 100))%</text>\n"
         }
-        for (seconds, label) in [(60.0, "1m"), (600, "10m"), (3_600, "1h"), (21_600, "6h"), (86_400, "1d"),
-                                 (604_800, "1w"), (2_592_000, "30d")] where seconds <= maxWait {
-            svg += "<line x1=\"\(x(seconds))\" y1=\"\(top)\" x2=\"\(x(seconds))\" y2=\"\(top + plotH)\" stroke=\"#ddd\"/>"
+        for (seconds, label) in [
+            (60.0, "1m"), (600, "10m"), (3_600, "1h"), (21_600, "6h"), (86_400, "1d"),
+            (604_800, "1w"), (2_592_000, "30d"),
+        ] where seconds <= maxWait {
+            svg +=
+                "<line x1=\"\(x(seconds))\" y1=\"\(top)\" x2=\"\(x(seconds))\" y2=\"\(top + plotH)\" stroke=\"#ddd\"/>"
             svg += "<text x=\"\(x(seconds))\" y=\"\(top + plotH + 18)\" text-anchor=\"middle\">\(label)</text>\n"
         }
-        svg += "<text x=\"\(left + plotW / 2)\" y=\"\(height - 20)\" text-anchor=\"middle\">wait before start (log scale)</text>\n"
+        svg +=
+            "<text x=\"\(left + plotW / 2)\" y=\"\(height - 20)\" text-anchor=\"middle\">wait before start (log scale)</text>\n"
         for (index, category) in waitsByCategory.keys.sorted().enumerated() {
             let waits = waitsByCategory[category] ?? []
             guard !waits.isEmpty else { continue }
@@ -43,10 +51,12 @@ extension SimulationReport {
                 points.append("\(fmt(x(waits[i]))),\(fmt(y(Double(i + 1) / Double(waits.count))))")
             }
             points.append("\(fmt(x(waits[waits.count - 1]))),\(fmt(y(1)))")
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>\n"
+            svg +=
+                "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>\n"
             let legendY = top + 10 + Double(index) * 22
             svg += "<rect x=\"\(width - right + 20)\" y=\"\(legendY)\" width=\"14\" height=\"14\" fill=\"\(color)\"/>"
-            svg += "<text x=\"\(width - right + 40)\" y=\"\(legendY + 12)\">\(escape(category)) (\(waits.count))</text>\n"
+            svg +=
+                "<text x=\"\(width - right + 40)\" y=\"\(legendY + 12)\">\(escape(category)) (\(waits.count))</text>\n"
         }
         return svg + "</svg>\n"
     }
@@ -58,5 +68,3 @@ extension SimulationReport {
             .replacingOccurrences(of: ">", with: "&gt;")
     }
 }
-
-

@@ -13,8 +13,10 @@ public struct TraceJob: Sendable, Hashable {
     /// The 1-based line of the trace file, for error messages.
     public var line: Int
 
-    public init(submittedAt: Int64, runtime: Int64, requestedLimit: Int64?, gpus: Int, cpus: Int, owner: String,
-                line: Int) {
+    public init(
+        submittedAt: Int64, runtime: Int64, requestedLimit: Int64?, gpus: Int, cpus: Int, owner: String,
+        line: Int
+    ) {
         self.submittedAt = submittedAt
         self.runtime = runtime
         self.requestedLimit = requestedLimit

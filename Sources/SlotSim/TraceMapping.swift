@@ -42,11 +42,13 @@ public struct TraceMapping: Sendable {
         let sector = allowed.isEmpty ? "" : allowed[Int(rng.next() % UInt64(allowed.count))]
         let limit = job.requestedLimit ?? (Self.buckets.first { $0 >= job.runtime } ?? Self.buckets.last!)
         let capped = min(limit, category?.maxDuration.milliseconds ?? limit)
-        let resources = job.gpus > 0
+        let resources =
+            job.gpus > 0
             ? Resources(gpus: job.gpus, cpus: 4 * job.gpus, memoryMiB: 16 * 1_024 * job.gpus)
             : Resources(gpus: 0, cpus: job.cpus, memoryMiB: 1_024 * job.cpus)
-        return SlotRequest(id: id, account: account.name, sector: sector, resources: resources, duration: capped,
-                           purpose: "trace line \(job.line)", submittedAt: job.submittedAt)
+        return SlotRequest(
+            id: id, account: account.name, sector: sector, resources: resources, duration: capped,
+            purpose: "trace line \(job.line)", submittedAt: job.submittedAt)
     }
 
     static func fnv1a(_ text: String) -> UInt64 {

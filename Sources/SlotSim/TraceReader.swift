@@ -10,10 +10,11 @@ public enum TraceReader {
         } catch {
             throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
         }
-        let jobs = switch format {
-        case .swf: try swf(text, path: path)
-        case .philly: try philly(text, path: path)
-        }
+        let jobs =
+            switch format {
+            case .swf: try swf(text, path: path)
+            case .philly: try philly(text, path: path)
+            }
         guard !jobs.isEmpty else { throw .empty(path: path) }
         return jobs.enumerated().sorted { ($0.element.submittedAt, $0.offset) < ($1.element.submittedAt, $1.offset) }
             .map(\.element)
@@ -27,7 +28,9 @@ public enum TraceReader {
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix(";") {
-                if line.hasPrefix("; UnixStartTime:"), let value = Int64(line.dropFirst(16).trimmingCharacters(in: .whitespaces)) {
+                if line.hasPrefix("; UnixStartTime:"),
+                    let value = Int64(line.dropFirst(16).trimmingCharacters(in: .whitespaces))
+                {
                     start = value * 1_000
                 }
                 continue
@@ -42,9 +45,11 @@ public enum TraceReader {
             let limit = number[8], user = number[11]
             let procs = requested > 0 ? requested : allocated
             guard runtime >= 0, procs > 0, submit >= 0 else { continue }
-            jobs.append(TraceJob(submittedAt: start + submit * 1_000, runtime: max(1, runtime) * 1_000,
-                                 requestedLimit: limit > 0 ? limit * 1_000 : nil, gpus: 0, cpus: Int(procs),
-                                 owner: "user-\(user)", line: index + 1))
+            jobs.append(
+                TraceJob(
+                    submittedAt: start + submit * 1_000, runtime: max(1, runtime) * 1_000,
+                    requestedLimit: limit > 0 ? limit * 1_000 : nil, gpus: 0, cpus: Int(procs),
+                    owner: "user-\(user)", line: index + 1))
         }
         return jobs
     }
@@ -60,17 +65,20 @@ public enum TraceReader {
             if line.isEmpty || (index == 0 && line.hasPrefix("timestamp")) { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             guard fields.count == 5, let submit = epochMillis(fields[0]), let duration = Double(fields[1]),
-                  let gpus = Int(fields[2]), gpus > 0, duration >= 0
+                let gpus = Int(fields[2]), gpus > 0, duration >= 0
             else {
-                throw .malformed(path: path, line: index + 1,
-                                 expected: "timestamp,duration,num_gpus,gpu_time,cluster", found: line)
+                throw .malformed(
+                    path: path, line: index + 1,
+                    expected: "timestamp,duration,num_gpus,gpu_time,cluster", found: line)
             }
             // A virtual cluster is a team, not one applicant: its jobs are spread over `usersPerTenant` accounts by a
             // fixed hash of the line, so per-account limits apply per applicant as a policy intends.
             let user = (TraceMapping.fnv1a(String(fields[0]) + String(index)) >> 7) % usersPerTenant
-            jobs.append(TraceJob(submittedAt: submit, runtime: max(1_000, Int64(duration * 1_000)),
-                                 requestedLimit: nil, gpus: gpus, cpus: 4 * gpus,
-                                 owner: "tenant-\(fields[4])-u\(user)", line: index + 1))
+            jobs.append(
+                TraceJob(
+                    submittedAt: submit, runtime: max(1_000, Int64(duration * 1_000)),
+                    requestedLimit: nil, gpus: gpus, cpus: 4 * gpus,
+                    owner: "tenant-\(fields[4])-u\(user)", line: index + 1))
         }
         return jobs
     }

@@ -32,8 +32,9 @@ public struct AuditRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
     }
 
     public var entry: AuditEntry {
-        AuditEntry(seq: seq ?? 0, at: at, actor: actor, actorUID: actorUID, action: action, target: target,
-                   reason: reason, detail: detail, hash: hash)
+        AuditEntry(
+            seq: seq ?? 0, at: at, actor: actor, actorUID: actorUID, action: action, target: target,
+            reason: reason, detail: detail, hash: hash)
     }
 }
 

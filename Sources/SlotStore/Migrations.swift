@@ -87,8 +87,9 @@ enum Migrations {
             try db.alter(table: "request") { t in t.add(column: "category", .text) }
             // Reports read the slots started in a period. Partial, so the Submit hot path (startedAt is NULL then)
             // writes no entry; requests submitted in a period are found through request_by_state.
-            try db.create(index: "request_by_started", on: "request", columns: ["startedAt"],
-                          condition: Column("startedAt") != nil)
+            try db.create(
+                index: "request_by_started", on: "request", columns: ["startedAt"],
+                condition: Column("startedAt") != nil)
             try db.create(table: "agreement_acceptance") { t in
                 t.column("account", .text).notNull()
                 t.column("uid", .integer).notNull()

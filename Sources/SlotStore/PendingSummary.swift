@@ -15,12 +15,15 @@ public struct PendingSummary: Sendable, Hashable {
     public var submittedAt: Int64
 
     public init(_ r: StoredRequest) {
-        self.init(id: r.id, uid: r.uid, account: r.account, sector: r.sector, gpus: r.gpus, cpus: r.cpus,
-                  memoryMiB: r.memoryMiB, durationMs: r.durationMs, submittedAt: r.submittedAt)
+        self.init(
+            id: r.id, uid: r.uid, account: r.account, sector: r.sector, gpus: r.gpus, cpus: r.cpus,
+            memoryMiB: r.memoryMiB, durationMs: r.durationMs, submittedAt: r.submittedAt)
     }
 
-    public init(id: Int64, uid: Int64, account: String, sector: String, gpus: Int, cpus: Int, memoryMiB: Int,
-                durationMs: Int64, submittedAt: Int64) {
+    public init(
+        id: Int64, uid: Int64, account: String, sector: String, gpus: Int, cpus: Int, memoryMiB: Int,
+        durationMs: Int64, submittedAt: Int64
+    ) {
         self.id = id
         self.uid = uid
         self.account = account
@@ -53,8 +56,9 @@ extension SlotStore {
     /// How many requests are pending (through the (state, submittedAt, id) index).
     public func pendingCount() throws(StoreError) -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM request WHERE state = ?",
-                             arguments: [RequestState.pending.rawValue]) ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM request WHERE state = ?",
+                arguments: [RequestState.pending.rawValue]) ?? 0
         }
     }
 
@@ -66,20 +70,26 @@ extension SlotStore {
             var summaries: [PendingSummary] = []
             summaries.reserveCapacity(min(limit, Self.pendingPageSize))
             let columns = "id, uid, account, sector, gpus, cpus, memoryMiB, durationMs, submittedAt"
-            let rows = if let after {
-                try Row.fetchCursor(db, sql: """
-                    SELECT \(columns) FROM request WHERE state = ? AND (submittedAt, id) > (?, ?) \
-                    ORDER BY submittedAt, id LIMIT ?
-                    """, arguments: [RequestState.pending.rawValue, after.submittedAt, after.id, limit])
-            } else {
-                try Row.fetchCursor(db, sql: """
-                    SELECT \(columns) FROM request WHERE state = ? ORDER BY submittedAt, id LIMIT ?
-                    """, arguments: [RequestState.pending.rawValue, limit])
-            }
+            let rows =
+                if let after {
+                    try Row.fetchCursor(
+                        db,
+                        sql: """
+                            SELECT \(columns) FROM request WHERE state = ? AND (submittedAt, id) > (?, ?) \
+                            ORDER BY submittedAt, id LIMIT ?
+                            """, arguments: [RequestState.pending.rawValue, after.submittedAt, after.id, limit])
+                } else {
+                    try Row.fetchCursor(
+                        db,
+                        sql: """
+                            SELECT \(columns) FROM request WHERE state = ? ORDER BY submittedAt, id LIMIT ?
+                            """, arguments: [RequestState.pending.rawValue, limit])
+                }
             while let row = try rows.next() {
-                summaries.append(PendingSummary(
-                    id: row[0], uid: row[1], account: row[2], sector: row[3], gpus: row[4], cpus: row[5],
-                    memoryMiB: row[6], durationMs: row[7], submittedAt: row[8]))
+                summaries.append(
+                    PendingSummary(
+                        id: row[0], uid: row[1], account: row[2], sector: row[3], gpus: row[4], cpus: row[5],
+                        memoryMiB: row[6], durationMs: row[7], submittedAt: row[8]))
             }
             return summaries
         }
@@ -105,15 +115,20 @@ extension SlotStore {
     public func usage(since: Int64) throws(StoreError) -> [UsageRecord] {
         try read { db in
             var records: [UsageRecord] = []
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT account, gpus, startedAt, endedAt FROM request \
-                WHERE gpus > 0 AND startedAt IS NOT NULL AND endedAt IS NOT NULL AND endedAt >= ? \
-                ORDER BY endedAt, id
-                """, arguments: [since])
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT account, gpus, startedAt, endedAt FROM request \
+                    WHERE gpus > 0 AND startedAt IS NOT NULL AND endedAt IS NOT NULL AND endedAt >= ? \
+                    ORDER BY endedAt, id
+                    """, arguments: [since])
             while let row = try rows.next() {
                 let gpus: Int = row[1], started: Int64 = row[2], ended: Int64 = row[3]
-                records.append(UsageRecord(account: row[0], gpuHours: Double(gpus) * Double(max(0, ended - started))
-                                               / 3_600_000, endedAt: ended))
+                records.append(
+                    UsageRecord(
+                        account: row[0],
+                        gpuHours: Double(gpus) * Double(max(0, ended - started))
+                            / 3_600_000, endedAt: ended))
             }
             return records
         }

@@ -77,7 +77,8 @@ private struct Columns {
         }
         func json(_ column: Int32) throws {
             do { try w.json(bytes(column)) } catch {
-                throw StoreError.io("request \(id): column \(SlotStore.pageColumns[Int(column)]) does not hold JSON: \(error)")
+                throw StoreError.io(
+                    "request \(id): column \(SlotStore.pageColumns[Int(column)]) does not hold JSON: \(error)")
             }
         }
         w.beginObject()

@@ -7,8 +7,10 @@ extension SlotStore {
     /// The requests a report over `[from, to)` needs: submitted or started in the period (only `account`'s when
     /// given). The category is the one stored at submit, or the account's current one for older rows.
     /// `watts` gives the power of one GPU of a node index (nil: never ran).
-    public func reportRows(from: Int64, to: Int64, account: String?,
-                           watts: @escaping @Sendable (Int?) -> Int) throws(StoreError) -> [ReportRow] {
+    public func reportRows(
+        from: Int64, to: Int64, account: String?,
+        watts: @escaping @Sendable (Int?) -> Int
+    ) throws(StoreError) -> [ReportRow] {
         try read { db in
             let own = account == nil ? "" : " AND r.account = :account"
             // Every state, so the (state, submittedAt, id) index serves the range, one state at a time.
@@ -32,11 +34,12 @@ extension SlotStore {
                 let stateName: String = row["state"]
                 guard let state = RequestState(rawValue: stateName) else { continue }
                 let node: Int? = row["node"]
-                rows.append(ReportRow(
-                    account: row["account"], category: row["category"], sector: row["sector"], gpus: row["gpus"],
-                    durationMs: row["durationMs"], submittedAt: row["submittedAt"], startedAt: row["startedAt"],
-                    endedAt: row["endedAt"], state: state, rejectionCodes: Self.codes(row["reasons"]),
-                    gpuWatts: watts(node)))
+                rows.append(
+                    ReportRow(
+                        account: row["account"], category: row["category"], sector: row["sector"], gpus: row["gpus"],
+                        durationMs: row["durationMs"], submittedAt: row["submittedAt"], startedAt: row["startedAt"],
+                        endedAt: row["endedAt"], state: state, rejectionCodes: Self.codes(row["reasons"]),
+                        gpuWatts: watts(node)))
             }
             return rows
         }

@@ -51,15 +51,18 @@ public struct StoredContest: Codable, Sendable, Hashable, FetchableRecord, Mutab
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     public var info: ContestInfo {
-        var info = ContestInfo(id: id ?? 0, requestID: requestId, account: account, kind: kind, reason: reason,
-                               openedAt: openedAt, state: state)
+        var info = ContestInfo(
+            id: id ?? 0, requestID: requestId, account: account, kind: kind, reason: reason,
+            openedAt: openedAt, state: state)
         info.decidedAt = decidedAt
         info.decidedBy = decidedBy
         info.decision = decision
         info.boost = boost
         info.boostUntil = boostUntil
         if state == .granted {
-            info.effect = kind == "rejection" ? "re-queued"
+            info.effect =
+                kind == "rejection"
+                ? "re-queued"
                 : boost.map { "priority +\($0)" + (boostUntil.map { " until \(Timestamp($0))" } ?? "") }
         }
         return info
@@ -103,8 +106,10 @@ extension SlotStore {
             try contest.update(db)
             if let requeued {
                 try requeued.update(db)
-                try Transition(requestId: requeued.id, state: requeued.state, at: at,
-                               detail: "re-queued: contest \(contest.id ?? 0) granted").insert(db)
+                try Transition(
+                    requestId: requeued.id, state: requeued.state, at: at,
+                    detail: "re-queued: contest \(contest.id ?? 0) granted"
+                ).insert(db)
             }
             try Self.appendAudit(audit, at: at, db)
         }
@@ -135,9 +140,11 @@ extension SlotStore {
     /// Granted contests whose boost may still be in force at `now` (the engine re-applies them after a restart).
     public func boosts(at now: Int64) throws(StoreError) -> [StoredContest] {
         try read { db in
-            try StoredContest.filter(Column("state") == ContestState.granted.rawValue && Column("boost") != nil
-                                     && (Column("boostUntil") == nil || Column("boostUntil") > now))
-                .order(Column("id")).fetchAll(db)
+            try StoredContest.filter(
+                Column("state") == ContestState.granted.rawValue && Column("boost") != nil
+                    && (Column("boostUntil") == nil || Column("boostUntil") > now)
+            )
+            .order(Column("id")).fetchAll(db)
         }
     }
 }

@@ -35,8 +35,10 @@ public final class SlotStore: Sendable {
     /// never). slotd sets it only in dev mode (`SLOTD_DEV_STORE_FAULT_FILE`), for the tests of its write rule.
     public let faultFile: String?
 
-    public init(path: String, durability: Durability = .full,
-                backstopPages: Int = SlotStore.backstopCheckpointPages, faultFile: String? = nil) throws(StoreError) {
+    public init(
+        path: String, durability: Durability = .full,
+        backstopPages: Int = SlotStore.backstopCheckpointPages, faultFile: String? = nil
+    ) throws(StoreError) {
         self.path = path
         self.faultFile = faultFile
         var config = Configuration()
@@ -106,11 +108,12 @@ public final class SlotStore: Sendable {
     }
 
     static func insert(_ requests: [StoredRequest], _ db: Database) throws {
-        let request = try db.cachedStatement(sql: """
-            INSERT INTO request (id, uid, gid, account, sector, gpus, cpus, memoryMiB, durationMs, purpose, \
-            command, workingDirectory, environment, submittedAt, state, network, category) \
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let request = try db.cachedStatement(
+            sql: """
+                INSERT INTO request (id, uid, gid, account, sector, gpus, cpus, memoryMiB, durationMs, purpose, \
+                command, workingDirectory, environment, submittedAt, state, network, category) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         let transition = try db.cachedStatement(
             sql: "INSERT INTO transition (requestId, state, at, detail) VALUES (?, ?, ?, 'submitted')")
         let json = JSONEncoder()
@@ -141,7 +144,9 @@ public final class SlotStore: Sendable {
     /// Writes one small row and commits: whether the database can be written at all (after a full disk or an I/O
     /// error), without touching any request.
     public func probeWrite(at: Int64) throws(StoreError) {
-        try write { db in try db.execute(sql: "INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)", arguments: [at]) }
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)", arguments: [at])
+        }
     }
 
     public func request(_ id: Int64) throws(StoreError) -> StoredRequest? {
@@ -154,7 +159,8 @@ public final class SlotStore: Sendable {
     ) throws(StoreError) -> [StoredRequest] {
         try read { db in
             let ids = try Self.newestIDs(db, states: states, uid: uid, before: before, limit: limit)
-            return try Array(try Self.rows(db, ids, columns: StoredRequest.columns).1.map { try StoredRequest(row: $0) })
+            return try Array(
+                try Self.rows(db, ids, columns: StoredRequest.columns).1.map { try StoredRequest(row: $0) })
         }
     }
 
@@ -170,13 +176,17 @@ public final class SlotStore: Sendable {
         var ids: [Int64] = []
         for state in Set(states) {
             if let uid {
-                ids += try Int64.fetchAll(db, sql: """
-                    SELECT id FROM request WHERE uid = ? AND state = ? AND id < ? ORDER BY id DESC LIMIT ?
-                    """, arguments: [uid, state.rawValue, bound, limit])
+                ids += try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id FROM request WHERE uid = ? AND state = ? AND id < ? ORDER BY id DESC LIMIT ?
+                        """, arguments: [uid, state.rawValue, bound, limit])
             } else {
-                ids += try Int64.fetchAll(db, sql: """
-                    SELECT id FROM request WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?
-                    """, arguments: [state.rawValue, bound, limit])
+                ids += try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id FROM request WHERE state = ? AND id < ? ORDER BY id DESC LIMIT ?
+                        """, arguments: [state.rawValue, bound, limit])
             }
         }
         return ids.sorted(by: >).prefix(limit)
@@ -186,10 +196,11 @@ public final class SlotStore: Sendable {
     /// One cached statement per column list, the ids bound as one JSON array: an `id IN (...)` of hundreds of
     /// literals was generated and parsed anew for every page.
     static func rows(_ db: Database, _ ids: ArraySlice<Int64>, columns: [String]) throws -> (Statement, RowCursor) {
-        let statement = try db.cachedStatement(sql: """
-            SELECT \(columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM request
-            WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id DESC
-            """)
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT \(columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM request
+                WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id DESC
+                """)
         let ids = "[" + ids.map(String.init).joined(separator: ",") + "]"
         return (statement, try Row.fetchCursor(statement, arguments: [ids]))
     }
@@ -281,16 +292,19 @@ public final class SlotStore: Sendable {
                 count += 1
                 let seq = record.seq ?? 0
                 if seq != expectedSeq {
-                    return AuditVerification(intact: false, records: count, brokenAt: expectedSeq,
-                                             problem: "record \(expectedSeq) is missing")
+                    return AuditVerification(
+                        intact: false, records: count, brokenAt: expectedSeq,
+                        problem: "record \(expectedSeq) is missing")
                 }
                 if record.prevHash != previous {
-                    return AuditVerification(intact: false, records: count, brokenAt: seq,
-                                             problem: "record \(seq) does not follow record \(seq - 1)")
+                    return AuditVerification(
+                        intact: false, records: count, brokenAt: seq,
+                        problem: "record \(seq) does not follow record \(seq - 1)")
                 }
                 if record.computedHash != record.hash {
-                    return AuditVerification(intact: false, records: count, brokenAt: seq,
-                                             problem: "record \(seq) was changed after it was written")
+                    return AuditVerification(
+                        intact: false, records: count, brokenAt: seq,
+                        problem: "record \(seq) was changed after it was written")
                 }
                 previous = record.hash
                 expectedSeq += 1

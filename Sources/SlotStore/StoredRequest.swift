@@ -35,9 +35,11 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
     /// The applicant category the request was ranked under (nil in rows written before slotd stored it).
     public var category: String?
 
-    public init(id: Int64, uid: Int64, gid: Int64, account: String, sector: String, gpus: Int, cpus: Int,
-                memoryMiB: Int, durationMs: Int64, purpose: String, command: [String], workingDirectory: String,
-                environment: [String: String], submittedAt: Int64) {
+    public init(
+        id: Int64, uid: Int64, gid: Int64, account: String, sector: String, gpus: Int, cpus: Int,
+        memoryMiB: Int, durationMs: Int64, purpose: String, command: [String], workingDirectory: String,
+        environment: [String: String], submittedAt: Int64
+    ) {
         self.id = id
         self.uid = uid
         self.gid = gid
@@ -110,8 +112,10 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         gpuIndices = try Self.json(row, 24, id: id) { r throws(JSONCodecError) in try r.ints() }
     }
 
-    private static func json<T>(_ row: Row, _ index: Int, id: Int64,
-                                _ read: (inout JSONReader) throws(JSONCodecError) -> T) throws -> T? {
+    private static func json<T>(
+        _ row: Row, _ index: Int, id: Int64,
+        _ read: (inout JSONReader) throws(JSONCodecError) -> T
+    ) throws -> T? {
         try row.withUnsafeData(atIndex: index) { data in
             guard let data else { return nil }
             do {
@@ -186,8 +190,10 @@ public struct StoredPolicy: Codable, Sendable, Hashable, FetchableRecord, Persis
     public var appliedBy: String
     public var reason: String
 
-    public init(version: String, hash: String, file: String, source: String, appliedAt: Int64, appliedBy: String,
-                reason: String) {
+    public init(
+        version: String, hash: String, file: String, source: String, appliedAt: Int64, appliedBy: String,
+        reason: String
+    ) {
         self.version = version
         self.hash = hash
         self.file = file

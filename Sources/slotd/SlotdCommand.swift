@@ -30,8 +30,9 @@ struct SlotdCommand: AsyncParsableCommand {
     @Flag(help: "Development mode: local state directory, embedded defaults, no root needed.")
     var dev = false
 
-    @Option(help: "Configuration file (system mode default: /etc/slotd/slotd.toml; dev mode: none).",
-            completion: .file(extensions: ["toml"]))
+    @Option(
+        help: "Configuration file (system mode default: /etc/slotd/slotd.toml; dev mode: none).",
+        completion: .file(extensions: ["toml"]))
     var config: String?
 
     @Option(help: "State directory (database, slot logs, socket in dev mode).", completion: .directory)
@@ -49,11 +50,12 @@ struct SlotdCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
-    @Flag(help: """
-        Open the state directory's database, bring its schema up to date, and exit: 0 when this slotd can use it \
-        (or there is none yet), 1 with the reason when it cannot (a database written by a newer slotd). The Debian \
-        package runs it, as the slotd user, on upgrade and downgrade.
-        """)
+    @Flag(
+        help: """
+            Open the state directory's database, bring its schema up to date, and exit: 0 when this slotd can use it \
+            (or there is none yet), 1 with the reason when it cannot (a database written by a newer slotd). The Debian \
+            package runs it, as the slotd user, on upgrade and downgrade.
+            """)
     var checkState = false
 
     func run() async throws {
@@ -77,13 +79,19 @@ struct SlotdCommand: AsyncParsableCommand {
                 settings = try DaemonConfig.load(file, over: settings)
             }
             if let stateDirectory {
-                let state = stateDirectory.hasPrefix("/") ? stateDirectory
+                let state =
+                    stateDirectory.hasPrefix("/")
+                    ? stateDirectory
                     : FileManager.default.currentDirectoryPath + "/" + stateDirectory
                 if settings.socket == settings.stateDirectory + "/io.slotd" { settings.socket = state + "/io.slotd" }
                 settings.stateDirectory = state
             }
-            if let policy { settings.policyFile = policy.hasPrefix("/") ? policy
-                : FileManager.default.currentDirectoryPath + "/" + policy }
+            if let policy {
+                settings.policyFile =
+                    policy.hasPrefix("/")
+                    ? policy
+                    : FileManager.default.currentDirectoryPath + "/" + policy
+            }
             if let socket { settings.socket = socket }
             if let inventory { settings.inventory = inventory }
             if checkState {

@@ -38,7 +38,9 @@ import Testing
             #expect(result.status == 0, "\(path): \(result.stderr)")
             let file = SlotctlProcess.repository.appendingPathComponent("Tests/SlotCLITests/Golden/\(name)")
             if write { try result.stdout.write(to: file, atomically: true, encoding: .utf8) }
-            #expect(result.stdout == (try? SlotctlProcess.golden(name)), "\(name) differs from `slotctl \(path.joined(separator: " ")) --help`")
+            #expect(
+                result.stdout == (try? SlotctlProcess.golden(name)),
+                "\(name) differs from `slotctl \(path.joined(separator: " ")) --help`")
         }
         let files = try FileManager.default.contentsOfDirectory(
             atPath: SlotctlProcess.repository.appendingPathComponent("Tests/SlotCLITests/Golden").path)

@@ -8,11 +8,15 @@ import Testing
         let result = try SlotctlProcess.run("policy", "check", "Policies/default.toml")
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "Policies/default.toml: valid policy (format 1, revision example-2026-11, effective 2026-12-01)")
+        #expect(
+            lines.first
+                == "Policies/default.toml: valid policy (format 1, revision example-2026-11, effective 2026-12-01)")
         #expect(lines.contains { $0.hasPrefix("   #  CATEGORY") })
         #expect(lines.contains { $0.hasPrefix("   1  state_body             education_science       900") })
         #expect(lines.contains { $0.hasPrefix("  49  foreign_organisation   finance                 100") })
-        #expect(lines.contains("No class can starve: the widest gap between classes is 1000 points and the aging cap is 1000."))
+        #expect(
+            lines.contains(
+                "No class can starve: the widest gap between classes is 1000 points and the aging cap is 1000."))
     }
 
     @Test("Invariant: a broken policy exits 5 and prints every error with file:line:column")
@@ -22,13 +26,17 @@ import Testing
         let errors = result.stdout.split(separator: "\n").filter { $0.contains(": error: ") }
         #expect(errors.count == 11)
         #expect(errors.allSatisfy { $0.hasPrefix("Tests/SlotPolicyTests/Fixtures/broken.toml:") })
-        #expect(errors.first == "Tests/SlotPolicyTests/Fixtures/broken.toml:4:1: error: unknown key 'colour' in the top level")
+        #expect(
+            errors.first
+                == "Tests/SlotPolicyTests/Fixtures/broken.toml:4:1: error: unknown key 'colour' in the top level")
     }
 
     @Test("Invariant: --json gives one JSON document, before or after the verb, valid or not")
     func jsonOutput() throws {
-        for arguments in [["policy", "check", "--json", "Policies/default.toml"],
-                          ["--json", "policy", "check", "Policies/default.toml"]] {
+        for arguments in [
+            ["policy", "check", "--json", "Policies/default.toml"],
+            ["--json", "policy", "check", "Policies/default.toml"],
+        ] {
             let process = try SlotctlProcess.run(arguments[0], arguments[1], arguments[2], arguments[3])
             #expect(process.status == 0)
             let json = try #require(try JSONSerialization.jsonObject(with: Data(process.stdout.utf8)) as? [String: Any])

@@ -24,8 +24,9 @@ import Testing
 
     @Test("Invariant: --compare runs both policies on the same trace and prints the change per category")
     func compare() throws {
-        let result = try SlotctlProcess.run("simulate", "--trace", Self.swf, "--compare",
-                                            "Policies/examples/equal-access.toml")
+        let result = try SlotctlProcess.run(
+            "simulate", "--trace", Self.swf, "--compare",
+            "Policies/examples/equal-access.toml")
         #expect(result.status == 0)
         #expect(result.stdout.contains("What-if: A = Policies/default.toml, B = Policies/examples/equal-access.toml"))
         #expect(result.stdout.contains("MEAN WAIT A"))
@@ -36,8 +37,9 @@ import Testing
         #expect(try SlotctlProcess.run("simulate", "--trace", "/nonexistent.swf").status == 3)
         #expect(try SlotctlProcess.run("simulate", "--trace", Self.swf, "--nodes", "lots").status == 2)
         #expect(try SlotctlProcess.run("simulate", "--trace", "trace.txt").status == 2)
-        let broken = try SlotctlProcess.run("simulate", "--trace", Self.swf, "--policy",
-                                            "Tests/SlotPolicyTests/Fixtures/broken.toml")
+        let broken = try SlotctlProcess.run(
+            "simulate", "--trace", Self.swf, "--policy",
+            "Tests/SlotPolicyTests/Fixtures/broken.toml")
         #expect(broken.status == 5)
     }
 }

@@ -13,7 +13,8 @@ struct SlotctlProcess {
 
     /// The shared traces: `$SLOTD_SHARED_DIR/traces` when set, else `../shared/traces` beside the repository.
     static var traces: String {
-        let shared = ProcessInfo.processInfo.environment["SLOTD_SHARED_DIR"]
+        let shared =
+            ProcessInfo.processInfo.environment["SLOTD_SHARED_DIR"]
             ?? repository.deletingLastPathComponent().appendingPathComponent("shared").path
         return URL(fileURLWithPath: shared).appendingPathComponent("traces").path
     }
@@ -22,7 +23,8 @@ struct SlotctlProcess {
     static var binary: URL {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("slotctl").path),
-              directory.pathComponents.count > 1 {
+            directory.pathComponents.count > 1
+        {
             directory.deleteLastPathComponent()
         }
         return directory.appendingPathComponent("slotctl")
@@ -45,8 +47,9 @@ struct SlotctlProcess {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     static func golden(_ name: String) throws -> String {

@@ -10,9 +10,14 @@ import Testing
 
     static let policy = Policy(
         effective: "2026-12-01",
-        sectors: [Sector(id: "health", name: "Health", weight: 300), Sector(id: "finance", name: "Finance", weight: 100)],
-        categories: [ApplicantCategory(id: "uni", name: "Universities", weight: 500, maxDuration: .hours(24),
-                                       maxConcurrentGPUs: 8, gpuHoursPerPeriod: 100, sectors: ["*"])],
+        sectors: [
+            Sector(id: "health", name: "Health", weight: 300), Sector(id: "finance", name: "Finance", weight: 100),
+        ],
+        categories: [
+            ApplicantCategory(
+                id: "uni", name: "Universities", weight: 500, maxDuration: .hours(24),
+                maxConcurrentGPUs: 8, gpuHoursPerPeriod: 100, sectors: ["*"])
+        ],
         aging: AgingRule(pointsPerHour: 20, cap: 400),
         fairShare: FairShareRule(weight: 200, halfLife: .days(7))
     )
@@ -73,10 +78,12 @@ import Testing
             let model = PriorityModel(policy: RandomPolicy.make(using: &rng))
             let cap = model.policy.aging.cap * Self.hour  // in point-milliseconds, like the score
             let older = RandomPolicy.request(1, in: model, at: 0, using: &rng)
-            let newer = RandomPolicy.request(2, in: model, at: Int64.random(in: 0...(10 * Self.hour), using: &rng),
-                                             using: &rng)
+            let newer = RandomPolicy.request(
+                2, in: model, at: Int64.random(in: 0...(10 * Self.hour), using: &rng),
+                using: &rng)
             // Scores at each request's own submit time are its static part (aging 0), in point-milliseconds.
-            let staticLead = try model.breakdown(of: older, now: older.submittedAt).score
+            let staticLead =
+                try model.breakdown(of: older, now: older.submittedAt).score
                 - model.breakdown(of: newer, now: newer.submittedAt).score
             var previousLead = Int64.max
             var previousUncapped = false
@@ -93,7 +100,8 @@ import Testing
                 let uncapped = agingA < cap
                 if uncapped && previousUncapped { #expect(lead == previousLead, "uncapped: both age at one rate") }
                 if agingA == cap && agingB == cap { #expect(lead == staticLead, "both capped: static difference") }
-                let served = lead > 0 || (lead == 0 && older.submittedAt < newer.submittedAt)
+                let served =
+                    lead > 0 || (lead == 0 && older.submittedAt < newer.submittedAt)
                     || (lead == 0 && older.submittedAt == newer.submittedAt)
                 #expect(a.precedes(b) == served)
                 previousLead = lead
@@ -102,8 +110,9 @@ import Testing
         }
     }
 
-    @Test("Invariant: the queue core serves requests in exactly the order the priority model ranks them",
-          arguments: seeds)
+    @Test(
+        "Invariant: the queue core serves requests in exactly the order the priority model ranks them",
+        arguments: seeds)
     func queueAgreesWithModel(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
         let model = PriorityModel(policy: RandomPolicy.make(using: &rng))

@@ -19,8 +19,9 @@ enum RandomPolicy {
         }
         return Policy(
             effective: "2026-12-01", sectors: sectors, categories: categories,
-            aging: AgingRule(pointsPerHour: Int64.random(in: 0...50, using: &rng),
-                             cap: Int64.random(in: 0...1_500, using: &rng)),
+            aging: AgingRule(
+                pointsPerHour: Int64.random(in: 0...50, using: &rng),
+                cap: Int64.random(in: 0...1_500, using: &rng)),
             fairShare: FairShareRule(weight: Int64.random(in: 0...300, using: &rng), halfLife: .days(7))
         )
     }
@@ -31,7 +32,8 @@ enum RandomPolicy {
     {
         let entry = model.classes.randomElement(using: &rng)!
         let budget = model.policy.category(entry.category)!.gpuHoursPerPeriod
-        return PriorityInputs(requestID: id, category: entry.category, sector: entry.sector, submittedAt: time,
-                              usageGPUHours: Double.random(in: 0...1.2, using: &rng) * Double(budget))
+        return PriorityInputs(
+            requestID: id, category: entry.category, sector: entry.sector, submittedAt: time,
+            usageGPUHours: Double.random(in: 0...1.2, using: &rng) * Double(budget))
     }
 }

@@ -5,17 +5,19 @@ import Testing
 @Suite struct SchedulerAdmissionTests {
     typealias F = SchedulerFixture
 
-    @Test("Invariant: each admission rule alone rejects with exactly its reason", arguments: [
-        (F.request(1, "mallory"), "unknown-account"),
-        (F.request(1, sector: "mining"), "unknown-sector"),
-        (F.request(1, "bob", sector: "health"), "sector-not-allowed"),
-        (F.request(1, hours: 49), "duration-over-maximum"),
-        (F.request(1, hours: 0), "duration-not-positive"),
-        (F.request(1, gpus: 0), "no-cpu"),
-        (F.request(1, gpus: 5), "larger-than-any-node"),
-        (F.request(1, "bob", sector: "finance", gpus: 3), "over-concurrent-gpu-cap"),
-        (F.request(1, "bob", sector: "finance", gpus: 2, hours: 11), "over-period-budget"),
-    ] as [(SlotRequest, String)])
+    @Test(
+        "Invariant: each admission rule alone rejects with exactly its reason",
+        arguments: [
+            (F.request(1, "mallory"), "unknown-account"),
+            (F.request(1, sector: "mining"), "unknown-sector"),
+            (F.request(1, "bob", sector: "health"), "sector-not-allowed"),
+            (F.request(1, hours: 49), "duration-over-maximum"),
+            (F.request(1, hours: 0), "duration-not-positive"),
+            (F.request(1, gpus: 0), "no-cpu"),
+            (F.request(1, gpus: 5), "larger-than-any-node"),
+            (F.request(1, "bob", sector: "finance", gpus: 3), "over-concurrent-gpu-cap"),
+            (F.request(1, "bob", sector: "finance", gpus: 2, hours: 11), "over-period-budget"),
+        ] as [(SlotRequest, String)])
     func eachRule(request: SlotRequest, code: String) {
         let actions = F.scheduler().handle(.submit(request), now: 0)
         #expect(actions.rejections.map(\.code) == [code])
@@ -25,18 +27,20 @@ import Testing
     func allReasonsAtOnce() {
         // SME: health not allowed, 13 h over 12 h, 6 GPUs over the cap of 2 and larger than a node, 78 GPU-h > 20.
         let actions = F.scheduler().handle(.submit(F.request(1, "bob", sector: "health", gpus: 6, hours: 13)), now: 0)
-        #expect(actions.rejections.map(\.code) == [
-            "sector-not-allowed", "duration-over-maximum", "larger-than-any-node", "over-concurrent-gpu-cap",
-            "over-period-budget",
-        ])
+        #expect(
+            actions.rejections.map(\.code) == [
+                "sector-not-allowed", "duration-over-maximum", "larger-than-any-node", "over-concurrent-gpu-cap",
+                "over-period-budget",
+            ])
     }
 
     @Test("Invariant: the category comes from the account, never from the request")
     func categoryFromAccount() {
         let scheduler = F.scheduler()
         // bob is an SME; a 13 h slot is over the SME maximum (12 h) even though universities may run 48 h.
-        #expect(scheduler.handle(.submit(F.request(1, "bob", sector: "finance", hours: 13)), now: 0).rejections
-            .map(\.code) == ["duration-over-maximum"])
+        #expect(
+            scheduler.handle(.submit(F.request(1, "bob", sector: "finance", hours: 13)), now: 0).rejections
+                .map(\.code) == ["duration-over-maximum"])
         _ = scheduler.handle(.accountChanged(Account(name: "bob", category: "uni")), now: 0)
         #expect(scheduler.handle(.submit(F.request(2, "bob", sector: "finance", hours: 13)), now: 0).started == [2])
     }

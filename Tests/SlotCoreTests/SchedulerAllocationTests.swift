@@ -24,15 +24,18 @@ import Testing
         let actions = scheduler.handle(.submit(F.request(3, gpus: 4, hours: 2)), now: 0)
         #expect(actions.started.isEmpty)
         #expect(actions.contains(.estimate(requestID: 3, at: 3 * hour)))
-        #expect(scheduler.reservation == Reservation(requestID: 3, node: 1, start: 3 * hour,
-                                                     resources: Resources(gpus: 4, cpus: 8, memoryMiB: 4_096)))
+        #expect(
+            scheduler.reservation
+                == Reservation(
+                    requestID: 3, node: 1, start: 3 * hour,
+                    resources: Resources(gpus: 4, cpus: 8, memoryMiB: 4_096)))
     }
 
     @Test("Invariant: a lower request is backfilled if it ends before the reservation, and not if it would delay it")
     func backfillOnlyWhenHarmless() {
         let scheduler = F.scheduler()
-        _ = scheduler.handle(.submit(F.request(1, gpus: 4, hours: 5)), now: 0)   // node 0 until 5 h
-        _ = scheduler.handle(.submit(F.request(2, "carol", gpus: 2, hours: 3)), now: 0)   // node 1 until 3 h
+        _ = scheduler.handle(.submit(F.request(1, gpus: 4, hours: 5)), now: 0)  // node 0 until 5 h
+        _ = scheduler.handle(.submit(F.request(2, "carol", gpus: 2, hours: 3)), now: 0)  // node 1 until 3 h
         // 3 needs a whole node: reserved on node 1 at 3 h. Node 1 has 2 GPUs free until then.
         _ = scheduler.handle(.submit(F.request(3, gpus: 4, hours: 2, at: 0)), now: 0)
         #expect(scheduler.reservation?.requestID == 3)
@@ -48,8 +51,8 @@ import Testing
     @Test("Invariant: a backfill on another node than the reservation may run past the reserved start")
     func backfillOnOtherNode() {
         let scheduler = F.scheduler(nodes: "1x4,1x2")
-        _ = scheduler.handle(.submit(F.request(1, gpus: 3, hours: 5)), now: 0)   // node 0 (4 GPUs), 1 free
-        _ = scheduler.handle(.submit(F.request(2, gpus: 4, hours: 1)), now: 0)   // only node 0 can hold it: reserved
+        _ = scheduler.handle(.submit(F.request(1, gpus: 3, hours: 5)), now: 0)  // node 0 (4 GPUs), 1 free
+        _ = scheduler.handle(.submit(F.request(2, gpus: 4, hours: 1)), now: 0)  // only node 0 can hold it: reserved
         #expect(scheduler.reservation?.node == 0)
         // 2 GPUs for 10 h only fit on node 1, which the reservation does not use.
         let actions = scheduler.handle(.submit(F.request(3, "carol", sector: "finance", gpus: 2, hours: 10)), now: 0)
@@ -82,9 +85,12 @@ import Testing
     func budget() {
         let scheduler = F.scheduler()
         // bob (SME): 20 GPU-h per 30 days. 2 GPUs × 8 h = 16 GPU-h committed.
-        #expect(scheduler.handle(.submit(F.request(1, "bob", sector: "finance", gpus: 2, hours: 8)), now: 0).started == [1])
+        #expect(
+            scheduler.handle(.submit(F.request(1, "bob", sector: "finance", gpus: 2, hours: 8)), now: 0).started == [1])
         // Another 2 × 4 h = 8 GPU-h does not fit in the 4 left while 1 may still use its 16.
-        #expect(scheduler.handle(.submit(F.request(2, "bob", sector: "finance", gpus: 2, hours: 4)), now: 0).started.isEmpty)
+        #expect(
+            scheduler.handle(.submit(F.request(2, "bob", sector: "finance", gpus: 2, hours: 4)), now: 0).started.isEmpty
+        )
         // 1 ends after 1 h: charged 2 GPU-h only, so 18 are left and 2 starts.
         #expect(scheduler.handle(.slotEnded(requestID: 1), now: hour).started == [2])
     }
@@ -97,8 +103,9 @@ import Testing
         #expect(scheduler.handle(.cancel(requestID: 2), now: 0).contains(.cancelled(requestID: 2)))
         let stop = scheduler.handle(.cancel(requestID: 1), now: 0)
         #expect(stop.contains { if case .stop(let slot) = $0 { slot.requestID == 1 } else { false } })
-        #expect(scheduler.handle(.cancel(requestID: 1), now: 0)
-            == [.ignored(reason: "request 1 is neither pending nor running")])
+        #expect(
+            scheduler.handle(.cancel(requestID: 1), now: 0)
+                == [.ignored(reason: "request 1 is neither pending nor running")])
         #expect(scheduler.pendingCount == 0 && scheduler.running.isEmpty)
     }
 }
@@ -121,14 +128,16 @@ extension SchedulerAllocationTests {
     @Test("Invariant: a policy change re-ranks pending requests and rejects, with reasons, those it now forbids")
     func policyChange() throws {
         let scheduler = F.scheduler(nodes: "1x4")
-        _ = scheduler.handle(.submit(F.request(1, gpus: 4, hours: 2)), now: 0)                       // running
+        _ = scheduler.handle(.submit(F.request(1, gpus: 4, hours: 2)), now: 0)  // running
         _ = scheduler.handle(.submit(F.request(2, "bob", sector: "finance", gpus: 1, hours: 1)), now: 0)
         _ = scheduler.handle(.submit(F.request(3, "carol", sector: "finance", gpus: 1, hours: 1)), now: 0)
         _ = scheduler.handle(.submit(F.request(4, "carol", sector: "health", gpus: 1, hours: 1)), now: 0)
         #expect(scheduler.pendingInOrder(now: 0, limit: 10) == [4, 3, 2], "uni before sme; health before finance")
         // New policy: finance is worth most, and SMEs may no longer use it.
         var policy = F.policy
-        policy.sectors = [Sector(id: "health", name: "Health", weight: 0), Sector(id: "finance", name: "Finance", weight: 500)]
+        policy.sectors = [
+            Sector(id: "health", name: "Health", weight: 0), Sector(id: "finance", name: "Finance", weight: 500),
+        ]
         let sme = try #require(policy.categories.firstIndex { $0.id == "sme" })
         policy.categories[sme].sectors = ["health"]
         let actions = scheduler.handle(.policyApplied(policy), now: 0)

@@ -21,7 +21,10 @@ import Testing
         let scheduler = blocked()
         #expect(scheduler.pendingInOrder(now: 0, limit: 10) == [3, 2])
         let boost = Boost(points: 400, until: 10 * hour, detail: "contest 1 granted")
-        #expect(!scheduler.handle(.boost(requestID: 2, boost), now: 0).contains { if case .ignored = $0 { true } else { false } })
+        #expect(
+            !scheduler.handle(.boost(requestID: 2, boost), now: 0).contains {
+                if case .ignored = $0 { true } else { false }
+            })
         #expect(scheduler.pendingInOrder(now: 0, limit: 10) == [2, 3])
         let explanation = try #require(scheduler.explain(2, now: 0))
         #expect(explanation.position == 1)
@@ -61,7 +64,9 @@ import Testing
         #expect(scheduler.pendingInOrder(now: 4, limit: 10) == [3])
     }
 
-    @Test("Invariant: with random boosts the served order holds every pending request once, by falling score, each boosted request exactly its boost above its plain score")
+    @Test(
+        "Invariant: with random boosts the served order holds every pending request once, by falling score, each boosted request exactly its boost above its plain score"
+    )
     func mergedOrderIsExact() throws {
         var random = SplitMix64(seed: 7)
         for _ in 0..<20 {
@@ -91,8 +96,9 @@ import Testing
             let ranked = boosted.rankedPending(now: now, limit: 1_000)
             #expect(ranked.map(\.item.id).sorted() == ids)
             #expect(zip(ranked, ranked.dropFirst()).allSatisfy { !$1.precedes($0) })
-            let plainScores = Dictionary(uniqueKeysWithValues: plain.rankedPending(now: now, limit: 1_000)
-                .map { ($0.item.id, $0.score) })
+            let plainScores = Dictionary(
+                uniqueKeysWithValues: plain.rankedPending(now: now, limit: 1_000)
+                    .map { ($0.item.id, $0.score) })
             for item in ranked {
                 #expect(item.score - (plainScores[item.item.id] ?? 0) == (points[item.item.id] ?? 0) * hour)
             }

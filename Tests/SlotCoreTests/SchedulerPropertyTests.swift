@@ -13,8 +13,9 @@ import Testing
         let sector = account == "bob" ? "finance" : ["health", "finance"].randomElement(using: &rng)!
         let gpus = account == "bob" ? Int.random(in: 1...2, using: &rng) : [1, 1, 2, 3, 4].randomElement(using: &rng)!
         let maxHours: Int64 = account == "bob" ? 4 : 24
-        return F.request(id, account, sector: sector, gpus: gpus, hours: Int64.random(in: 1...maxHours, using: &rng),
-                         at: now)
+        return F.request(
+            id, account, sector: sector, gpus: gpus, hours: Int64.random(in: 1...maxHours, using: &rng),
+            at: now)
     }
 
     @Test("Invariant: backfill never delays a reservation", arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
@@ -27,7 +28,9 @@ import Testing
         for id in 1...400 as ClosedRange<UInt64> {
             now += Int64.random(in: 0...(F.hour / 2), using: &rng)
             var events: [SchedulerEvent] = [.submit(Self.randomRequest(id, at: now, using: &rng))]
-            if let victim = scheduler.running.keys.sorted().randomElement(using: &rng), Int.random(in: 0..<4, using: &rng) == 0 {
+            if let victim = scheduler.running.keys.sorted().randomElement(using: &rng),
+                Int.random(in: 0..<4, using: &rng) == 0
+            {
                 events.append(.slotEnded(requestID: victim))  // some slots end early
             }
             for event in events {
@@ -38,16 +41,19 @@ import Testing
                 // The plan made before backfilling promised `reserved.start`; with everything started in this pass
                 // running to its hard end, the reserved request must still be able to start by then.
                 let after = scheduler.earliestStart(for: reserved.resources, now: now)
-                #expect(after != nil && after!.start <= reserved.start,
-                        "seed \(seed): request \(reserved.requestID) reserved at \(reserved.start), now \(after?.start ?? -1)")
+                #expect(
+                    after != nil && after!.start <= reserved.start,
+                    "seed \(seed): request \(reserved.requestID) reserved at \(reserved.start), now \(after?.start ?? -1)"
+                )
             }
         }
         #expect(reservationsChecked > 50, "the workload must make reservations")
         #expect(backfills > 5, "and backfill around them")
     }
 
-    @Test("Invariant: a reserved request starts no later than its reservation when slots run to their hard ends",
-          arguments: [11, 12, 13, 14] as [UInt64])
+    @Test(
+        "Invariant: a reserved request starts no later than its reservation when slots run to their hard ends",
+        arguments: [11, 12, 13, 14] as [UInt64])
     func reservationsAreKept(seed: UInt64) {
         var rng = SeededRandom(seed: seed)
         // One account per request, so no account limit holds anyone back: only backfill could break a promise.

@@ -16,7 +16,8 @@ import Testing
         var rng = SeededRandom(seed: 0x7135)
         // 1583-01-01 to 9999-12-31, in milliseconds since the epoch; plus the edges and the epoch itself.
         let range: ClosedRange<Int64> = -12_212_553_600_000...253_402_300_799_999
-        let samples = [0, -1, 999, 1_000, range.lowerBound, range.upperBound, 951_782_400_000, 4_107_542_400_000]
+        let samples =
+            [0, -1, 999, 1_000, range.lowerBound, range.upperBound, 951_782_400_000, 4_107_542_400_000]
             + (0..<5_000).map { _ in Int64.random(in: range, using: &rng) }
         for ms in samples {
             let seconds = ms >= 0 ? ms / 1_000 : (ms - 999) / 1_000

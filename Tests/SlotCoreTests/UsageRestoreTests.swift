@@ -13,7 +13,7 @@ import Testing
         let period = F.policy.defaults.budgetPeriod.milliseconds
         let now = 3 * period + F.hour
         scheduler.restoreUsage(account: "bob", gpuHours: 7, endedAt: 2 * period + F.hour)  // earlier period
-        scheduler.restoreUsage(account: "bob", gpuHours: 5, endedAt: 3 * period)            // this period
+        scheduler.restoreUsage(account: "bob", gpuHours: 5, endedAt: 3 * period)  // this period
         scheduler.restoreUsage(account: "bob", gpuHours: 4, endedAt: 3 * period + F.hour / 2)
         #expect(scheduler.chargedGPUHours(account: "bob", now: now) == 9)
     }
@@ -47,14 +47,18 @@ import Testing
 @Suite struct QueueBatchTests {
     typealias F = SchedulerFixture
 
-    @Test("Invariant: pages of .queueBatch then .tick start, order and reject exactly as one .submitBatch, and queue no pass of their own")
+    @Test(
+        "Invariant: pages of .queueBatch then .tick start, order and reject exactly as one .submitBatch, and queue no pass of their own"
+    )
     func pagesEqualOneBatch() {
         var requests: [SlotRequest] = []
         for id in 1...40 as ClosedRange<UInt64> {
             let account = ["alice", "bob", "carol"][Int(id) % 3]
             let sector = account == "bob" ? "finance" : (id % 2 == 0 ? "health" : "finance")
-            requests.append(F.request(id, account, sector: sector, gpus: Int(id % 4) + 1, hours: Int64(id % 5) + 1,
-                                      at: Int64(id) * 1_000))
+            requests.append(
+                F.request(
+                    id, account, sector: sector, gpus: Int(id % 4) + 1, hours: Int64(id % 5) + 1,
+                    at: Int64(id) * 1_000))
         }
         requests.append(F.request(41, "bob", sector: "health"))  // bob's category may not use health: rejected
         let now = 50 * F.hour
@@ -77,15 +81,19 @@ import Testing
         #expect(paged.pendingInOrder(now: now, limit: 100) == whole.pendingInOrder(now: now, limit: 100))
     }
 
-    @Test("Invariant: one batch decides every request exactly as if each came alone, though it works out each account and sector's facts once")
+    @Test(
+        "Invariant: one batch decides every request exactly as if each came alone, though it works out each account and sector's facts once"
+    )
     func batchMemoDecidesAsAlone() {
         let now = 10 * UsageRestoreTests.day
         var requests: [SlotRequest] = []
         for id in 1...60 as ClosedRange<UInt64> {
             let account = ["alice", "bob", "carol", "nobody"][Int(id) % 4]  // nobody has no account
-            let sector = ["health", "finance", "mining"][Int(id) % 3]        // mining is not in the policy
-            requests.append(F.request(id, account, sector: sector, gpus: Int(id % 5), hours: Int64(id % 20),
-                                      at: Int64(id) * 1_000))
+            let sector = ["health", "finance", "mining"][Int(id) % 3]  // mining is not in the policy
+            requests.append(
+                F.request(
+                    id, account, sector: sector, gpus: Int(id % 5), hours: Int64(id % 20),
+                    at: Int64(id) * 1_000))
         }
         requests.append(F.request(7, "alice"))  // a duplicate id inside the batch
         func world() -> Scheduler {
@@ -107,4 +115,3 @@ import Testing
         #expect(batched.pendingInOrder(now: now, limit: 100) == alone.pendingInOrder(now: now, limit: 100))
     }
 }
-

@@ -22,7 +22,8 @@ final class DaemonConfigTests: XCTestCase {
 
     /// Invariant: given keys override the base, the rest keep the base's values.
     func testOverridesOnlyWhatIsGiven() throws {
-        let config = try load("""
+        let config = try load(
+            """
             durability = "normal"
             executor = "process"
             [limits]

@@ -4,7 +4,7 @@ import SlotProtocol
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs the built `slotd` in dev mode in a fresh state directory, as an operator would, and the built `slotctl`
@@ -17,7 +17,8 @@ final class DaemonHarness {
     static var binaries: URL {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("slotd").path),
-              directory.pathComponents.count > 1 {
+            directory.pathComponents.count > 1
+        {
             directory.deleteLastPathComponent()
         }
         return directory
@@ -38,18 +39,21 @@ final class DaemonHarness {
 
     init(inventory: String = "1x4:8:64", policy: String? = nil) throws {
         let base = "/tmp/slotd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: base, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755])
         state = base
         socket = base + "/io.slotd"
         stderrFile = base + "/slotd.stderr"
         self.inventory = inventory
         let policyPath = base + "/policy.toml"
-        try FileManager.default.copyItem(atPath: policy ?? Self.repository.path + "/Policies/default.toml",
-                                         toPath: policyPath)
+        try FileManager.default.copyItem(
+            atPath: policy ?? Self.repository.path + "/Policies/default.toml",
+            toPath: policyPath)
         // The default policy names its user agreement by a path relative to the policy file.
-        try FileManager.default.copyItem(atPath: Self.repository.path + "/Policies/agreement.md",
-                                         toPath: base + "/agreement.md")
+        try FileManager.default.copyItem(
+            atPath: Self.repository.path + "/Policies/agreement.md",
+            toPath: base + "/agreement.md")
         self.policy = policyPath
     }
 
@@ -71,8 +75,11 @@ final class DaemonHarness {
     func start(waitReady: Bool = true) throws -> Process {
         let process = Process()
         process.executableURL = Self.binaries.appendingPathComponent("slotd")
-        process.arguments = ["--dev", "--state-directory", state, "--policy", policy, "--socket", socket,
-                             "--inventory", inventory, "--log-level", "warning"] + extraArguments
+        process.arguments =
+            [
+                "--dev", "--state-directory", state, "--policy", policy, "--socket", socket,
+                "--inventory", inventory, "--log-level", "warning",
+            ] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NOTIFY_SOCKET")
         environment.removeValue(forKey: "LISTEN_FDS")
@@ -87,7 +94,8 @@ final class DaemonHarness {
             let deadline = Date().addingTimeInterval(20)
             while Date() < deadline {
                 if let connection = try? VarlinkConnection(path: socket),
-                   (try? connection.call("io.slotd.System.Status", Empty(), as: StatusReply.self)) != nil {
+                    (try? connection.call("io.slotd.System.Status", Empty(), as: StatusReply.self)) != nil
+                {
                     if acceptAgreement { try accept(connection) }
                     return process
                 }
@@ -107,8 +115,9 @@ final class DaemonHarness {
         let agreement = try connection.call("io.slotd.Accounts.Agreement", Empty(), as: AgreementReply.self)
         guard agreement.required, !agreement.accepted, let version = agreement.version, let hash = agreement.hash
         else { return }
-        _ = try connection.call("io.slotd.Accounts.AcceptAgreement",
-                                AcceptAgreementParameters(version: version, hash: hash), as: AgreementReply.self)
+        _ = try connection.call(
+            "io.slotd.Accounts.AcceptAgreement",
+            AcceptAgreementParameters(version: version, hash: hash), as: AgreementReply.self)
     }
 
     /// `slotctl agreement accept --yes` as `user` (after an admin gave them an account).
@@ -156,8 +165,11 @@ final class DaemonHarness {
         if let user {
             guard let entry = getpwnam(user) else { throw HarnessError.noSuchUser(user) }
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=\(entry.pointee.pw_uid)", "--regid=\(entry.pointee.pw_gid)", "--clear-groups",
-                                 slotctl] + arguments
+            process.arguments =
+                [
+                    "--reuid=\(entry.pointee.pw_uid)", "--regid=\(entry.pointee.pw_gid)", "--clear-groups",
+                    slotctl,
+                ] + arguments
         } else {
             process.executableURL = URL(fileURLWithPath: slotctl)
             process.arguments = arguments
@@ -173,8 +185,9 @@ final class DaemonHarness {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     /// Decodes slotctl's `--json` output.
@@ -183,7 +196,8 @@ final class DaemonHarness {
         arguments.insert("--json", at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
         let output = try slotctl(arguments, as: user)
         guard output.status == 0 else {
-            throw HarnessError.failed(arguments: arguments, status: output.status, stderr: output.stderr + output.stdout)
+            throw HarnessError.failed(
+                arguments: arguments, status: output.status, stderr: output.stderr + output.stdout)
         }
         return try JSONDecoder().decode(T.self, from: Data(output.stdout.utf8))
     }

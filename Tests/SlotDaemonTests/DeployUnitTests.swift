@@ -31,8 +31,9 @@ final class DeployUnitTests: XCTestCase {
     /// Invariant: slotd.service's overall exposure is at most 1.5.
     func testServiceExposureIsLow() throws {
         let (_, output) = try analyze(["security", "--offline=true", "--no-pager", Self.units + "/slotd.service"])
-        let line = try XCTUnwrap(output.split(separator: "\n").first { $0.contains("Overall exposure level") },
-                                 output)
+        let line = try XCTUnwrap(
+            output.split(separator: "\n").first { $0.contains("Overall exposure level") },
+            output)
         let words = line.split(separator: " ")
         let index = try XCTUnwrap(words.firstIndex { $0.hasSuffix("slotd.service:") }, String(line))
         let exposure = try XCTUnwrap(Double(words[index + 1]), String(line))
@@ -58,8 +59,10 @@ final class DeployUnitTests: XCTestCase {
             try FileManager.default.createDirectory(atPath: section, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: pages + "/" + page, toPath: section + "/" + page)
         }
-        let (status, output) = try analyze(["verify"] + ["slotd.service", "slotd.socket", "slotd.slice"]
-            .map { directory + "/" + $0 }, manPath: directory + "/man")
+        let (status, output) = try analyze(
+            ["verify"]
+                + ["slotd.service", "slotd.socket", "slotd.slice"]
+                .map { directory + "/" + $0 }, manPath: directory + "/man")
         XCTAssertEqual(status, 0, output)
         XCTAssertEqual(output.trimmingCharacters(in: .whitespacesAndNewlines), "", output)
     }
@@ -77,8 +80,10 @@ final class DeployUnitTests: XCTestCase {
         let groff = "/usr/bin/groff"
         guard FileManager.default.isExecutableFile(atPath: groff) else { throw XCTSkip("groff is not installed") }
         let directory = DaemonHarness.repository.appendingPathComponent("Deploy/man").path
-        for (page, handWritten) in [("slotctl.1", false), ("slotd.8", false), ("slotd.toml.5", true),
-                                    ("slotd-policy.5", true)] {
+        for (page, handWritten) in [
+            ("slotctl.1", false), ("slotd.8", false), ("slotd.toml.5", true),
+            ("slotd-policy.5", true),
+        ] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: groff)
             // -P -bcou: plain text, no bold or underline by overstriking, so the text can be searched.
@@ -114,17 +119,22 @@ final class DeployUnitTests: XCTestCase {
         }
         for script in ["Deploy/deb/postinst", "Deploy/deb/prerm", "Deploy/deb/postrm"] {
             XCTAssertTrue(try parses("/bin/sh", script), "\(script) does not parse")
-            XCTAssertTrue(FileManager.default.isExecutableFile(atPath: root + "/" + script), "\(script) is not executable")
+            XCTAssertTrue(
+                FileManager.default.isExecutableFile(atPath: root + "/" + script), "\(script) is not executable")
         }
         for script in ["Deploy/deb/build-deb", "Deploy/e2e/booted-systemd-test", "Deploy/e2e/inside.sh"] {
             XCTAssertTrue(try parses("/bin/bash", script), "\(script) does not parse")
         }
         let builder = try String(contentsOfFile: root + "/Deploy/deb/build-deb", encoding: .utf8)
-        for source in ["Deploy/systemd/slotd.service", "Deploy/systemd/slotd.socket", "Deploy/systemd/slotd.slice",
-                       "Deploy/sysusers.d/slotd.conf", "Deploy/polkit/50-slotd.rules", "Deploy/etc/slotd.toml",
-                       "Policies/default.toml", "Policies/agreement.md", "docs/law.md"] {
+        for source in [
+            "Deploy/systemd/slotd.service", "Deploy/systemd/slotd.socket", "Deploy/systemd/slotd.slice",
+            "Deploy/sysusers.d/slotd.conf", "Deploy/polkit/50-slotd.rules", "Deploy/etc/slotd.toml",
+            "Policies/default.toml", "Policies/agreement.md", "docs/law.md",
+        ] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/" + source), "\(source) is missing")
-            let named = builder.contains(source) || (source.hasPrefix("Deploy/systemd/") && builder.contains("Deploy/systemd/$unit"))
+            let named =
+                builder.contains(source)
+                || (source.hasPrefix("Deploy/systemd/") && builder.contains("Deploy/systemd/$unit"))
             XCTAssertTrue(named, "build-deb does not install \(source)")
         }
     }

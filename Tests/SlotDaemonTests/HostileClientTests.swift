@@ -4,7 +4,7 @@ import SlotProtocol
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue 16, findings 3, 6 and 10: clients that hold, leak or trickle connections cannot lock others out, and
@@ -19,9 +19,16 @@ final class HostileClientTests: XCTestCase {
         let daemon = try DaemonHarness()
         try daemon.configure("[limits]\nmax_connections = 16\n")
         try daemon.start()
-        let submitted = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--duration", "10m",
-                                                           "--", "sleep", "120"])
-        let watchOne = Array(#"{"method":"io.slotd.Requests.Watch","parameters":{"id":\#(submitted.request.id)},"more":true}"#.utf8) + [0]
+        let submitted = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--duration", "10m",
+                "--", "sleep", "120",
+            ])
+        let watchOne =
+            Array(
+                #"{"method":"io.slotd.Requests.Watch","parameters":{"id":\#(submitted.request.id)},"more":true}"#.utf8)
+            + [0]
         for round in 0..<48 {
             let connection = try daemon.connect()
             if round.isMultiple(of: 2) {
@@ -119,8 +126,10 @@ final class HostileClientTests: XCTestCase {
         func run(as uid: Int, connections: Int, hold: Double) throws -> (Process, Pipe) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/python3", "-c", script,
-                                 daemon.socket, String(connections), String(hold)]
+            process.arguments = [
+                "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "/usr/bin/python3", "-c", script,
+                daemon.socket, String(connections), String(hold),
+            ]
             let out = Pipe()
             process.standardOutput = out
             try process.run()

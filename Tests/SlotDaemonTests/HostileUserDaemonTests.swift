@@ -4,7 +4,7 @@ import SlotProtocol
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue 16, findings 4, 5, 7, 8, 9 and 10, through the daemon as a user meets it: what one user does can
@@ -33,8 +33,10 @@ final class HostileUserDaemonTests: XCTestCase {
         for _ in 0..<3 {
             XCTAssertEqual(try submit(daemon, ["--cpus", "2", "--duration", "1m", "--", "true"]).state, .pending)
         }
-        let refused = try daemon.slotctl(["submit", "--sector", "healthcare", "--cpus", "2", "--duration", "1m",
-                                          "--json", "--", "true"])
+        let refused = try daemon.slotctl([
+            "submit", "--sector", "healthcare", "--cpus", "2", "--duration", "1m",
+            "--json", "--", "true",
+        ])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stdout.contains("io.slotd.Requests.TooManyPending"), refused.stdout + refused.stderr)
         let all = try daemon.json(ListReply.self, ["list", "--all"] + Self.everyState)
@@ -68,10 +70,11 @@ final class HostileUserDaemonTests: XCTestCase {
         try daemon.start()
         let slot = try submit(daemon, ["--duration", "1m", "--", "yes"])
         var final = slot
-        XCTAssertTrue(try eventually(20) {
-            final = try show(daemon, slot.id)
-            return final.state.isFinal
-        }, "a slot writing `yes` for 20 s with a 1 MiB log limit is still \(final.state)")
+        XCTAssertTrue(
+            try eventually(20) {
+                final = try show(daemon, slot.id)
+                return final.state.isFinal
+            }, "a slot writing `yes` for 20 s with a 1 MiB log limit is still \(final.state)")
         XCTAssertEqual(final.state, .failed)
         XCTAssertTrue(final.outcome?.contains("log passed the 1 MiB limit") == true, "\(final.outcome ?? "")")
         XCTAssertEqual(final.logFile, logs + "/\(slot.id).log")
@@ -99,10 +102,11 @@ final class HostileUserDaemonTests: XCTestCase {
         XCTAssertTrue(ended, "the slot's process outlived its 2 s limit by 6 s while slotd was stopped")
         XCTAssertLessThan(after, 5)
         var final = slot
-        XCTAssertTrue(try eventually(10) {
-            final = try show(daemon, slot.id)
-            return final.state.isFinal
-        })
+        XCTAssertTrue(
+            try eventually(10) {
+                final = try show(daemon, slot.id)
+                return final.state.isFinal
+            })
         XCTAssertEqual(final.state, .expired, "\(final.outcome ?? "")")
     }
 
@@ -111,7 +115,8 @@ final class HostileUserDaemonTests: XCTestCase {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry -> Int32? in
             guard let pid = Int32(entry),
-                  let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+                let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else { return nil }
             return cmdline.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == token } ? pid : nil
         }
     }
@@ -124,11 +129,17 @@ final class HostileUserDaemonTests: XCTestCase {
         try daemon.start()
         let source = try String(contentsOfFile: daemon.policy, encoding: .utf8)
         for _ in 0..<2 {
-            XCTAssertTrue(try daemon.connect().call("io.slotd.Policy.Check", PolicyCheckParameters(source: source),
-                                                    as: PolicyCheckReply.self).valid)
+            XCTAssertTrue(
+                try daemon.connect().call(
+                    "io.slotd.Policy.Check", PolicyCheckParameters(source: source),
+                    as: PolicyCheckReply.self
+                ).valid)
         }
-        XCTAssertThrowsError(try daemon.connect().call("io.slotd.Policy.Check", PolicyCheckParameters(source: source),
-                                                       as: PolicyCheckReply.self)) { error in
+        XCTAssertThrowsError(
+            try daemon.connect().call(
+                "io.slotd.Policy.Check", PolicyCheckParameters(source: source),
+                as: PolicyCheckReply.self)
+        ) { error in
             XCTAssertTrue("\(error)".contains("io.slotd.System.RateLimited"), "\(error)")
         }
         XCTAssertNoThrow(try daemon.connect().call("io.slotd.System.Status", Empty(), as: StatusReply.self))
@@ -144,27 +155,37 @@ final class HostileUserDaemonTests: XCTestCase {
         func parameters(_ command: [String], _ environment: [String: String], sector: String = "healthcare")
             -> SubmitParameters
         {
-            SubmitParameters(sector: sector, gpus: 0, cpus: 1, memoryMiB: 64, durationSeconds: 60, purpose: "",
-                             command: command, workingDirectory: "/tmp", environment: environment)
+            SubmitParameters(
+                sector: sector, gpus: 0, cpus: 1, memoryMiB: 64, durationSeconds: 60, purpose: "",
+                command: command, workingDirectory: "/tmp", environment: environment)
         }
-        for (command, environment) in [(["true"], ["BIG": String(repeating: "x", count: 40_000)]),
-                                       (["true", "a\u{0}b"], [:]), (["true"], ["V": "a\u{0}b"])] {
-            XCTAssertThrowsError(try connection.call("io.slotd.Requests.Submit", parameters(command, environment),
-                                                     as: RequestReply.self)) { error in
+        for (command, environment) in [
+            (["true"], ["BIG": String(repeating: "x", count: 40_000)]),
+            (["true", "a\u{0}b"], [:]), (["true"], ["V": "a\u{0}b"]),
+        ] {
+            XCTAssertThrowsError(
+                try connection.call(
+                    "io.slotd.Requests.Submit", parameters(command, environment),
+                    as: RequestReply.self)
+            ) { error in
                 XCTAssertTrue("\(error)".contains("io.slotd.Requests.InvalidParameter"), "\(error)")
             }
         }
         XCTAssertEqual(try daemon.json(ListReply.self, ["list", "--all"] + Self.everyState).requests.count, 0)
-        XCTAssertThrowsError(try connection.call(
-            "io.slotd.Requests.Submit", parameters(["true"], ["TOKEN": "secret"], sector: "no-such-sector"),
-            as: RequestReply.self))
+        XCTAssertThrowsError(
+            try connection.call(
+                "io.slotd.Requests.Submit", parameters(["true"], ["TOKEN": "secret"], sector: "no-such-sector"),
+                as: RequestReply.self))
         let database = daemon.state + "/slotd.sqlite"
         let dump = Process()
         dump.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        dump.arguments = ["python3", "-c", """
+        dump.arguments = [
+            "python3", "-c",
+            """
             import sqlite3, sys
             print(sqlite3.connect(sys.argv[1]).execute("select environment from request").fetchall())
-            """, database]
+            """, database,
+        ]
         let out = Pipe()
         dump.standardOutput = out
         try dump.run()

@@ -19,8 +19,9 @@ struct InProcessDaemon {
     static func start(inventory: String = "1x0:1:4") async throws -> InProcessDaemon {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slotd-inproc-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)
-        var config = DaemonConfig.dev(stateDirectory: directory,
-                                      policyFile: DaemonHarness.repository.path + "/Policies/default.toml")
+        var config = DaemonConfig.dev(
+            stateDirectory: directory,
+            policyFile: DaemonHarness.repository.path + "/Policies/default.toml")
         config.inventory = inventory
         let store = try SlotStore(path: directory + "/slotd.sqlite", durability: .normal)
         var logger = Logger(label: "slotd-inproc")

@@ -8,10 +8,12 @@ final class InteropTests: XCTestCase {
     /// Cancel, the named errors, Agreement, Contests.Open/List and Reports.Allocation all work from the reference
     /// client.
     func testReferencePythonClient() throws {
-        let python = ProcessInfo.processInfo.environment["SLOTD_VARLINK_PYTHON"]
+        let python =
+            ProcessInfo.processInfo.environment["SLOTD_VARLINK_PYTHON"]
             ?? DaemonHarness.repository.path + "/.venv-varlink/bin/python"
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: python),
-                          "no Python with `varlink` at \(python); .ci/run installs it")
+        try XCTSkipUnless(
+            FileManager.default.isExecutableFile(atPath: python),
+            "no Python with `varlink` at \(python); .ci/run installs it")
         let daemon = try DaemonHarness()
         try daemon.start()
         let process = Process()

@@ -10,11 +10,13 @@ final class JournalLogHandlerTests: XCTestCase {
         let fields = JournalLogHandler.fields(
             level: .warning, message: "slot 42 expired", metadata: ["request": "42", "policy-version": "2026.1"],
             label: "slotd.engine", file: "Engine.swift", function: "expire()", line: 7)
-        XCTAssertEqual(fields, [
-            "MESSAGE=slot 42 expired", "PRIORITY=4", "SYSLOG_IDENTIFIER=slotd", "SLOTD_LABEL=slotd.engine",
-            "CODE_FILE=Engine.swift", "CODE_LINE=7", "CODE_FUNC=expire()", "SLOTD_POLICY_VERSION=2026.1",
-            "SLOTD_REQUEST=42",
-        ])
+        XCTAssertEqual(
+            fields,
+            [
+                "MESSAGE=slot 42 expired", "PRIORITY=4", "SYSLOG_IDENTIFIER=slotd", "SLOTD_LABEL=slotd.engine",
+                "CODE_FILE=Engine.swift", "CODE_LINE=7", "CODE_FUNC=expire()", "SLOTD_POLICY_VERSION=2026.1",
+                "SLOTD_REQUEST=42",
+            ])
         for field in fields {
             let name = field.prefix { $0 != "=" }
             XCTAssertTrue(name.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") }, field)

@@ -23,9 +23,11 @@ final class LawMapTests: XCTestCase {
             XCTAssertTrue(source.contains("func \(name)("), "docs/law.md names \(file) › \(name), which does not exist")
         }
         XCTAssertFalse(map.contains("not built yet"), "docs/law.md still lists provisions as not built")
-        for provision in ["Art. 6", "Art. 7.1", "Art. 7.2", "Art. 8", "Art. 8.1", "Art. 8.2", "Art. 8.3", "Art. 10.1",
-                          "Art. 10.2", "Art. 11.1", "Art. 15.2.5", "Art. 16.1.4", "Art. 17.4", "Art. 25.1",
-                          "Art. 26.1", "Art. 26.2", "Art. 26.3"] {
+        for provision in [
+            "Art. 6", "Art. 7.1", "Art. 7.2", "Art. 8", "Art. 8.1", "Art. 8.2", "Art. 8.3", "Art. 10.1",
+            "Art. 10.2", "Art. 11.1", "Art. 15.2.5", "Art. 16.1.4", "Art. 17.4", "Art. 25.1",
+            "Art. 26.1", "Art. 26.2", "Art. 26.3",
+        ] {
             XCTAssertTrue(map.contains("| \(provision) |"), "docs/law.md has no row for \(provision)")
         }
     }

@@ -4,7 +4,7 @@ import SlotProtocol
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The daemon under a service manager: sd_notify, reload, graceful stop, one instance per state directory, the
@@ -19,8 +19,9 @@ final class LifecycleTests: XCTestCase {
         try daemon.start(waitReady: false)
         let ready = try notify.waitFor("READY=1", timeout: 20)
         XCTAssertTrue(ready.contains("STATUS="), ready)
-        XCTAssertNoThrow(try daemon.connect().call("io.slotd.System.Status", Empty(), as: StatusReply.self),
-                         "READY=1 was sent before the socket answered")
+        XCTAssertNoThrow(
+            try daemon.connect().call("io.slotd.System.Status", Empty(), as: StatusReply.self),
+            "READY=1 was sent before the socket answered")
         kill(daemon.pid, SIGHUP)
         _ = try notify.waitFor("RELOADING=1", timeout: 10)
         _ = try notify.waitFor("READY=1", timeout: 10)
@@ -36,7 +37,8 @@ final class LifecycleTests: XCTestCase {
         let daemon = try DaemonHarness()
         try daemon.start()
         let before = try daemon.json(StatusReply.self, ["status"])
-        XCTAssertTrue(before.confinement?.hasPrefix("a process group each") == true, "\(String(describing: before.confinement))")
+        XCTAssertTrue(
+            before.confinement?.hasPrefix("a process group each") == true, "\(String(describing: before.confinement))")
         XCTAssertTrue(try daemon.slotctl(["status"]).stdout.contains("slots     a process group each"))
         try "version = 1\nnot valid = = toml\n".write(toFile: daemon.policy, atomically: true, encoding: .utf8)
         kill(daemon.pid, SIGHUP)
@@ -58,8 +60,10 @@ final class LifecycleTests: XCTestCase {
         try daemon.start()
         let second = Process()
         second.executableURL = DaemonHarness.binaries.appendingPathComponent("slotd")
-        second.arguments = ["--dev", "--state-directory", daemon.state, "--policy", daemon.policy,
-                            "--socket", daemon.state + "/other.sock"]
+        second.arguments = [
+            "--dev", "--state-directory", daemon.state, "--policy", daemon.policy,
+            "--socket", daemon.state + "/other.sock",
+        ]
         let err = Pipe()
         second.standardError = err
         try second.run()
@@ -75,17 +79,25 @@ final class LifecycleTests: XCTestCase {
     func testAuditChainDetectsEdits() throws {
         let daemon = try DaemonHarness()
         try daemon.start()
-        XCTAssertEqual(try daemon.slotctl(["account", "add", "nobody", "--category", "university_research", "--reason",
-                                           "first grant"]).status, 0)
-        XCTAssertEqual(try daemon.slotctl(["account", "update", "nobody", "--category", "state_body", "--reason",
-                                           "moved"]).status, 0)
+        XCTAssertEqual(
+            try daemon.slotctl([
+                "account", "add", "nobody", "--category", "university_research", "--reason",
+                "first grant",
+            ]).status, 0)
+        XCTAssertEqual(
+            try daemon.slotctl([
+                "account", "update", "nobody", "--category", "state_body", "--reason",
+                "moved",
+            ]).status, 0)
         let intact = try daemon.json(AuditReply.self, ["audit", "--verify"])
         XCTAssertEqual(intact.verified, true)
         XCTAssertEqual(Array(intact.entries.map(\.action).prefix(2)), ["account.update", "account.add"])
         XCTAssertEqual(intact.entries.first?.reason, "moved")
         daemon.stop()
         let database = try DatabaseQueue(path: daemon.state + "/slotd.sqlite")
-        try database.write { try $0.execute(sql: "UPDATE audit SET reason = 'nothing to see' WHERE action = 'account.add'") }
+        try database.write {
+            try $0.execute(sql: "UPDATE audit SET reason = 'nothing to see' WHERE action = 'account.add'")
+        }
         try database.close()
         try daemon.start()
         let broken = try daemon.slotctl(["audit", "--verify"])
@@ -107,8 +119,9 @@ final class LifecycleTests: XCTestCase {
         XCTAssertGreaterThan(reply.bytes, 0)
         let copy = try DatabaseQueue(path: target)
         XCTAssertEqual(try copy.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM request") }, 1)
-        XCTAssertEqual(try daemon.slotctl(["admin", "backup", target, "--reason", "again"]).status, 2,
-                       "an existing file must not be overwritten")
+        XCTAssertEqual(
+            try daemon.slotctl(["admin", "backup", target, "--reason", "again"]).status, 2,
+            "an existing file must not be overwritten")
     }
 }
 
@@ -127,7 +140,9 @@ final class NotifySocket {
             raw.copyBytes(from: Array(path.utf8))
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         XCTAssertEqual(bound, 0)
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)

@@ -8,9 +8,10 @@ import XCTest
 final class ListStreamTests: XCTestCase {
     /// Stores `count` rejected requests (too many GPUs for any node: refused, and kept in the history), pipelined.
     func storeRejected(_ count: Int, _ connection: VarlinkConnection) throws {
-        let parameters = SubmitParameters(sector: "healthcare", gpus: 64, cpus: 1, memoryMiB: 1_024,
-                                          durationSeconds: 60, purpose: "list stream test", command: ["true"],
-                                          workingDirectory: "/tmp", environment: nil)
+        let parameters = SubmitParameters(
+            sector: "healthcare", gpus: 64, cpus: 1, memoryMiB: 1_024,
+            durationSeconds: 60, purpose: "list stream test", command: ["true"],
+            workingDirectory: "/tmp", environment: nil)
         // In windows of 100, so neither side's socket buffer fills while the other is still writing.
         for start in stride(from: 0, to: count, by: 100) {
             let window = min(100, count - start)
@@ -26,8 +27,10 @@ final class ListStreamTests: XCTestCase {
 
     func pages(_ connection: VarlinkConnection, limit: Int) throws -> [[Int64]] {
         var pages: [[Int64]] = []
-        try connection.stream("io.slotd.Requests.List", ListParameters(states: [.rejected], limit: limit),
-                              as: ListReply.self) { page in
+        try connection.stream(
+            "io.slotd.Requests.List", ListParameters(states: [.rejected], limit: limit),
+            as: ListReply.self
+        ) { page in
             pages.append(page.requests.map(\.id))
             return true
         }
@@ -42,8 +45,10 @@ final class ListStreamTests: XCTestCase {
         let connection = try daemon.connect()
         try storeRejected(2_345, connection)
 
-        let plain = try connection.call("io.slotd.Requests.List", ListParameters(states: [.rejected], limit: 5_000),
-                                        as: ListReply.self).requests.map(\.id)
+        let plain = try connection.call(
+            "io.slotd.Requests.List", ListParameters(states: [.rejected], limit: 5_000),
+            as: ListReply.self
+        ).requests.map(\.id)
         XCTAssertEqual(plain.count, 2_345)
         XCTAssertEqual(plain, plain.sorted(by: >), "newest first")
 
@@ -69,8 +74,10 @@ final class ListStreamTests: XCTestCase {
         let lister = try daemon.connect()
         try storeRejected(1_500, lister)
         var first: [Int64] = []
-        try lister.stream("io.slotd.Requests.List", ListParameters(states: [.rejected], limit: 5_000),
-                          as: ListReply.self) { page in
+        try lister.stream(
+            "io.slotd.Requests.List", ListParameters(states: [.rejected], limit: 5_000),
+            as: ListReply.self
+        ) { page in
             first = page.requests.map(\.id)
             return false  // stop reading: the rest of the listing stays unread on the socket
         }

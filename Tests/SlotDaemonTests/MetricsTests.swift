@@ -11,7 +11,8 @@ final class MetricsTests: XCTestCase {
         let daemon = try DaemonHarness(inventory: "1x2:2:8")
         let port = 20_000 + Int(getpid() % 20_000)
         let textfile = daemon.state + "/slotd.prom"
-        try daemon.configure("""
+        try daemon.configure(
+            """
             [metrics]
             textfile = "\(textfile)"
             listen = "127.0.0.1:\(port)"
@@ -19,20 +20,28 @@ final class MetricsTests: XCTestCase {
             """)
         try daemon.start()
         func submit(_ gpus: Int) throws -> RequestReply {
-            try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--gpus", String(gpus), "--cpus", "1",
-                                                "--memory", "1G", "--duration", "1m", "--", "sleep", "60"])
+            try daemon.json(
+                RequestReply.self,
+                [
+                    "submit", "--sector", "healthcare", "--gpus", String(gpus), "--cpus", "1",
+                    "--memory", "1G", "--duration", "1m", "--", "sleep", "60",
+                ])
         }
         let running = try submit(1)
         let waiting = try submit(2)
         _ = try daemon.slotctl(["submit", "--sector", "no_such_sector", "--", "true"])
-        defer { for id in [running.request.id, waiting.request.id] { _ = try? daemon.slotctl(["cancel", String(id)]) } }
+        defer {
+            for id in [running.request.id, waiting.request.id] { _ = try? daemon.slotctl(["cancel", String(id)]) }
+        }
 
         let body = try fetch("http://127.0.0.1:\(port)/metrics")
-        for line in ["slotd_submits_total 2", "slotd_requests{state=\"pending\"} 1.0",
-                     "slotd_requests{state=\"running\"} 1.0", "slotd_gpus{state=\"total\"} 2.0",
-                     "slotd_gpus{state=\"used\"} 1.0", "slotd_requests_ended_total{state=\"rejected\"} 1",
-                     "slotd_queue_depth{class=\"domestic_startup/healthcare/0\"} 1.0",
-                     "slotd_wait_seconds_count 1"] {
+        for line in [
+            "slotd_submits_total 2", "slotd_requests{state=\"pending\"} 1.0",
+            "slotd_requests{state=\"running\"} 1.0", "slotd_gpus{state=\"total\"} 2.0",
+            "slotd_gpus{state=\"used\"} 1.0", "slotd_requests_ended_total{state=\"rejected\"} 1",
+            "slotd_queue_depth{class=\"domestic_startup/healthcare/0\"} 1.0",
+            "slotd_wait_seconds_count 1",
+        ] {
             XCTAssertTrue(body.contains(line), "no '\(line)' in:\n\(body)")
         }
         XCTAssertTrue(try fetch("http://127.0.0.1:\(port)/other", status: 404).contains("not found"))
@@ -52,14 +61,17 @@ final class MetricsTests: XCTestCase {
     private func fetch(_ url: String, status: Int = 200) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", """
+        process.arguments = [
+            "-c",
+            """
             import sys, urllib.request, urllib.error
             try:
                 r = urllib.request.urlopen(sys.argv[1], timeout=5); code, body = r.status, r.read()
             except urllib.error.HTTPError as e:
                 code, body = e.code, e.read()
             print(code); sys.stdout.write(body.decode())
-            """, url]
+            """, url,
+        ]
         let out = Pipe()
         process.standardOutput = out
         try process.run()

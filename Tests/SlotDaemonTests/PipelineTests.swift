@@ -4,7 +4,7 @@ import SlotProtocol
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One connection's pipelined calls: Submits are queued together but answered in call order, every other call
@@ -12,8 +12,9 @@ import Glibc
 final class PipelineTests: XCTestCase {
     /// Refused for its size (no node has 64 GPUs), so it is stored, numbered and answered, and starts nothing.
     static func refusedSubmit(purpose: String = "pipeline test") -> SubmitParameters {
-        SubmitParameters(sector: "healthcare", gpus: 64, cpus: 1, memoryMiB: 1_024, durationSeconds: 60,
-                         purpose: purpose, command: ["true"], workingDirectory: "/tmp", environment: nil)
+        SubmitParameters(
+            sector: "healthcare", gpus: 64, cpus: 1, memoryMiB: 1_024, durationSeconds: 60,
+            purpose: purpose, command: ["true"], workingDirectory: "/tmp", environment: nil)
     }
 
     /// Invariant: pipelined Submits get their replies in the order they were sent, numbered in that order, and a
@@ -29,7 +30,8 @@ final class PipelineTests: XCTestCase {
         for _ in 0..<count {
             XCTAssertThrowsError(try connection.readReply(RequestReply.self)) { error in
                 guard case ClientError.remote(let wire) = error, wire.shortName == "PolicyViolation",
-                      let id = wire.parameters.id else { return XCTFail("\(error)") }
+                    let id = wire.parameters.id
+                else { return XCTFail("\(error)") }
                 ids.append(id)
             }
         }
@@ -63,12 +65,18 @@ final class PipelineTests: XCTestCase {
         }
         XCTAssertEqual(connected, 0, String(cString: strerror(errno)))
         let purpose = String(repeating: "p", count: 1_900)
-        let frame = try [UInt8](Varlink.frame(VarlinkCall(method: "io.slotd.Requests.Submit",
-                                                           parameters: Self.refusedSubmit(purpose: purpose))))
+        let frame = try [UInt8](
+            Varlink.frame(
+                VarlinkCall(
+                    method: "io.slotd.Requests.Submit",
+                    parameters: Self.refusedSubmit(purpose: purpose))))
         var malformed = Self.refusedSubmit(purpose: purpose)
         malformed.cpus = 0
-        let refusedAtOnce = try [UInt8](Varlink.frame(VarlinkCall(method: "io.slotd.Requests.Submit",
-                                                                   parameters: malformed)))
+        let refusedAtOnce = try [UInt8](
+            Varlink.frame(
+                VarlinkCall(
+                    method: "io.slotd.Requests.Submit",
+                    parameters: malformed)))
         var sent = 0
         var stalled = false
         sending: while sent < 3_000 {

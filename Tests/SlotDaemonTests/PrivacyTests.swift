@@ -12,17 +12,27 @@ final class PrivacyTests: XCTestCase {
         let daemon = try DaemonHarness(inventory: "1x0:1:8")
         try daemon.start()
         for user in ["nobody", "daemon"] {
-            let added = try daemon.slotctl(["account", "add", user, "--category", "university_research", "--reason",
-                                            "privacy test"])
+            let added = try daemon.slotctl([
+                "account", "add", user, "--category", "university_research", "--reason",
+                "privacy test",
+            ])
             XCTAssertEqual(added.status, 0, added.stderr)
             try daemon.acceptAgreement(as: user)
         }
         // Root's slot fills the node, so both users' requests stay pending.
-        _ = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--cpus", "1", "--memory", "1G",
-                                                "--duration", "1m", "--", "sleep", "60"])
-        let mine = try daemon.json(RequestReply.self, ["submit", "--sector", "education_science", "--cpus", "1",
-                                                       "--memory", "1G", "--duration", "1m", "--purpose",
-                                                       "secret-purpose", "--", "sleep", "1"], as: "nobody")
+        _ = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--cpus", "1", "--memory", "1G",
+                "--duration", "1m", "--", "sleep", "60",
+            ])
+        let mine = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "education_science", "--cpus", "1",
+                "--memory", "1G", "--duration", "1m", "--purpose",
+                "secret-purpose", "--", "sleep", "1",
+            ], as: "nobody")
         XCTAssertEqual(mine.request.account, "nobody")
         XCTAssertEqual(mine.request.uid, 65_534)
         let id = String(mine.request.id)
@@ -56,10 +66,16 @@ final class PrivacyTests: XCTestCase {
         let submit = try daemon.slotctl(["submit", "--sector", "healthcare", "--", "true"], as: "nobody")
         XCTAssertEqual(submit.status, 4)
         XCTAssertTrue(submit.stderr.contains("slotctl account add nobody"), submit.stderr)
-        XCTAssertEqual(try daemon.slotctl(["account", "add", "nobody", "--category", "university_research", "--reason",
-                                           "self-service"], as: "nobody").status, 4)
+        XCTAssertEqual(
+            try daemon.slotctl(
+                [
+                    "account", "add", "nobody", "--category", "university_research", "--reason",
+                    "self-service",
+                ], as: "nobody"
+            ).status, 4)
         XCTAssertEqual(try daemon.slotctl(["audit"], as: "nobody").status, 4)
-        XCTAssertEqual(try daemon.slotctl(["policy", "apply", daemon.policy, "--reason", "mine"], as: "nobody").status, 4)
+        XCTAssertEqual(
+            try daemon.slotctl(["policy", "apply", daemon.policy, "--reason", "mine"], as: "nobody").status, 4)
         let whoami = try daemon.json(WhoamiReply.self, ["whoami"], as: "nobody")
         XCTAssertEqual(whoami.uid, 65_534)
         XCTAssertFalse(whoami.admin)

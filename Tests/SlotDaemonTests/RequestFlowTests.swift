@@ -8,11 +8,15 @@ final class RequestFlowTests: XCTestCase {
     func testSubmitWaitReturnsTheWorkloadExitStatus() throws {
         let daemon = try DaemonHarness()
         try daemon.start()
-        let ok = try daemon.slotctl(["submit", "--sector", "healthcare", "--duration", "1m", "--wait", "--",
-                                     "sh", "-c", "echo out; echo err >&2"])
+        let ok = try daemon.slotctl([
+            "submit", "--sector", "healthcare", "--duration", "1m", "--wait", "--",
+            "sh", "-c", "echo out; echo err >&2",
+        ])
         XCTAssertEqual(ok.status, 0, ok.stderr)
-        let failing = try daemon.slotctl(["submit", "--sector", "healthcare", "--duration", "1m", "--wait", "--",
-                                          "sh", "-c", "exit 7"])
+        let failing = try daemon.slotctl([
+            "submit", "--sector", "healthcare", "--duration", "1m", "--wait", "--",
+            "sh", "-c", "exit 7",
+        ])
         XCTAssertEqual(failing.status, 7, failing.stderr)
         let logs = try daemon.slotctl(["logs", "1"])
         XCTAssertEqual(logs.stdout, "out\nerr\n")
@@ -26,8 +30,10 @@ final class RequestFlowTests: XCTestCase {
     func testWorkloadInheritsNoDaemonDescriptors() throws {
         let daemon = try DaemonHarness()
         try daemon.start()
-        let run = try daemon.slotctl(["submit", "--sector", "healthcare", "--duration", "1m", "--wait", "--",
-                                      "sh", "-c", "ls /proc/$$/fd"])
+        let run = try daemon.slotctl([
+            "submit", "--sector", "healthcare", "--duration", "1m", "--wait", "--",
+            "sh", "-c", "ls /proc/$$/fd",
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         let fds = try daemon.slotctl(["logs", "1"]).stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(fds.sorted(), ["0", "1", "2"])
@@ -39,8 +45,10 @@ final class RequestFlowTests: XCTestCase {
         guard getuid() == 0 else { throw XCTSkip("the process executor needs root for a network namespace") }
         let daemon = try DaemonHarness()
         try daemon.start()
-        let run = try daemon.slotctl(["submit", "--sector", "healthcare", "--duration", "1m", "--no-network",
-                                      "--wait", "--", "sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"])
+        let run = try daemon.slotctl([
+            "submit", "--sector", "healthcare", "--duration", "1m", "--no-network",
+            "--wait", "--", "sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '",
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(try daemon.slotctl(["logs", "1"]).stdout, "lo\n")
         let show = try daemon.json(RequestReply.self, ["show", "1"])
@@ -53,14 +61,17 @@ final class RequestFlowTests: XCTestCase {
     func testPolicyViolationListsEveryReasonAndExits5() throws {
         let daemon = try DaemonHarness()
         try daemon.start()
-        let out = try daemon.slotctl(["submit", "--sector", "no_such_sector", "--gpus", "9", "--duration", "1m", "--",
-                                      "true"])
+        let out = try daemon.slotctl([
+            "submit", "--sector", "no_such_sector", "--gpus", "9", "--duration", "1m", "--",
+            "true",
+        ])
         XCTAssertEqual(out.status, 5)
         XCTAssertTrue(out.stderr.contains("unknown-sector"), out.stderr)
         XCTAssertTrue(out.stderr.contains("larger-than-any-node"), out.stderr)
         let rejected = try daemon.json(ListReply.self, ["list", "--state", "rejected"])
         XCTAssertEqual(rejected.requests.count, 1)
-        XCTAssertEqual(Set(rejected.requests[0].reasons?.map(\.code) ?? []), ["unknown-sector", "larger-than-any-node"])
+        XCTAssertEqual(
+            Set(rejected.requests[0].reasons?.map(\.code) ?? []), ["unknown-sector", "larger-than-any-node"])
     }
 
     /// Invariant: a pending request explains its priority term by term, its position and why it waits; cancel
@@ -68,11 +79,19 @@ final class RequestFlowTests: XCTestCase {
     func testExplainCancelAndExpiry() throws {
         let daemon = try DaemonHarness(inventory: "1x0:2:16")
         try daemon.start()
-        let first = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--cpus", "2",
-                                                        "--duration", "2s", "--", "sleep", "60"])
+        let first = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--cpus", "2",
+                "--duration", "2s", "--", "sleep", "60",
+            ])
         XCTAssertEqual(first.request.state, .running)
-        let second = try daemon.json(RequestReply.self, ["submit", "--sector", "energy_mining", "--cpus", "2",
-                                                         "--memory", "1G", "--duration", "1m", "--", "sleep", "60"])
+        let second = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "energy_mining", "--cpus", "2",
+                "--memory", "1G", "--duration", "1m", "--", "sleep", "60",
+            ])
         XCTAssertEqual(second.request.state, .pending)
         let explain = try daemon.json(ExplainReply.self, ["explain", String(second.request.id)])
         XCTAssertEqual(explain.terms.map(\.name), ["sector", "category", "aging", "fair_share"])
@@ -98,9 +117,14 @@ final class RequestFlowTests: XCTestCase {
         let daemon = try DaemonHarness()
         try daemon.start()
         let relative = try daemon.connect()
-        XCTAssertThrowsError(try relative.call("io.slotd.Requests.Submit", SubmitParameters(
-            sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 1, durationSeconds: 1, purpose: "", command: ["true"],
-            workingDirectory: "relative/dir", environment: nil), as: RequestReply.self)) { error in
+        XCTAssertThrowsError(
+            try relative.call(
+                "io.slotd.Requests.Submit",
+                SubmitParameters(
+                    sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 1, durationSeconds: 1, purpose: "",
+                    command: ["true"],
+                    workingDirectory: "relative/dir", environment: nil), as: RequestReply.self)
+        ) { error in
             XCTAssertTrue("\(error)".contains("io.slotd.Requests.InvalidParameter"), "\(error)")
         }
         XCTAssertEqual(try daemon.slotctl(["show", "424242"]).status, 3)

@@ -19,7 +19,8 @@ final class RightsTests: XCTestCase {
         for words in ["automated", "slotctl explain ID", "slotctl contest ID --reason", "aging: 25 points per hour"] {
             XCTAssertTrue(refused.stderr.contains(words), "notice lacks '\(words)': \(refused.stderr)")
         }
-        XCTAssertTrue(try daemon.json(ListReply.self, ["list", "--state", "rejected", "--state", "pending"]).requests.isEmpty)
+        XCTAssertTrue(
+            try daemon.json(ListReply.self, ["list", "--state", "rejected", "--state", "pending"]).requests.isEmpty)
 
         let shown = try daemon.json(AgreementReply.self, ["agreement", "show"])
         XCTAssertTrue(shown.required)
@@ -29,9 +30,12 @@ final class RightsTests: XCTestCase {
         XCTAssertEqual(try daemon.slotctl(["agreement", "accept"]).status, 2, "no terminal and no --yes")
         // Accepting a text other than the one in force is refused.
         let connection = try daemon.connect()
-        XCTAssertThrowsError(try connection.call("io.slotd.Accounts.AcceptAgreement",
-                                                 AcceptAgreementParameters(version: "2026-11-example", hash: "beef"),
-                                                 as: AgreementReply.self)) { error in
+        XCTAssertThrowsError(
+            try connection.call(
+                "io.slotd.Accounts.AcceptAgreement",
+                AcceptAgreementParameters(version: "2026-11-example", hash: "beef"),
+                as: AgreementReply.self)
+        ) { error in
             XCTAssertTrue("\(error)".contains("AgreementMismatch"), "\(error)")
         }
         XCTAssertEqual(try daemon.slotctl(["agreement", "accept", "--yes"]).status, 0)
@@ -59,16 +63,22 @@ final class RightsTests: XCTestCase {
         let daemon = try DaemonHarness(inventory: "1x1:2:8")
         try daemon.start()
         func submit(_ sector: String) throws -> Int64 {
-            try daemon.json(RequestReply.self, ["submit", "--sector", sector, "--gpus", "1", "--cpus", "1", "--memory",
-                                                "1G", "--duration", "10m", "--", "sleep", "600"]).request.id
+            try daemon.json(
+                RequestReply.self,
+                [
+                    "submit", "--sector", sector, "--gpus", "1", "--cpus", "1", "--memory",
+                    "1G", "--duration", "10m", "--", "sleep", "600",
+                ]
+            ).request.id
         }
         let holder = try submit("healthcare")
-        let low = try submit("finance")       // sector weight 100
-        let high = try submit("healthcare")   // sector weight 400: ahead of `low`
+        let low = try submit("finance")  // sector weight 100
+        let high = try submit("healthcare")  // sector weight 400: ahead of `low`
         defer { _ = try? daemon.slotctl(["cancel", String(holder)]) }
         XCTAssertEqual(try daemon.json(ExplainReply.self, ["explain", String(low)]).position, 2)
 
-        let opened = try daemon.json(ContestReply.self, ["contest", String(low), "--reason", "deadline for the ministry"])
+        let opened = try daemon.json(
+            ContestReply.self, ["contest", String(low), "--reason", "deadline for the ministry"])
         XCTAssertEqual(opened.contest.kind, "position")
         XCTAssertEqual(opened.contest.state, .open)
         XCTAssertEqual(try daemon.slotctl(["contest", String(low), "--reason", "twice"]).status, 1, "one open contest")
@@ -76,14 +86,23 @@ final class RightsTests: XCTestCase {
         XCTAssertEqual(queue.contests.map(\.id), [opened.contest.id])
         let id = String(opened.contest.id)
         // Out of the policy's bounds (max_boost 500, max_boost_duration 7d): refused, nothing decided.
-        XCTAssertEqual(try daemon.slotctl(["admin", "resolve", id, "--grant", "--boost", "501", "--reason", "too much"]).status, 2)
-        XCTAssertEqual(try daemon.slotctl(["admin", "resolve", id, "--grant", "--until", "2099-01-01", "--reason",
-                                           "too long"]).status, 2)
-        let granted = try daemon.json(ContestReply.self, ["admin", "resolve", id, "--grant", "--boost", "400",
-                                                          "--reason", "confirmed by the ministry"])
+        XCTAssertEqual(
+            try daemon.slotctl(["admin", "resolve", id, "--grant", "--boost", "501", "--reason", "too much"]).status, 2)
+        XCTAssertEqual(
+            try daemon.slotctl([
+                "admin", "resolve", id, "--grant", "--until", "2099-01-01", "--reason",
+                "too long",
+            ]).status, 2)
+        let granted = try daemon.json(
+            ContestReply.self,
+            [
+                "admin", "resolve", id, "--grant", "--boost", "400",
+                "--reason", "confirmed by the ministry",
+            ])
         XCTAssertEqual(granted.contest.state, .granted)
         XCTAssertEqual(granted.contest.boost, 400)
-        XCTAssertEqual(try daemon.slotctl(["admin", "resolve", id, "--uphold", "--reason", "changed my mind"]).status, 1)
+        XCTAssertEqual(
+            try daemon.slotctl(["admin", "resolve", id, "--uphold", "--reason", "changed my mind"]).status, 1)
 
         func boosted() throws -> ExplainReply { try daemon.json(ExplainReply.self, ["explain", String(low)]) }
         var explained = try boosted()
@@ -111,20 +130,31 @@ final class RightsTests: XCTestCase {
         let daemon = try DaemonHarness()
         try daemon.start()
         let user = try daemon.json(WhoamiReply.self, ["whoami"]).user
-        XCTAssertEqual(try daemon.slotctl(["account", "update", user, "--category", "individual_researcher",
-                                           "--reason", "test"]).status, 0)
+        XCTAssertEqual(
+            try daemon.slotctl([
+                "account", "update", user, "--category", "individual_researcher",
+                "--reason", "test",
+            ]).status, 0)
         let rejected = try daemon.slotctl(["submit", "--sector", "finance", "--duration", "1m", "--json", "--", "true"])
         XCTAssertEqual(rejected.status, 5, rejected.stdout)
         let id = try XCTUnwrap(try daemon.json(ListReply.self, ["list", "--state", "rejected"]).requests.first?.id)
-        let contest = try daemon.json(ContestReply.self, ["contest", String(id), "--reason", "finance is allowed to us"])
+        let contest = try daemon.json(
+            ContestReply.self, ["contest", String(id), "--reason", "finance is allowed to us"])
         XCTAssertEqual(contest.contest.kind, "rejection")
         let early = try daemon.slotctl(["admin", "resolve", String(contest.contest.id), "--grant", "--reason", "yes"])
         XCTAssertEqual(early.status, 1, "still breaks sector-not-allowed")
         XCTAssertTrue(early.stderr.contains("sector-not-allowed"), early.stderr)
-        XCTAssertEqual(try daemon.slotctl(["account", "update", user, "--category", "domestic_startup",
-                                           "--reason", "category corrected"]).status, 0)
-        let granted = try daemon.json(ContestReply.self, ["admin", "resolve", String(contest.contest.id), "--grant",
-                                                          "--reason", "category was wrong"])
+        XCTAssertEqual(
+            try daemon.slotctl([
+                "account", "update", user, "--category", "domestic_startup",
+                "--reason", "category corrected",
+            ]).status, 0)
+        let granted = try daemon.json(
+            ContestReply.self,
+            [
+                "admin", "resolve", String(contest.contest.id), "--grant",
+                "--reason", "category was wrong",
+            ])
         XCTAssertEqual(granted.contest.effect, "re-queued")
         let deadline = Date().addingTimeInterval(10)
         var state = RequestState.rejected
@@ -140,20 +170,37 @@ final class RightsTests: XCTestCase {
         try XCTSkipUnless(runningAsRoot, "switching to other uids needs root")
         let daemon = try DaemonHarness(inventory: "1x0:1:8")
         try daemon.start()
-        XCTAssertEqual(try daemon.slotctl(["account", "add", "nobody", "--category", "university_research",
-                                           "--reason", "test"]).status, 0)
+        XCTAssertEqual(
+            try daemon.slotctl([
+                "account", "add", "nobody", "--category", "university_research",
+                "--reason", "test",
+            ]).status, 0)
         try daemon.acceptAgreement(as: "nobody")
-        let holder = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--cpus", "1", "--memory",
-                                                         "1G", "--duration", "1m", "--", "sleep", "60"])
+        let holder = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--cpus", "1", "--memory",
+                "1G", "--duration", "1m", "--", "sleep", "60",
+            ])
         defer { _ = try? daemon.slotctl(["cancel", String(holder.request.id)]) }
-        let mine = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--cpus", "1", "--memory",
-                                                       "1G", "--duration", "1m", "--", "true"])
-        XCTAssertEqual(try daemon.slotctl(["contest", String(mine.request.id), "--reason", "not yours"], as: "nobody").status, 3)
+        let mine = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--cpus", "1", "--memory",
+                "1G", "--duration", "1m", "--", "true",
+            ])
+        XCTAssertEqual(
+            try daemon.slotctl(["contest", String(mine.request.id), "--reason", "not yours"], as: "nobody").status, 3)
         let contest = try daemon.json(ContestReply.self, ["contest", String(mine.request.id), "--reason", "mine"])
         XCTAssertTrue(try daemon.json(ContestListReply.self, ["contest", "list"], as: "nobody").contests.isEmpty)
         XCTAssertEqual(try daemon.slotctl(["admin", "contests"], as: "nobody").status, 4)
-        XCTAssertEqual(try daemon.slotctl(["admin", "resolve", String(contest.contest.id), "--grant", "--reason",
-                                           "self-service"], as: "nobody").status, 4)
+        XCTAssertEqual(
+            try daemon.slotctl(
+                [
+                    "admin", "resolve", String(contest.contest.id), "--grant", "--reason",
+                    "self-service",
+                ], as: "nobody"
+            ).status, 4)
     }
 
     /// Invariant: a report is rebuilt from the stored history: the same period gives the same figures after a
@@ -163,8 +210,11 @@ final class RightsTests: XCTestCase {
         let daemon = try DaemonHarness()
         try daemon.start()
         for command in ["true", "sleep 0.2"] {
-            XCTAssertEqual(try daemon.slotctl(["submit", "--sector", "healthcare", "--gpus", "1", "--duration", "1m",
-                                               "--wait", "--", "sh", "-c", command]).status, 0)
+            XCTAssertEqual(
+                try daemon.slotctl([
+                    "submit", "--sector", "healthcare", "--gpus", "1", "--duration", "1m",
+                    "--wait", "--", "sh", "-c", command,
+                ]).status, 0)
         }
         _ = try daemon.slotctl(["submit", "--sector", "no_such_sector", "--", "true"])
         let to = ISO8601DateFormatter().string(from: Date().addingTimeInterval(1))
@@ -195,8 +245,11 @@ final class RightsTests: XCTestCase {
         XCTAssertEqual(again.total, byAccount.total)
 
         if runningAsRoot {
-            XCTAssertEqual(try daemon.slotctl(["account", "add", "nobody", "--category", "university_research",
-                                               "--reason", "test"]).status, 0)
+            XCTAssertEqual(
+                try daemon.slotctl([
+                    "account", "add", "nobody", "--category", "university_research",
+                    "--reason", "test",
+                ]).status, 0)
             let own = try daemon.json(ReportReply.self, ["report", "--by", "account"] + period, as: "nobody").report
             XCTAssertEqual(own.scope, "own")
             XCTAssertEqual(own.account, "nobody")

@@ -4,7 +4,7 @@ import SlotProtocol
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Bad input never crashes the daemon or loses data; a crash loses no acknowledged request.
@@ -22,7 +22,8 @@ final class RobustnessTests: XCTestCase {
         let slowSenders = try (0..<20).map { _ in try daemon.connect() }
         for slow in slowSenders { try slow.sendRaw(Array("{\"method\":\"io.slotd.System.St".utf8)) }
         let watchAndLeave = Array(#"{"method":"io.slotd.Requests.Watch","parameters":{},"more":true}"#.utf8) + [0]
-        let submit = #"{"method":"io.slotd.Requests.Submit","parameters":{"gpus":0,"purpose":"","workingDirectory":"/tmp","#
+        let submit =
+            #"{"method":"io.slotd.Requests.Submit","parameters":{"gpus":0,"purpose":"","workingDirectory":"/tmp","#
         let kinds: [[UInt8]] = [
             Array("not json at all".utf8) + [0],
             Array("{\"method\": ".utf8) + [0],
@@ -33,7 +34,9 @@ final class RobustnessTests: XCTestCase {
             Array("{\"method\":\"io.slotd.Requests.Get\",\"parameters\":{\"id\":1}".utf8),  // truncated, then gone
             [0xff, 0xfe, 0x00],
             watchAndLeave,
-            Array((submit + #""command":["true"],"environment":{"BIG":"\#(String(repeating: "x", count: 40_000))"}}}"#).utf8) + [0],
+            Array(
+                (submit + #""command":["true"],"environment":{"BIG":"\#(String(repeating: "x", count: 40_000))"}}}"#)
+                    .utf8) + [0],
             Array((submit + #""command":["true","a\u0000b"]}}"#).utf8) + [0],
         ]
         let total = 10_000
@@ -43,7 +46,8 @@ final class RobustnessTests: XCTestCase {
         let goodThread = Thread {
             while !good.isSet {
                 if let c = try? VarlinkConnection(path: socket),
-                   (try? c.call("io.slotd.System.Status", Empty(), as: StatusReply.self)) != nil {
+                    (try? c.call("io.slotd.System.Status", Empty(), as: StatusReply.self)) != nil
+                {
                     goodAnswers.increment()
                 }
                 usleep(2_000)
@@ -101,8 +105,12 @@ final class RobustnessTests: XCTestCase {
         let daemon = try DaemonHarness(inventory: "1x0:1:4")
         try daemon.configure("[limits]\nmax_pending_per_user = 100000\n")  // one user sends all 10,000
         try daemon.start()
-        let holder = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--cpus", "1", "--memory",
-                                                         "1G", "--duration", "10m", "--", "sleep", "600"])
+        let holder = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--cpus", "1", "--memory",
+                "1G", "--duration", "10m", "--", "sleep", "600",
+            ])
         XCTAssertEqual(holder.request.state, .running)
         let acknowledged = Acks()
         let clients = 4, perClient = 2_500
@@ -132,8 +140,9 @@ final class RobustnessTests: XCTestCase {
         let queue = try daemon.json(QueueReply.self, ["queue", "--limit", "20000"])
         let pending = queue.entries.filter { $0.state == .pending }.compactMap(\.id)
         XCTAssertEqual(Set(pending).count, pending.count, "a request is queued twice")
-        XCTAssertTrue(Set(acked).isSubset(of: Set(pending)),
-                      "\(Set(acked).subtracting(pending).count) acknowledged request(s) lost")
+        XCTAssertTrue(
+            Set(acked).isSubset(of: Set(pending)),
+            "\(Set(acked).subtracting(pending).count) acknowledged request(s) lost")
         XCTAssertEqual(pending, pending.sorted(), "the queue order changed across the restart")
         let running = try daemon.json(RequestReply.self, ["show", String(holder.request.id)])
         XCTAssertEqual(running.request.state, .running, "the running slot must be re-adopted")

@@ -5,7 +5,7 @@ import SlotProtocol
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The route table is the contract's only door: every IDL method has a route and every route an IDL method, and
@@ -25,8 +25,12 @@ import Glibc
         }
         let routed = Set(Routes.all.map(\.method))
         #expect(declared.count > 20, "the IDL parse found too few methods: \(declared.sorted())")
-        #expect(declared.subtracting(routed).isEmpty, "IDL methods without a route: \(declared.subtracting(routed).sorted())")
-        #expect(routed.subtracting(declared).isEmpty, "routes without an IDL method: \(routed.subtracting(declared).sorted())")
+        #expect(
+            declared.subtracting(routed).isEmpty,
+            "IDL methods without a route: \(declared.subtracting(routed).sorted())")
+        #expect(
+            routed.subtracting(declared).isEmpty,
+            "routes without an IDL method: \(routed.subtracting(declared).sorted())")
         #expect(Routes.all.count == routed.count, "a method is routed twice")
     }
 
@@ -57,8 +61,9 @@ import Glibc
     static func scene() async throws -> Scene {
         let daemon = try await InProcessDaemon.start(inventory: "1x0:1:4")
         for user in ["alice", "bob"] {
-            _ = await daemon.call("io.slotd.Accounts.Add",
-                                  #"{"name":"\#(user)","category":"state_body","reason":"route table test"}"#, as: admin)
+            _ = await daemon.call(
+                "io.slotd.Accounts.Add",
+                #"{"name":"\#(user)","category":"state_body","reason":"route table test"}"#, as: admin)
         }
         let agreement = try await daemon.expect(AgreementReply.self, "io.slotd.Accounts.Agreement", as: alice)
         let accept = #"{"version":"\#(agreement.version ?? "")","hash":"\#(agreement.hash ?? "")"}"#
@@ -67,8 +72,9 @@ import Glibc
         }
         var ids: [Int64] = []
         for _ in 0..<3 {
-            let reply = try await daemon.expect(RequestReply.self, "io.slotd.Requests.Submit", submit(purpose: secret),
-                                                as: alice)
+            let reply = try await daemon.expect(
+                RequestReply.self, "io.slotd.Requests.Submit", submit(purpose: secret),
+                as: alice)
             ids.append(reply.request.id)
         }
         let contest = try await daemon.expect(
@@ -86,7 +92,9 @@ import Glibc
     static func call(_ route: Route, _ s: Scene, _ caller: Caller) -> (parameters: String, more: Bool) {
         let all = caller.isAdmin ? #"{"allUsers":true}"# : "{}"
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
-        let policy = (try? String(contentsOfFile: DaemonHarness.repository.path + "/Policies/default.toml", encoding: .utf8)) ?? ""
+        let policy =
+            (try? String(contentsOfFile: DaemonHarness.repository.path + "/Policies/default.toml", encoding: .utf8))
+            ?? ""
         let source = String(decoding: (try? JSONEncoder().encode(policy)) ?? Data(), as: UTF8.self)
         switch route.method {
         case "org.varlink.service.GetInterfaceDescription": return (#"{"interface":"io.slotd.Requests"}"#, false)
@@ -101,7 +109,8 @@ import Glibc
         case "io.slotd.Accounts.AcceptAgreement":
             return (#"{"version":"\#(s.agreement.version ?? "")","hash":"\#(s.agreement.hash ?? "")"}"#, false)
         case "io.slotd.Contests.Open": return (#"{"id":\#(s.pending),"reason":"a second look"}"#, false)
-        case "io.slotd.Contests.Resolve": return (#"{"id":\#(s.contest),"grant":false,"reason":"route table test"}"#, false)
+        case "io.slotd.Contests.Resolve":
+            return (#"{"id":\#(s.contest),"grant":false,"reason":"route table test"}"#, false)
         case "io.slotd.Reports.Allocation": return (#"{"from":\#(now - 86_400_000),"to":\#(now + 3_600_000)}"#, false)
         case "io.slotd.Policy.Check": return (#"{"source":\#(source)}"#, false)
         case "io.slotd.Policy.Apply": return (#"{"source":\#(source),"reason":"route table test"}"#, false)
@@ -119,8 +128,10 @@ import Glibc
 
     /// The table as `docs/daemon.md` shows it, measured: each cell on a fresh daemon in the same scene.
     static func measuredTable() async throws -> String {
-        var lines = ["| method | access | scope | " + columns.map(\.name).joined(separator: " | ") + " |",
-                     "|---|---|---|" + String(repeating: "---|", count: columns.count)]
+        var lines = [
+            "| method | access | scope | " + columns.map(\.name).joined(separator: " | ") + " |",
+            "|---|---|---|" + String(repeating: "---|", count: columns.count),
+        ]
         for route in Routes.all {
             var cells: [String] = []
             for (_, caller) in columns {
@@ -130,8 +141,9 @@ import Glibc
                 cells.append(cell(await scene.daemon.call(route.method, parameters, as: caller, more: more)))
             }
             let scope = route.scope == .none ? "" : route.scope.rawValue
-            lines.append("| `\(route.method)` | \(route.access.rawValue) | \(scope) | "
-                         + cells.joined(separator: " | ") + " |")
+            lines.append(
+                "| `\(route.method)` | \(route.access.rawValue) | \(scope) | "
+                    + cells.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
     }
@@ -152,7 +164,8 @@ import Glibc
             try doc.replacingCharacters(in: start.upperBound..<stop.lowerBound, with: measured)
                 .write(toFile: DaemonHarness.repository.path + "/docs/daemon.md", atomically: true, encoding: .utf8)
         }
-        #expect(documented == measured, "docs/daemon.md's access table differs from the daemon's behaviour:\n\(measured)")
+        #expect(
+            documented == measured, "docs/daemon.md's access table differs from the daemon's behaviour:\n\(measured)")
     }
 
     @Test("Invariant: an admin-only method refuses everyone else before it looks at the parameters")

@@ -4,7 +4,7 @@ import SlotProtocol
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a service manager and a crowd of clients see: the watchdog, socket activation, the connection limit and
@@ -36,10 +36,12 @@ final class ServiceManagerTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: process.executableURL!.path) else {
             throw XCTSkip("systemd-socket-activate is not installed")
         }
-        process.arguments = ["-l", activated, "--fdname=varlink",
-                             DaemonHarness.binaries.appendingPathComponent("slotd").path, "--dev",
-                             "--state-directory", daemon.state, "--policy", daemon.policy, "--socket", own,
-                             "--inventory", daemon.inventory, "--log-level", "warning"]
+        process.arguments = [
+            "-l", activated, "--fdname=varlink",
+            DaemonHarness.binaries.appendingPathComponent("slotd").path, "--dev",
+            "--state-directory", daemon.state, "--policy", daemon.policy, "--socket", own,
+            "--inventory", daemon.inventory, "--log-level", "warning",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -50,7 +52,8 @@ final class ServiceManagerTests: XCTestCase {
         var status: StatusReply?
         let deadline = Date().addingTimeInterval(20)
         while status == nil, Date() < deadline {
-            status = try? VarlinkConnection(path: activated).call("io.slotd.System.Status", Empty(), as: StatusReply.self)
+            status = try? VarlinkConnection(path: activated).call(
+                "io.slotd.System.Status", Empty(), as: StatusReply.self)
             if status == nil { usleep(50_000) }
         }
         XCTAssertNotNil(status, "slotd did not answer on the activated socket")
@@ -103,7 +106,8 @@ final class ServiceManagerTests: XCTestCase {
             usleep(400_000)
             XCTAssertNoThrow(try busy.call("io.slotd.System.Status", Empty(), as: StatusReply.self))
         }
-        XCTAssertThrowsError(try idle.call("io.slotd.System.Status", Empty(), as: StatusReply.self),
-                             "an idle connection was still open after 2.4 s with a 1 s idle timeout")
+        XCTAssertThrowsError(
+            try idle.call("io.slotd.System.Status", Empty(), as: StatusReply.self),
+            "an idle connection was still open after 2.4 s with a 1 s idle timeout")
     }
 }

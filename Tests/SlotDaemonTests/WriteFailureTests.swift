@@ -4,7 +4,7 @@ import SlotProtocol
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue 16, finding 9: what slotd does when its database cannot be written. The rule (Engine+WriteGuard): stop
@@ -41,16 +41,27 @@ final class WriteFailureTests: XCTestCase {
         daemon.extraEnvironment["SLOTD_DEV_STORE_FAULT_FILE"] = fault
         try daemon.configure("[limits]\nstop_grace_seconds = 1\n")
         try daemon.start()
-        let a = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--cpus", "2",
-                                                    "--duration", "1m", "--", "sleep", "2"]).request
+        let a = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--cpus", "2",
+                "--duration", "1m", "--", "sleep", "2",
+            ]
+        ).request
         XCTAssertEqual(a.state, .running)
-        let b = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--cpus", "2",
-                                                    "--duration", "1m", "--", "/bin/sh", "-c", "echo ran >> \(marks)"]).request
+        let b = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--cpus", "2",
+                "--duration", "1m", "--", "/bin/sh", "-c", "echo ran >> \(marks)",
+            ]
+        ).request
         XCTAssertEqual(b.state, .pending)
         _ = FileManager.default.createFile(atPath: fault, contents: Data())
         let scene = Scene(daemon: daemon, fault: fault, marks: marks, a: a.id, b: b.id)
-        XCTAssertTrue(try eventually(10) { try scene.status().storeError != nil },
-                      "A ended while writes failed, and status does not say the database is not writable")
+        XCTAssertTrue(
+            try eventually(10) { try scene.status().storeError != nil },
+            "A ended while writes failed, and status does not say the database is not writable")
         return scene
     }
 
@@ -70,7 +81,8 @@ final class WriteFailureTests: XCTestCase {
         XCTAssertEqual(scene.runsOfB, 0, "B was started while its start could not be recorded")
 
         try FileManager.default.removeItem(atPath: scene.fault)
-        XCTAssertTrue(try eventually(10) { try scene.show(scene.b).state == .completed }, "B never ran after writes resumed")
+        XCTAssertTrue(
+            try eventually(10) { try scene.show(scene.b).state == .completed }, "B never ran after writes resumed")
         XCTAssertNil(try scene.status().storeError)
         XCTAssertEqual(try scene.show(scene.a).state, .completed, "A's end, kept in memory, was recorded")
         XCTAssertEqual(scene.runsOfB, 1)
@@ -93,7 +105,8 @@ final class WriteFailureTests: XCTestCase {
         daemon.crash()
         try FileManager.default.removeItem(atPath: scene.fault)
         try daemon.start()
-        XCTAssertTrue(try eventually(10) { try scene.show(scene.b).state == .completed }, "B never ran after the restart")
+        XCTAssertTrue(
+            try eventually(10) { try scene.show(scene.b).state == .completed }, "B never ran after the restart")
         usleep(500_000)
         XCTAssertEqual(scene.runsOfB, 1)
         XCTAssertTrue(try scene.show(scene.a).state.isFinal, "A is still recorded running after the restart")
@@ -124,8 +137,13 @@ final class WriteFailureTests: XCTestCase {
         }
         try daemon.configure("[limits]\nmin_free_disk_mib = 0\n")
         try daemon.start()
-        let running = try daemon.json(RequestReply.self, ["submit", "--sector", "healthcare", "--duration", "1m",
-                                                          "--", "sleep", "60"]).request
+        let running = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--duration", "1m",
+                "--", "sleep", "60",
+            ]
+        ).request
         // Fill the filesystem.
         let filler = open(daemon.state + "/filler", O_WRONLY | O_CREAT, 0o600)
         let chunk = [UInt8](repeating: 7, count: 1 << 16)
@@ -136,9 +154,15 @@ final class WriteFailureTests: XCTestCase {
         // the full filesystem cannot hold.
         let connection = try daemon.connect()
         let environment = ["PAD": String(repeating: "p", count: 30_000)]
-        let frame = Array(try JSONEncoder().encode(VarlinkCall(method: "io.slotd.Requests.Submit", parameters: SubmitParameters(
-            sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 64, durationSeconds: 60, purpose: "", command: ["true"],
-            workingDirectory: "/tmp", environment: environment)))) + [0]
+        let frame =
+            Array(
+                try JSONEncoder().encode(
+                    VarlinkCall(
+                        method: "io.slotd.Requests.Submit",
+                        parameters: SubmitParameters(
+                            sector: "healthcare", gpus: 0, cpus: 1, memoryMiB: 64, durationSeconds: 60, purpose: "",
+                            command: ["true"],
+                            workingDirectory: "/tmp", environment: environment)))) + [0]
         for _ in 0..<24 { try connection.sendRaw(frame) }
         var acknowledged: [Int64] = []
         var refusals: [String] = []
@@ -146,7 +170,8 @@ final class WriteFailureTests: XCTestCase {
             guard let reply = try connection.readFrame() else { break }
             let text = String(decoding: reply, as: UTF8.self)
             if let decoded = try? JSONDecoder().decode(VarlinkReply<RequestReply>.self, from: Data(reply)),
-               let request = decoded.parameters?.request {
+                let request = decoded.parameters?.request
+            {
                 acknowledged.append(request.id)
             } else {
                 refusals.append(text)

@@ -52,8 +52,9 @@ import Testing
         #expect(university.allows(sector: "finance"))
         #expect(policy.category("individual_researcher")?.allows(sector: "finance") == false)
         let text = try String(contentsOfFile: PolicyFiles.policy("Policies/default.toml"), encoding: .utf8)
-        let header = try #require(text.split(separator: "\n", omittingEmptySubsequences: false)
-            .firstIndex { $0 == "[sectors.healthcare]" })
+        let header = try #require(
+            text.split(separator: "\n", omittingEmptySubsequences: false)
+                .firstIndex { $0 == "[sectors.healthcare]" })
         #expect(policy.sector("healthcare")?.source.line == header + 3, "the weight line, two below the header")
     }
 
@@ -63,19 +64,20 @@ import Testing
         let result = try PolicyLoader.check(contentsOf: path)
         #expect(result.policy == nil)
         let found = result.errors.map { "\($0.location.line):\($0.location.column) \($0.code)" }
-        #expect(found == [
-            "4:1 policy.unknown-key",
-            "7:1 policy.range",
-            "11:1 policy.type",
-            "12:1 policy.type",
-            "17:1 policy.unknown-key",
-            "19:1 policy.id",
-            "26:1 policy.range",
-            "29:26 policy.reference",
-            "29:39 policy.duplicate",
-            "31:1 policy.missing-key",
-            "36:12 policy.reference",
-        ])
+        #expect(
+            found == [
+                "4:1 policy.unknown-key",
+                "7:1 policy.range",
+                "11:1 policy.type",
+                "12:1 policy.type",
+                "17:1 policy.unknown-key",
+                "19:1 policy.id",
+                "26:1 policy.range",
+                "29:26 policy.reference",
+                "29:39 policy.duplicate",
+                "31:1 policy.missing-key",
+                "36:12 policy.reference",
+            ])
         #expect(result.errors.allSatisfy { $0.location.file == path && $0.expected != nil && $0.hint != nil })
         let typo = try #require(result.errors.first { $0.location.line == 17 })
         #expect(typo.hint == "did you mean 'weight'?")
@@ -85,12 +87,14 @@ import Testing
 
     @Test("Invariant: a missing or unsupported version is rejected")
     func versionRequired() {
-        let missing = PolicyLoader.check(text: Self.minimal.replacingOccurrences(of: "version = 1\n", with: ""),
-                                         file: "p.toml")
+        let missing = PolicyLoader.check(
+            text: Self.minimal.replacingOccurrences(of: "version = 1\n", with: ""),
+            file: "p.toml")
         #expect(missing.errors.map(\.code) == ["policy.missing-key"])
         #expect(missing.errors.first?.location.keyPath == "version")
-        let future = PolicyLoader.check(text: Self.minimal.replacingOccurrences(of: "version = 1", with: "version = 2"),
-                                        file: "p.toml")
+        let future = PolicyLoader.check(
+            text: Self.minimal.replacingOccurrences(of: "version = 1", with: "version = 2"),
+            file: "p.toml")
         #expect(future.errors.map(\.code) == ["policy.version"])
         #expect(future.errors.first?.location.line == 1)
     }
@@ -124,34 +128,38 @@ import Testing
         #expect(throws: PolicyError.self) { try PolicyLoader.check(contentsOf: "/nonexistent/policy.toml") }
     }
 
-    @Test("Invariant: [agreement] and [contests] are optional, read strictly, and default to no agreement and a 500-point, 7-day boost")
+    @Test(
+        "Invariant: [agreement] and [contests] are optional, read strictly, and default to no agreement and a 500-point, 7-day boost"
+    )
     func agreementAndContests() throws {
         let plain = try #require(PolicyLoader.check(text: Self.minimal, file: "p.toml").policy)
         #expect(plain.agreement == nil)
         #expect(plain.contests.maxBoost == 500 && plain.contests.maxBoostDuration == .days(7))
-        let full = Self.minimal + """
+        let full =
+            Self.minimal + """
 
-            [agreement]
-            file = "terms.md"
-            version = "v2"
+                [agreement]
+                file = "terms.md"
+                version = "v2"
 
-            [contests]
-            max_boost = 200
-            max_boost_duration = "2d"
-            """
+                [contests]
+                max_boost = 200
+                max_boost_duration = "2d"
+                """
         let policy = try #require(PolicyLoader.check(text: full, file: "p.toml").policy)
         #expect(policy.agreement?.file == "terms.md" && policy.agreement?.version == "v2")
         #expect(policy.contests.maxBoost == 200 && policy.contests.maxBoostDuration == .days(2))
-        let broken = Self.minimal + """
+        let broken =
+            Self.minimal + """
 
-            [agreement]
-            file = "../../etc/shadow"
-            version = "v2"
-            signed = true
+                [agreement]
+                file = "../../etc/shadow"
+                version = "v2"
+                signed = true
 
-            [contests]
-            max_boost = -1
-            """
+                [contests]
+                max_boost = -1
+                """
         let check = PolicyLoader.check(text: broken, file: "p.toml")
         #expect(check.policy == nil)
         let keys = Set(check.errors.map(\.location.keyPath))

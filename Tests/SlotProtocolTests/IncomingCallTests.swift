@@ -28,8 +28,14 @@ import Testing
             ("sector", fragment(text())), ("cpus", fragment(Int.random(in: 1...64, using: &rng))),
             ("memoryMiB", fragment(Int.random(in: 1...1_000_000, using: &rng))),
             ("durationSeconds", fragment(Int64.random(in: 1...86_400, using: &rng))),
-            ("environment", fragment(Dictionary(uniqueKeysWithValues: (0..<Int.random(in: 0...3, using: &rng)).map { i in
-                ("K\(i)", text()) }))),
+            (
+                "environment",
+                fragment(
+                    Dictionary(
+                        uniqueKeysWithValues: (0..<Int.random(in: 0...3, using: &rng)).map { i in
+                            ("K\(i)", text())
+                        }))
+            ),
             ("network", fragment(Bool.random(using: &rng))),
             ("futureField", fragment(["nested": [1, 2]])),
         ]
@@ -42,7 +48,10 @@ import Testing
         }
         var envelope: [(String, String)] = [
             ("method", fragment("io.slotd.Requests.Submit")),
-            ("parameters", "{" + parameters.shuffled(using: &rng).map { "\(fragment($0.0)):\($0.1)" }.joined(separator: ",") + "}"),
+            (
+                "parameters",
+                "{" + parameters.shuffled(using: &rng).map { "\(fragment($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+            ),
         ]
         for key in ["more", "oneway", "upgrade"] where Bool.random(using: &rng) {
             envelope.append((key, Bool.random(using: &rng) ? fragment(Bool.random(using: &rng)) : "null"))
@@ -52,7 +61,8 @@ import Testing
 
     static func same(_ a: IncomingCall, _ b: IncomingCall) throws -> Bool {
         guard a.header.method == b.header.method, a.header.more == b.header.more, a.header.oneway == b.header.oneway,
-              a.header.upgrade == b.header.upgrade else { return false }
+            a.header.upgrade == b.header.upgrade
+        else { return false }
         return try a.parameters(as: SubmitParameters.self) == (try b.parameters(as: SubmitParameters.self))
     }
 
@@ -82,8 +92,9 @@ import Testing
             let frame = Data(bytes)
             guard let fast = frame.withUnsafeBytes({ IncomingCall.fastSubmit($0) }) else { continue }
             accepted += 1
-            let foundation = try #require(try? Self.foundation.decode(IncomingCall.self, from: frame),
-                                          "fast path took what Foundation refuses: \(String(decoding: frame, as: UTF8.self))")
+            let foundation = try #require(
+                try? Self.foundation.decode(IncomingCall.self, from: frame),
+                "fast path took what Foundation refuses: \(String(decoding: frame, as: UTF8.self))")
             #expect(try Self.same(fast, foundation), "\(String(decoding: frame, as: UTF8.self))")
         }
         #expect(accepted > 100, "too few corrupted frames were still Submits to compare (\(accepted))")

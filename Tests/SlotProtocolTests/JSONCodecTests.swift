@@ -21,28 +21,35 @@ import Testing
         }
         func maybe<T>(_ make: () -> T) -> T? { Bool.random(using: &rng) ? make() : nil }
         var info = RequestInfo(
-            id: Int64.random(in: 1...Int64.max, using: &rng), state: RequestState.allCases.randomElement(using: &rng) ?? .pending,
+            id: Int64.random(in: 1...Int64.max, using: &rng),
+            state: RequestState.allCases.randomElement(using: &rng) ?? .pending,
             account: text(), uid: Int64.random(in: 0...Int64(UInt32.max), using: &rng), sector: text(),
             gpus: Int.random(in: 0...64, using: &rng), cpus: Int.random(in: 1...256, using: &rng),
-            memoryMiB: Int.random(in: Int.min...Int.max, using: &rng), durationSeconds: Int64.random(in: 0...86_400 * 30, using: &rng),
+            memoryMiB: Int.random(in: Int.min...Int.max, using: &rng),
+            durationSeconds: Int64.random(in: 0...86_400 * 30, using: &rng),
             purpose: text(), command: (0..<Int.random(in: 0...5, using: &rng)).map { _ in text() },
             workingDirectory: text(), submittedAt: Int64.random(in: Int64.min...Int64.max, using: &rng))
         info.startedAt = maybe { Int64.random(in: 0...Int64.max, using: &rng) }
         info.endedAt = maybe { Int64.random(in: 0...Int64.max, using: &rng) }
         info.outcome = maybe { text() }
         info.exitCode = maybe { Int.random(in: -255...255, using: &rng) }
-        info.reasons = maybe { (0..<Int.random(in: 0...3, using: &rng)).map { _ in Reason(code: text(), message: text()) } }
+        info.reasons = maybe {
+            (0..<Int.random(in: 0...3, using: &rng)).map { _ in Reason(code: text(), message: text()) }
+        }
         info.node = maybe { text() }
-        info.gpuIndices = maybe { (0..<Int.random(in: 0...8, using: &rng)).map { _ in Int.random(in: 0...7, using: &rng) } }
+        info.gpuIndices = maybe {
+            (0..<Int.random(in: 0...8, using: &rng)).map { _ in Int.random(in: 0...7, using: &rng) }
+        }
         info.logFile = maybe { text() }
         info.network = maybe { Bool.random(using: &rng) }
         return info
     }
 
     static func fullRequest() -> RequestInfo {
-        var info = RequestInfo(id: 7, state: .failed, account: "alice", uid: 1_000, sector: "healthcare", gpus: 2, cpus: 8,
-                               memoryMiB: 32_768, durationSeconds: 3_600, purpose: "p", command: ["a", "b"],
-                               workingDirectory: "/w", submittedAt: 1)
+        var info = RequestInfo(
+            id: 7, state: .failed, account: "alice", uid: 1_000, sector: "healthcare", gpus: 2, cpus: 8,
+            memoryMiB: 32_768, durationSeconds: 3_600, purpose: "p", command: ["a", "b"],
+            workingDirectory: "/w", submittedAt: 1)
         info.startedAt = 2
         info.endedAt = 3
         info.outcome = "exit status 1"
@@ -82,8 +89,11 @@ import Testing
         var i = 0
         while i + 5 < bytes.count {
             if bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] == UInt8(ascii: "0"),
-               bytes[i + 3] == UInt8(ascii: "0") {
-                for j in (i + 4)...(i + 5) where (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(bytes[j]) { bytes[j] += 32 }
+                bytes[i + 3] == UInt8(ascii: "0")
+            {
+                for j in (i + 4)...(i + 5) where (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(bytes[j]) {
+                    bytes[j] += 32
+                }
                 i += 6
             } else {
                 i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1
@@ -95,11 +105,14 @@ import Testing
     @Test func pagesAreByteForByteWhatFoundationWrites() throws {
         var rng = SeededRandom(seed: 0x5107D)
         for round in 0..<200 {
-            let reply = ListReply(requests: (0..<Int.random(in: 0...20, using: &rng)).map { _ in Self.randomRequest(&rng) })
+            let reply = ListReply(
+                requests: (0..<Int.random(in: 0...20, using: &rng)).map { _ in Self.randomRequest(&rng) })
             let continues: Bool? = [nil, true, false][round % 3]
             let expected = try Varlink.frame(VarlinkReply(parameters: reply, continues: continues))
             let actual = try reply.frame(continues: continues)
-            #expect(Self.lowercasingControlEscapes(actual) == expected, "round \(round): \(String(decoding: actual, as: UTF8.self))")
+            #expect(
+                Self.lowercasingControlEscapes(actual) == expected,
+                "round \(round): \(String(decoding: actual, as: UTF8.self))")
         }
         var extremes = Self.fullRequest()
         (extremes.id, extremes.submittedAt, extremes.startedAt, extremes.endedAt) = (Int64.max, Int64.min, 0, -1)
@@ -113,8 +126,9 @@ import Testing
         for round in 0..<300 {
             let reply = RequestReply(request: Self.randomRequest(&rng))
             let frame = try reply.frame()
-            #expect(Self.lowercasingControlEscapes(frame) == (try Varlink.frame(VarlinkReply(parameters: reply))),
-                    "round \(round)")
+            #expect(
+                Self.lowercasingControlEscapes(frame) == (try Varlink.frame(VarlinkReply(parameters: reply))),
+                "round \(round)")
             var reader = try frame.dropLast().withUnsafeBytes { try JSONReader(parsing: $0) }
             try reader.beginObject()
             #expect(try reader.nextKey() == "parameters")
@@ -128,7 +142,8 @@ import Testing
         var rng = SeededRandom(seed: 0xDEC0DE)
         let unsorted = JSONEncoder()
         for round in 0..<200 {
-            let reply = ListReply(requests: (0..<Int.random(in: 0...20, using: &rng)).map { _ in Self.randomRequest(&rng) })
+            let reply = ListReply(
+                requests: (0..<Int.random(in: 0...20, using: &rng)).map { _ in Self.randomRequest(&rng) })
             let sorted = try Varlink.frame(VarlinkReply(parameters: reply, continues: true))
             #expect(try Self.decodeFast(sorted).0 == reply, "round \(round)")
             #expect(try Self.decodeFast(sorted).1 == true)
@@ -147,7 +162,9 @@ import Testing
         let row = try #require((parameters["requests"] as? [[String: Any]])?.first)
         let properties = Mirror(reflecting: full).children.compactMap(\.label)
         #expect(Set(row.keys) == Set(properties))
-        #expect(try Self.decodeFast(try Varlink.frame(VarlinkReply(parameters: ListReply(requests: [full])))).0.requests == [full])
+        #expect(
+            try Self.decodeFast(try Varlink.frame(VarlinkReply(parameters: ListReply(requests: [full])))).0.requests
+                == [full])
     }
 
     @Test func unknownKeysAreSkippedAndNullOptionalsAreAbsent() throws {
@@ -188,11 +205,16 @@ import Testing
         for invalid: [UInt8] in [[0xC0, 0xAF], [0xED, 0xA0, 0x80]] {
             var text = Array(#"{"parameters":{"requests":[{"account":""#.utf8)
             text += invalid + Array(#""}]}}"#.utf8)
-            #expect(throws: JSONCodecError.syntax("a string is not valid UTF-8")) { _ = try Self.decodeFast(Data(text)) }
-            #expect(throws: (any Error).self) { _ = try JSONDecoder().decode(VarlinkReply<ListReply>.self, from: Data(text)) }
+            #expect(throws: JSONCodecError.syntax("a string is not valid UTF-8")) {
+                _ = try Self.decodeFast(Data(text))
+            }
+            #expect(throws: (any Error).self) {
+                _ = try JSONDecoder().decode(VarlinkReply<ListReply>.self, from: Data(text))
+            }
         }
         let frame = try ListReply(requests: [Self.fullRequest()]).frame()
-        let renamed = String(decoding: frame.dropLast(), as: UTF8.self).replacingOccurrences(of: "\"failed\"", with: "\"exploded\"")
+        let renamed = String(decoding: frame.dropLast(), as: UTF8.self).replacingOccurrences(
+            of: "\"failed\"", with: "\"exploded\"")
         #expect(throws: JSONCodecError.unknownValue(key: "state", value: "exploded")) {
             _ = try Self.decodeFast(Data(renamed.utf8))
         }
@@ -204,7 +226,8 @@ import Testing
         var rng = SeededRandom(seed: 0xBADF00D)
         var agreed = 0
         for _ in 0..<2_000 {
-            let reply = ListReply(requests: (0..<Int.random(in: 1...3, using: &rng)).map { _ in Self.randomRequest(&rng) })
+            let reply = ListReply(
+                requests: (0..<Int.random(in: 1...3, using: &rng)).map { _ in Self.randomRequest(&rng) })
             var bytes = Array(try reply.frame(continues: true).dropLast())
             for _ in 0..<Int.random(in: 1...3, using: &rng) {
                 let at = Int.random(in: 0..<bytes.count, using: &rng)

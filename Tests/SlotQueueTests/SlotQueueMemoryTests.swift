@@ -16,13 +16,17 @@ import Testing
     func ringsAreCommittedLazily() throws {
         let classes = 512, ring = 65_536  // 512 × 65,536 × 32 B = 1 GiB of ring cells
         let before = try residentBytes()
-        let queue = SlotQueue(capacity: 4_096, bases: [Int64](repeating: 0, count: classes), aging: .none,
-                              perClassCapacity: ring)
+        let queue = SlotQueue(
+            capacity: 4_096, bases: [Int64](repeating: 0, count: classes), aging: .none,
+            perClassCapacity: ring)
         // Lap one ring several times and touch one cell in every other class.
         for round in 0..<3 {
             for c in 0..<classes {
-                _ = try queue.push(QueueItem(id: UInt64(round * classes + c + 1), submittedAt: Int64(round),
-                                             classIndex: c)).get()
+                _ = try queue.push(
+                    QueueItem(
+                        id: UInt64(round * classes + c + 1), submittedAt: Int64(round),
+                        classIndex: c)
+                ).get()
             }
             var seen: [UInt64] = []
             while let taken = queue.takeBest(now: 10) { seen.append(taken.item.id) }

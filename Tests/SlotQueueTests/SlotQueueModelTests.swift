@@ -58,13 +58,15 @@ import Testing
 
 /// The lazy walk visits pending items in exactly the order takes would return them.
 @Suite struct SlotQueueWalkTests {
-    @Test("Invariant: walk visits every pending item once, in priority order (checked against a sorted model), and takes nothing",
-          arguments: [5, 6, 7] as [UInt64])
+    @Test(
+        "Invariant: walk visits every pending item once, in priority order (checked against a sorted model), and takes nothing",
+        arguments: [5, 6, 7] as [UInt64])
     func walkMatchesCandidates(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
         let bases = (0..<20).map { _ in Int64.random(in: 0...30, using: &rng) }
-        let queue = SlotQueue(capacity: 2_048, bases: bases, aging: AgingCurve(pointsPerUnit: 1, unit: 3, cap: 25),
-                              perClassCapacity: 1_024)
+        let queue = SlotQueue(
+            capacity: 2_048, bases: bases, aging: AgingCurve(pointsPerUnit: 1, unit: 3, cap: 25),
+            perClassCapacity: 1_024)
         var pending: [(item: QueueItem, handle: QueueHandle)] = []
         for id in 1...1_500 as ClosedRange<UInt64> {  // many items per class
             let item = QueueItem(id: id, submittedAt: Int64(id), classIndex: Int.random(in: 0..<20, using: &rng))
@@ -76,10 +78,14 @@ import Testing
         // The model: every pending item ranked independently, then sorted.
         let expected = pending.map { queue.ranked($0.item, handle: $0.handle, now: 2_000) }.sorted { $0.precedes($1) }
         var walked: [RankedItem] = []
-        queue.walk(now: 2_000) { walked.append($0); return true }
+        queue.walk(now: 2_000) {
+            walked.append($0); return true
+        }
         #expect(walked == expected)
         var prefix: [UInt64] = []
-        queue.walk(now: 2_000) { prefix.append($0.item.id); return prefix.count < 10 }
+        queue.walk(now: 2_000) {
+            prefix.append($0.item.id); return prefix.count < 10
+        }
         #expect(prefix == walked.prefix(10).map(\.item.id))
         #expect(queue.takeBest(now: 2_000) == walked.first, "walking took nothing")
     }

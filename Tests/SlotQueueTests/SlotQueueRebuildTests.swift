@@ -27,9 +27,13 @@ import Testing
         for id in 1...3 as ClosedRange<UInt64> {
             _ = try queue.push(QueueItem(id: id, submittedAt: 0, classIndex: Int(id % 2))).get()
         }
-        #expect(throws: RebuildRefusal.classOverflow(classIndex: 0, entries: 3, capacity: 2)) { try queue.rebuild(bases: [0, 0]) { _ in 0 } }
+        #expect(throws: RebuildRefusal.classOverflow(classIndex: 0, entries: 3, capacity: 2)) {
+            try queue.rebuild(bases: [0, 0]) { _ in 0 }
+        }
         #expect(throws: RebuildRefusal.unknownClass(id: 2, classIndex: 5)) { try queue.rebuild(bases: [0]) { _ in 5 } }
-        #expect(throws: RebuildRefusal.tooManyClasses(requested: 3, maximum: 2)) { try queue.rebuild(bases: [0, 0, 0]) { _ in 0 } }
+        #expect(throws: RebuildRefusal.tooManyClasses(requested: 3, maximum: 2)) {
+            try queue.rebuild(bases: [0, 0, 0]) { _ in 0 }
+        }
         _ = try queue.push(QueueItem(id: 4, submittedAt: 0, classIndex: 0)).get()
         var ids: [UInt64] = []
         while let next = queue.takeBest(now: 0) { ids.append(next.item.id) }

@@ -71,8 +71,10 @@ import Testing
         let stopCancelling = Flag()
         let producers: [@Sendable () -> Void] = (0..<2).map { p in
             {
-                produce(queue, producer: UInt64(p), count: Self.perProducer, clock: clock, pool: pool,
-                        log: pushLogs[p]) { classFor(UInt64(p), $0) }
+                produce(
+                    queue, producer: UInt64(p), count: Self.perProducer, clock: clock, pool: pool,
+                    log: pushLogs[p]
+                ) { classFor(UInt64(p), $0) }
                 producersDone[p].raise()
             }
         }
@@ -103,7 +105,9 @@ import Testing
     func checkFIFOPerClass(_ run: Run) {
         var pushIndex: [UInt64: Int] = [:]
         for log in [0, 1] {
-            for (i, record) in run.pushes.enumerated() where Int(record.item.id >> 32) == log { pushIndex[record.item.id] = i }
+            for (i, record) in run.pushes.enumerated() where Int(record.item.id >> 32) == log {
+                pushIndex[record.item.id] = i
+            }
         }
         var lastIndex: [Int: Int] = [:]
         var violations = 0
@@ -163,7 +167,8 @@ func consume(
         let done = finished()
         let start = clock.tick()
         if backfillEvery > 0, round % backfillEvery == 0,
-           let pick = queue.candidates(now: start, limit: 3).last {
+            let pick = queue.candidates(now: start, limit: 3).last
+        {
             let taken = queue.take(pick.handle, now: start)
             log.append(TakeRecord(kind: .backfill, start: start, end: clock.tick(), taken: taken))
             continue

@@ -13,8 +13,9 @@ import Testing
     }
 
     func launch(_ id: UInt64, _ script: String, limit: Int64 = 30_000) -> SlotLaunch {
-        SlotLaunch(id: id, command: ["/bin/sh", "-c", script], workingDirectory: directory,
-                   environment: ["PATH": "/usr/bin:/bin"], timeLimit: limit, logFile: directory + "/slot-\(id).log")
+        SlotLaunch(
+            id: id, command: ["/bin/sh", "-c", script], workingDirectory: directory,
+            environment: ["PATH": "/usr/bin:/bin"], timeLimit: limit, logFile: directory + "/slot-\(id).log")
     }
 
     func read(_ path: String) -> String? {
@@ -60,14 +61,16 @@ import Testing
         slot.memoryMiB = 64
         try executor.start(slot)
         // What the kernel writes when its OOM killer ends a process of the cgroup (a stand-in directory here).
-        try "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n".write(toFile: tree.path(of: 3) + "/memory.events",
-                                                           atomically: false, encoding: .utf8)
+        try "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n".write(
+            toFile: tree.path(of: 3) + "/memory.events",
+            atomically: false, encoding: .utf8)
         #expect(executor.waitForOutcome(of: 3, timeout: .seconds(30)) == .outOfMemory)
         #expect(!FileManager.default.fileExists(atPath: tree.path(of: 3)), "the slot's cgroup is removed")
     }
 
-    @Test("Invariant: a cgroup counts as delegated only with systemd's delegate attribute set to 1",
-          .enabled(if: access("/usr/bin/python3", X_OK) == 0))
+    @Test(
+        "Invariant: a cgroup counts as delegated only with systemd's delegate attribute set to 1",
+        .enabled(if: access("/usr/bin/python3", X_OK) == 0))
     func delegation() throws {
         #expect(!CgroupTree.delegated(directory))
         let python = Process()
@@ -83,10 +86,15 @@ import Testing
     func confinementLine() {
         let none = ProcessExecutor(confined: false).confinement
         #expect(none.contains("no namespaces") && none.contains("no cgroups (memory and CPU not enforced)"))
-        let bare = ProcessExecutor(confined: false, cgroups: CgroupTree(directory: directory, controllers: [])).confinement
+        let bare = ProcessExecutor(confined: false, cgroups: CgroupTree(directory: directory, controllers: []))
+            .confinement
         #expect(bare.contains("a cgroup each under \(directory) (containment only"))
-        let full = ProcessExecutor(confined: true, cgroups: CgroupTree(directory: directory,
-                                                                      controllers: ["pids", "memory", "cpu"])).confinement
+        let full = ProcessExecutor(
+            confined: true,
+            cgroups: CgroupTree(
+                directory: directory,
+                controllers: ["pids", "memory", "cpu"])
+        ).confinement
         #expect(full.contains("bubblewrap namespaces") && full.contains("with cpu, memory, pids limits"))
     }
 
@@ -96,8 +104,9 @@ import Testing
         return tree
     }()
 
-    @Test("Invariant: the workload runs in its own cgroup from its first instruction, and the cgroup goes with it",
-          .enabled(if: realTree != nil))
+    @Test(
+        "Invariant: the workload runs in its own cgroup from its first instruction, and the cgroup goes with it",
+        .enabled(if: realTree != nil))
     func workloadJoinsItsCgroup() throws {
         let tree = try #require(Self.realTree)
         let executor = ProcessExecutor(confined: false, cgroups: tree)
@@ -109,8 +118,9 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: tree.path(of: id)))
     }
 
-    @Test("Invariant: stopping a slot also ends a process that left its process group with setsid",
-          .enabled(if: realTree != nil))
+    @Test(
+        "Invariant: stopping a slot also ends a process that left its process group with setsid",
+        .enabled(if: realTree != nil))
     func escapeeEndsWithTheSlot() throws {
         let tree = try #require(Self.realTree)
         let executor = ProcessExecutor(gracePeriod: .milliseconds(300), confined: false, cgroups: tree)
@@ -139,7 +149,8 @@ import Testing
     /// Running, not a zombie waiting for its new parent to reap it.
     static func alive(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         return stat[stat.index(close, offsetBy: 2)] != "Z"
     }
 

@@ -17,26 +17,33 @@ import Testing
         privateDirectory = directory + "/private"
         try FileManager.default.createDirectory(atPath: privateDirectory, withIntermediateDirectories: true)
         try "the secret\n".write(toFile: privateDirectory + "/secret", atomically: false, encoding: .utf8)
-        try "#!/bin/sh\necho ran-hidden-program\n".write(toFile: privateDirectory + "/prog", atomically: false, encoding: .utf8)
+        try "#!/bin/sh\necho ran-hidden-program\n".write(
+            toFile: privateDirectory + "/prog", atomically: false, encoding: .utf8)
         chmod(privateDirectory + "/prog", 0o755)
         chmod(privateDirectory, 0o700)
     }
 
-    func launch(_ id: UInt64, _ command: [String], workingDirectory: String? = nil,
-                environment: [String: String] = ["PATH": "/usr/bin:/bin"]) -> SlotLaunch {
-        var launch = SlotLaunch(id: id, command: command, workingDirectory: workingDirectory ?? directory,
-                                environment: environment, timeLimit: 30_000, logFile: directory + "/slot-\(id).log")
+    func launch(
+        _ id: UInt64, _ command: [String], workingDirectory: String? = nil,
+        environment: [String: String] = ["PATH": "/usr/bin:/bin"]
+    ) -> SlotLaunch {
+        var launch = SlotLaunch(
+            id: id, command: command, workingDirectory: workingDirectory ?? directory,
+            environment: environment, timeLimit: 30_000, logFile: directory + "/slot-\(id).log")
         launch.user = Self.nobody
         return launch
     }
 
-    func log(_ id: UInt64) -> String { (try? String(contentsOfFile: directory + "/slot-\(id).log", encoding: .utf8)) ?? "" }
+    func log(_ id: UInt64) -> String {
+        (try? String(contentsOfFile: directory + "/slot-\(id).log", encoding: .utf8)) ?? ""
+    }
 
     /// A C compiler for the preload library: the toolchain's clang, or the system's cc.
     static let compiler: String? = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang", "/opt/swift/usr/bin/clang"]
         .first { access($0, X_OK) == 0 }
 
-    @Test("""
+    @Test(
+        """
         Finding 1: a request's LD_PRELOAD never runs with root's rights (before: prlimit, the cgroup /bin/sh and \
         setpriv loaded it as euid 0); it runs in the workload only, as the applicant
         """, .enabled(if: compiler != nil))
@@ -46,16 +53,16 @@ import Testing
         chmod(marks, 0o777)
         let source = directory + "/mark.c"
         try """
-            #include <stdio.h>
-            #include <stdlib.h>
-            #include <unistd.h>
-            __attribute__((constructor)) static void mark(void) {
-                char path[512];
-                snprintf(path, sizeof path, "%s/euid-%d-pid-%d", getenv("MARK_DIR"), (int)geteuid(), (int)getpid());
-                FILE *f = fopen(path, "w");
-                if (f) fclose(f);
-            }
-            """.write(toFile: source, atomically: false, encoding: .utf8)
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <unistd.h>
+        __attribute__((constructor)) static void mark(void) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/euid-%d-pid-%d", getenv("MARK_DIR"), (int)geteuid(), (int)getpid());
+            FILE *f = fopen(path, "w");
+            if (f) fclose(f);
+        }
+        """.write(toFile: source, atomically: false, encoding: .utf8)
         let library = directory + "/mark.so"
         let cc = Process()
         cc.executableURL = URL(fileURLWithPath: Self.compiler!)
@@ -68,8 +75,12 @@ import Testing
         for confined in [false, true] where !confined || Bubblewrap.available {
             let id: UInt64 = confined ? 2 : 1
             let executor = ProcessExecutor(confined: confined)
-            try executor.start(launch(id, ["/bin/true"], environment: [
-                "PATH": "/usr/bin:/bin", "LD_PRELOAD": library, "MARK_DIR": marks]))
+            try executor.start(
+                launch(
+                    id, ["/bin/true"],
+                    environment: [
+                        "PATH": "/usr/bin:/bin", "LD_PRELOAD": library, "MARK_DIR": marks,
+                    ]))
             #expect(executor.waitForOutcome(of: id, timeout: .seconds(30)) == .exited(code: 0), "\(log(id))")
         }
         let seen = try FileManager.default.contentsOfDirectory(atPath: marks)
@@ -77,7 +88,8 @@ import Testing
         #expect(seen.contains { $0.hasPrefix("euid-65534-") }, "the check can see a preload: \(seen)")
     }
 
-    @Test("""
+    @Test(
+        """
         Finding 2: a working directory inside another user's 0700 directory is refused as it is for the applicant's \
         own cd (before: chdir ran as root and `cat secret` printed it), and a missing file there gives the same \
         answer, so its existence stays hidden
@@ -91,7 +103,9 @@ import Testing
                 _ = executor.waitForOutcome(of: UInt64(id), timeout: .seconds(30))
                 Issue.record("started in \(workdir): \(log(UInt64(id)))")
             } catch {
-                answers.append("\(error)".replacingOccurrences(of: workdir, with: "DIR").replacingOccurrences(of: "\(id)", with: "N"))
+                answers.append(
+                    "\(error)".replacingOccurrences(of: workdir, with: "DIR").replacingOccurrences(
+                        of: "\(id)", with: "N"))
             }
         }
         #expect(answers.count == 2 && answers[0] == answers[1], "\(answers)")
@@ -110,7 +124,9 @@ import Testing
                 _ = executor.waitForOutcome(of: UInt64(id), timeout: .seconds(30))
                 Issue.record("ran \(program): \(log(UInt64(id)))")
             } catch {
-                answers.append("\(error)".replacingOccurrences(of: program, with: "P").replacingOccurrences(of: "\(id)", with: "N"))
+                answers.append(
+                    "\(error)".replacingOccurrences(of: program, with: "P").replacingOccurrences(of: "\(id)", with: "N")
+                )
             }
         }
         #expect(answers.count == 2 && answers[0] == answers[1], "\(answers)")
@@ -132,8 +148,9 @@ import Testing
         #expect(FileManager.default.contents(atPath: privateDirectory + "/secret") != nil)
     }
 
-    @Test("Invariant: confined by bubblewrap, an applicant's slot runs as her, in her own namespaces",
-          .enabled(if: Bubblewrap.available))
+    @Test(
+        "Invariant: confined by bubblewrap, an applicant's slot runs as her, in her own namespaces",
+        .enabled(if: Bubblewrap.available))
     func confinedAsTheApplicant() throws {
         let executor = ProcessExecutor(confined: true)
         try executor.start(launch(31, ["/bin/sh", "-c", "id -u; echo $$; touch /etc/x 2>/dev/null || echo ro"]))

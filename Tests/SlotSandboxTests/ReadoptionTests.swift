@@ -8,7 +8,8 @@ import Testing
     let directory: String
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("slotd-state-\(UUID().uuidString)").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("slotd-state-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
@@ -42,8 +43,10 @@ import Testing
         #expect(executor.adopt() == [.adopted(id: 7, pid: process.processIdentifier)])
         #expect(executor.running == [7])
         #expect(throws: ExecutorError.alreadyRunning(id: 7)) {
-            try executor.start(SlotLaunch(id: 7, command: ["true"], workingDirectory: directory, timeLimit: 1_000,
-                                          logFile: directory + "/x.log"))
+            try executor.start(
+                SlotLaunch(
+                    id: 7, command: ["true"], workingDirectory: directory, timeLimit: 1_000,
+                    logFile: directory + "/x.log"))
         }
         try executor.stop(7)
         process.waitUntilExit()  // the test is the real parent here, and reaps it
@@ -77,8 +80,10 @@ import Testing
     @Test("Invariant: the executor records a running slot and removes the record when it ends")
     func recordsLifecycle() async throws {
         let executor = ProcessExecutor(stateDirectory: directory)
-        try executor.start(SlotLaunch(id: 10, command: ["/bin/sh", "-c", "sleep 0.3"], workingDirectory: directory,
-                                      timeLimit: 10_000, logFile: directory + "/slot-10.log"))
+        try executor.start(
+            SlotLaunch(
+                id: 10, command: ["/bin/sh", "-c", "sleep 0.3"], workingDirectory: directory,
+                timeLimit: 10_000, logFile: directory + "/slot-10.log"))
         #expect(FileManager.default.fileExists(atPath: "\(directory)/slot-10.json"))
         let ended = outcome(executor, 10)
         #expect(ended == .exited(code: 0))

@@ -11,9 +11,10 @@ struct SystemdExecutorTests {
     func propertiesAndTypes() throws {
         let mock = try SystemdMock()
         let executor = try SystemdExecutor(busAddress: mock.address, gracePeriod: .seconds(7))
-        var launch = SlotLaunch(id: 41, command: ["sleep", "60"], workingDirectory: "/home/alice/run",
-                                environment: ["SEED": "1"], gpuIndices: [2, 0], timeLimit: 5_400_000,
-                                logFile: "/var/lib/slotd/logs/41.log", user: SlotUser(uid: 1_000, gid: 100))
+        var launch = SlotLaunch(
+            id: 41, command: ["sleep", "60"], workingDirectory: "/home/alice/run",
+            environment: ["SEED": "1"], gpuIndices: [2, 0], timeLimit: 5_400_000,
+            logFile: "/var/lib/slotd/logs/41.log", user: SlotUser(uid: 1_000, gid: 100))
         launch.cpus = 4
         launch.memoryMiB = 8_192
         launch.network = false
@@ -28,7 +29,8 @@ struct SystemdExecutorTests {
         var sent: [String: (type: String, data: Any)] = [:]
         for case let pair as [Any] in call[2]["data"] as? [Any] ?? [] {
             guard let name = pair.first as? String, let variant = pair.last as? [String: Any],
-                  let type = variant["type"] as? String else { continue }
+                let type = variant["type"] as? String
+            else { continue }
             sent[name] = (type, variant["data"] ?? NSNull())
         }
         let expectedTypes: [String: String] = [
@@ -55,8 +57,11 @@ struct SystemdExecutorTests {
         #expect(sent["ReadWritePaths"]?.data as? [String] == ["/home/alice/run"])
         // Exactly the slot's GPUs, plus the control devices every CUDA process needs.
         let devices = (sent["DeviceAllow"]?.data as? [[String]]) ?? []
-        #expect(devices == [["/dev/nvidia0", "rw"], ["/dev/nvidia2", "rw"], ["/dev/nvidiactl", "rw"],
-                            ["/dev/nvidia-uvm", "rw"]])
+        #expect(
+            devices == [
+                ["/dev/nvidia0", "rw"], ["/dev/nvidia2", "rw"], ["/dev/nvidiactl", "rw"],
+                ["/dev/nvidia-uvm", "rw"],
+            ])
         let environment = (sent["Environment"]?.data as? [String]) ?? []
         #expect(environment.contains("CUDA_VISIBLE_DEVICES=2,0"))
         #expect(environment.contains("SEED=1"))
@@ -68,8 +73,9 @@ struct SystemdExecutorTests {
 
     @Test("Invariant: a CPU-only slot with network gets no DeviceAllow and no PrivateNetwork")
     func cpuOnlyDefaults() {
-        let launch = SlotLaunch(id: 1, command: ["/bin/true"], workingDirectory: "/tmp", timeLimit: 1_000,
-                                logFile: "/tmp/1.log")
+        let launch = SlotLaunch(
+            id: 1, command: ["/bin/true"], workingDirectory: "/tmp", timeLimit: 1_000,
+            logFile: "/tmp/1.log")
         let names = UnitProperties.properties(for: launch, program: "/bin/true", grace: .seconds(1)).map(\.name)
         #expect(!names.contains("DeviceAllow"))
         #expect(!names.contains("PrivateNetwork"))
@@ -92,8 +98,10 @@ struct SystemdExecutorTests {
         ]
         for c in cases {
             try mock.addRunningUnit(c.id)
-            try executor.start(SlotLaunch(id: c.id, command: ["/bin/true"], workingDirectory: "/tmp",
-                                          timeLimit: 60_000, logFile: "/tmp/\(c.id).log"))
+            try executor.start(
+                SlotLaunch(
+                    id: c.id, command: ["/bin/true"], workingDirectory: "/tmp",
+                    timeLimit: 60_000, logFile: "/tmp/\(c.id).log"))
         }
         #expect(events.wait(for: cases.count, { if case .started = $0 { true } else { false } }))
         for c in cases {
@@ -103,8 +111,10 @@ struct SystemdExecutorTests {
         for c in cases { #expect(events.outcome(c.id) == c.expected, "unit \(c.id)") }
 
         try mock.addRunningUnit(6)
-        try executor.start(SlotLaunch(id: 6, command: ["/bin/true"], workingDirectory: "/tmp", timeLimit: 60_000,
-                                      logFile: "/tmp/6.log"))
+        try executor.start(
+            SlotLaunch(
+                id: 6, command: ["/bin/true"], workingDirectory: "/tmp", timeLimit: 60_000,
+                logFile: "/tmp/6.log"))
         #expect(events.wait(for: cases.count + 1, { if case .started = $0 { true } else { false } }))
         try executor.stop(6)  // the mock's StopUnit makes it inactive
         #expect(events.wait(for: cases.count + 1, { if case .ended = $0 { true } else { false } }))
@@ -112,7 +122,9 @@ struct SystemdExecutorTests {
         #expect(try mock.calls("StopUnit").contains { $0.first?["data"] as? String == "slotd-6.service" })
     }
 
-    @Test("Invariant: systemd's signals (JobRemoved, a unit's PropertiesChanged) wake the executor; it does not wait for its poll")
+    @Test(
+        "Invariant: systemd's signals (JobRemoved, a unit's PropertiesChanged) wake the executor; it does not wait for its poll"
+    )
     func signalsWakeTheExecutor() throws {
         let mock = try SystemdMock()
         let events = EventLog()
@@ -121,8 +133,10 @@ struct SystemdExecutorTests {
         usleep(200_000)  // let the poll thread make its first (empty) poll and start waiting
         try mock.addRunningUnit(7)
         let started = ContinuousClock.now
-        try executor.start(SlotLaunch(id: 7, command: ["/bin/true"], workingDirectory: "/tmp", timeLimit: 60_000,
-                                      logFile: "/tmp/7.log"))
+        try executor.start(
+            SlotLaunch(
+                id: 7, command: ["/bin/true"], workingDirectory: "/tmp", timeLimit: 60_000,
+                logFile: "/tmp/7.log"))
         #expect(events.wait(for: 1, { if case .started = $0 { true } else { false } }))
         #expect(ContinuousClock.now - started < .seconds(5), "started was seen through the start job's JobRemoved")
         let ending = ContinuousClock.now
@@ -137,11 +151,15 @@ struct SystemdExecutorTests {
         let mock = try SystemdMock()
         let bus = try SystemdBus(address: mock.address)
         #expect(bus.subscribe())
-        try mock.busctl(["call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.DBus.Mock",
-                         "AddMockUnit", "s", "other.service"])
-        try mock.busctl(["call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1/unit/other_service",
-                         "org.freedesktop.DBus.Mock", "UpdateProperties", "sa{sv}", "org.freedesktop.systemd1.Unit",
-                         "1", "ActiveState", "s", "active"])
+        try mock.busctl([
+            "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.DBus.Mock",
+            "AddMockUnit", "s", "other.service",
+        ])
+        try mock.busctl([
+            "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1/unit/other_service",
+            "org.freedesktop.DBus.Mock", "UpdateProperties", "sa{sv}", "org.freedesktop.systemd1.Unit",
+            "1", "ActiveState", "s", "active",
+        ])
         #expect(!bus.waitForChange(upTo: .milliseconds(500)))
         try mock.addRunningUnit(9)
         #expect(bus.waitForChange(upTo: .seconds(5)))
@@ -167,8 +185,10 @@ struct SystemdExecutorTests {
             let first = try SystemdExecutor(busAddress: mock.address, stateDirectory: state)
             for id: UInt64 in [21, 22] {
                 try mock.addRunningUnit(id)
-                try first.start(SlotLaunch(id: id, command: ["/bin/true"], workingDirectory: "/tmp",
-                                           timeLimit: 60_000, logFile: "/tmp/\(id).log"))
+                try first.start(
+                    SlotLaunch(
+                        id: id, command: ["/bin/true"], workingDirectory: "/tmp",
+                        timeLimit: 60_000, logFile: "/tmp/\(id).log"))
             }
         }
         // While "slotd" is down, 21 times out; 22 vanishes from systemd entirely (its record is all that is left).
@@ -176,8 +196,10 @@ struct SystemdExecutorTests {
         try FileManager.default.createDirectory(atPath: state + "/systemd-slots", withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: state + "/systemd-slots/23", contents: nil)
         let events = EventLog()
-        let second = try SystemdExecutor(busAddress: mock.address, stateDirectory: state,
-                                         pollInterval: .milliseconds(50)) { events.add($0) }
+        let second = try SystemdExecutor(
+            busAddress: mock.address, stateDirectory: state,
+            pollInterval: .milliseconds(50)
+        ) { events.add($0) }
         let adopted = second.adopt()
         #expect(adopted.contains(.adopted(id: 21, pid: 4242)))
         #expect(adopted.contains(.adopted(id: 22, pid: 4242)))
@@ -252,8 +274,12 @@ final class SystemdMock {
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: directory + "/bus") { usleep(20_000) }
         try mock.run()
         for _ in 0..<200 {
-            if (try? busctl(["call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                             "org.freedesktop.DBus.Peer", "Ping"])) != nil { return }
+            if (try? busctl([
+                "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                "org.freedesktop.DBus.Peer", "Ping",
+            ])) != nil {
+                return
+            }
             usleep(25_000)
         }
         throw MockError.notReady
@@ -303,8 +329,10 @@ final class SystemdMock {
 
     /// The arguments (each `{"type", "data"}`) of every recorded call of `method`, oldest first.
     func calls(_ method: String) throws -> [[[String: Any]]] {
-        let text = try busctl(["--json=short", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                               "org.freedesktop.DBus.Mock", "GetMethodCalls", "s", method])
+        let text = try busctl([
+            "--json=short", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+            "org.freedesktop.DBus.Mock", "GetMethodCalls", "s", method,
+        ])
         let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         let calls = ((object?["data"] as? [Any])?.first as? [Any]) ?? []
         return calls.compactMap { ($0 as? [Any])?.last as? [[String: Any]] }
@@ -314,25 +342,37 @@ final class SystemdMock {
 
     /// A loaded, running `slotd-<id>.service` with the Service properties the executor reads.
     func addRunningUnit(_ id: UInt64) throws {
-        try busctl(["call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.DBus.Mock",
-                    "AddMockUnit", "s", "slotd-\(id).service"])
-        try busctl(["call", "org.freedesktop.systemd1", unitPath(id), "org.freedesktop.DBus.Mock", "AddProperties",
-                    "sa{sv}", "org.freedesktop.systemd1.Unit", "1", "SubState", "s", "running"])
-        try busctl(["call", "org.freedesktop.systemd1", unitPath(id), "org.freedesktop.DBus.Mock", "AddProperties",
-                    "sa{sv}", "org.freedesktop.systemd1.Service", "4", "Result", "s", "success", "ExecMainCode", "i",
-                    "0", "ExecMainStatus", "i", "0", "MainPID", "u", "4242"])
-        try busctl(["call", "org.freedesktop.systemd1", unitPath(id), "org.freedesktop.DBus.Mock",
-                    "UpdateProperties", "sa{sv}", "org.freedesktop.systemd1.Unit", "1", "ActiveState", "s", "active"])
+        try busctl([
+            "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.DBus.Mock",
+            "AddMockUnit", "s", "slotd-\(id).service",
+        ])
+        try busctl([
+            "call", "org.freedesktop.systemd1", unitPath(id), "org.freedesktop.DBus.Mock", "AddProperties",
+            "sa{sv}", "org.freedesktop.systemd1.Unit", "1", "SubState", "s", "running",
+        ])
+        try busctl([
+            "call", "org.freedesktop.systemd1", unitPath(id), "org.freedesktop.DBus.Mock", "AddProperties",
+            "sa{sv}", "org.freedesktop.systemd1.Service", "4", "Result", "s", "success", "ExecMainCode", "i",
+            "0", "ExecMainStatus", "i", "0", "MainPID", "u", "4242",
+        ])
+        try busctl([
+            "call", "org.freedesktop.systemd1", unitPath(id), "org.freedesktop.DBus.Mock",
+            "UpdateProperties", "sa{sv}", "org.freedesktop.systemd1.Unit", "1", "ActiveState", "s", "active",
+        ])
     }
 
     /// The unit ends the way systemd reports it.
     func endUnit(_ id: UInt64, result: String, code: Int32, status: Int32) throws {
-        try busctl(["call", "org.freedesktop.systemd1", unitPath(id), "org.freedesktop.DBus.Mock",
-                    "UpdateProperties", "sa{sv}", "org.freedesktop.systemd1.Service", "3", "Result", "s", result,
-                    "ExecMainCode", "i", "\(code)", "ExecMainStatus", "i", "\(status)"])
+        try busctl([
+            "call", "org.freedesktop.systemd1", unitPath(id), "org.freedesktop.DBus.Mock",
+            "UpdateProperties", "sa{sv}", "org.freedesktop.systemd1.Service", "3", "Result", "s", result,
+            "ExecMainCode", "i", "\(code)", "ExecMainStatus", "i", "\(status)",
+        ])
         let state = result == "success" ? "inactive" : "failed"
-        try busctl(["call", "org.freedesktop.systemd1", unitPath(id), "org.freedesktop.DBus.Mock",
-                    "UpdateProperties", "sa{sv}", "org.freedesktop.systemd1.Unit", "2", "ActiveState", "s", state,
-                    "SubState", "s", state == "failed" ? "failed" : "dead"])
+        try busctl([
+            "call", "org.freedesktop.systemd1", unitPath(id), "org.freedesktop.DBus.Mock",
+            "UpdateProperties", "sa{sv}", "org.freedesktop.systemd1.Unit", "2", "ActiveState", "s", state,
+            "SubState", "s", state == "failed" ? "failed" : "dead",
+        ])
     }
 }

@@ -10,8 +10,10 @@ import Testing
 /// those values back from it.
 @Suite("SlotStore: List pages written from the rows")
 struct ListPageTests {
-    static let awkward = ["", "plain", "with \"quotes\"", "back\\slash", "a/b", "tab\t", "line\n", "\u{01}", "Алматы",
-                          "数据 🚀", "\u{2028}"]
+    static let awkward = [
+        "", "plain", "with \"quotes\"", "back\\slash", "a/b", "tab\t", "line\n", "\u{01}", "Алматы",
+        "数据 🚀", "\u{2028}",
+    ]
     static let nodeNames = ["gpu-a", "gpu-b"]
 
     /// Requests in every state, with every optional field set or not, written both ways the daemon writes them:
@@ -19,14 +21,16 @@ struct ListPageTests {
     static func populate(_ store: SlotStore, count: Int, seed: UInt64) throws -> [StoredRequest] {
         var rng = SeededRandom(seed: seed)
         func text() -> String {
-            (0..<Int.random(in: 0...3, using: &rng)).map { _ in awkward.randomElement(using: &rng) ?? "" }.joined(separator: " ")
+            (0..<Int.random(in: 0...3, using: &rng)).map { _ in awkward.randomElement(using: &rng) ?? "" }.joined(
+                separator: " ")
         }
         var requests: [StoredRequest] = []
         for id in 1...Int64(count) {
             var r = StoredRequest(
                 id: id, uid: Int64.random(in: 1_000...1_003, using: &rng), gid: 100, account: text(), sector: text(),
                 gpus: Int.random(in: 0...8, using: &rng), cpus: Int.random(in: 1...64, using: &rng),
-                memoryMiB: Int.random(in: 1...1_000_000, using: &rng), durationMs: Int64.random(in: 0...999_999_999, using: &rng),
+                memoryMiB: Int.random(in: 1...1_000_000, using: &rng),
+                durationMs: Int64.random(in: 0...999_999_999, using: &rng),
                 purpose: text(), command: (0..<Int.random(in: 0...4, using: &rng)).map { _ in text() },
                 workingDirectory: text(), environment: ["K": text()], submittedAt: 1_700_000_000_000 + id)
             r.network = Bool.random(using: &rng)
@@ -64,8 +68,10 @@ struct ListPageTests {
             let before: Int64? = Bool.random(using: &rng) ? Int64.random(in: 1...301, using: &rng) : nil
             let limit = Int.random(in: 1...120, using: &rng)
             let continues: Bool? = [nil, true, false][round % 3]
-            let page = try store.listPage(states: states, uid: uid, before: before, limit: limit,
-                                          nodeNames: Self.nodeNames) { _ in continues }
+            let page = try store.listPage(
+                states: states, uid: uid, before: before, limit: limit,
+                nodeNames: Self.nodeNames
+            ) { _ in continues }
             let infos = try store.requests(states: states, uid: uid, before: before, limit: limit)
                 .map { $0.info(nodeNames: Self.nodeNames) }
             #expect(page.frame == (try ListReply(requests: infos).frame(continues: continues)), "round \(round)")
@@ -85,8 +91,10 @@ struct ListPageTests {
         var seen: [Int64] = []
         var before: Int64?
         while true {
-            let page = try store.listPage(states: RequestState.allCases, uid: nil, before: before, limit: 37,
-                                          nodeNames: []) { _ in true }
+            let page = try store.listPage(
+                states: RequestState.allCases, uid: nil, before: before, limit: 37,
+                nodeNames: []
+            ) { _ in true }
             let reply = try JSONDecoder().decode(VarlinkReply<ListReply>.self, from: page.frame.dropLast())
             seen += reply.parameters?.requests.map(\.id) ?? []
             guard page.count == 37, let last = page.lastID else { break }

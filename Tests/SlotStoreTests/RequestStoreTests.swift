@@ -13,18 +13,23 @@ struct RequestStoreTests {
         return (try SlotStore(path: directory + "/slotd.sqlite", durability: .normal), directory)
     }
 
-    static func request(_ id: Int64, uid: Int64 = 1_000, command: [String] = ["python3", "train.py", "--lr=0.1"],
-                        environment: [String: String] = ["A": "1", "QUOTE": "say \"hi\"\n"]) -> StoredRequest {
-        StoredRequest(id: id, uid: uid, gid: 100, account: "alice", sector: "healthcare", gpus: 2, cpus: 16,
-                      memoryMiB: 65_536, durationMs: 7_200_000, purpose: "fine-tune ü/тест", command: command,
-                      workingDirectory: "/home/alice", environment: environment, submittedAt: 1_700_000_000_000 + id)
+    static func request(
+        _ id: Int64, uid: Int64 = 1_000, command: [String] = ["python3", "train.py", "--lr=0.1"],
+        environment: [String: String] = ["A": "1", "QUOTE": "say \"hi\"\n"]
+    ) -> StoredRequest {
+        StoredRequest(
+            id: id, uid: uid, gid: 100, account: "alice", sector: "healthcare", gpus: 2, cpus: 16,
+            memoryMiB: 65_536, durationMs: 7_200_000, purpose: "fine-tune ü/тест", command: command,
+            workingDirectory: "/home/alice", environment: environment, submittedAt: 1_700_000_000_000 + id)
     }
 
     @Test("insert (hand-bound statements) reads back field for field through the Codable record")
     func insertRoundTrip() throws {
         let (store, directory) = try Self.temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let written = [Self.request(1), Self.request(2, command: ["sh", "-c", "echo 'a b'; exit 3"], environment: [:])]
+        let written = [
+            Self.request(1), Self.request(2, command: ["sh", "-c", "echo 'a b'; exit 3"], environment: [:]),
+        ]
         try store.insert(written)
         for expected in written {
             #expect(try store.request(expected.id) == expected)
@@ -88,11 +93,12 @@ struct RequestStoreTests {
         #expect(try store.transitions(of: 7).map(\.state) == [.pending, .running])
         // Pages (as a restart reads them) cover the same requests once each, in the same order, also across
         // requests submitted in the same millisecond (a group commit stamps many at once).
-        try store.insert((51...60).map { id in
-            var request = Self.request(Int64(id))
-            request.submittedAt = 1_700_000_000_000 + 20
-            return request
-        })
+        try store.insert(
+            (51...60).map { id in
+                var request = Self.request(Int64(id))
+                request.submittedAt = 1_700_000_000_000 + 20
+                return request
+            })
         var paged: [PendingSummary] = []
         while true {
             let page = try store.pendingSummaries(after: paged.last, limit: 7)
@@ -104,7 +110,9 @@ struct RequestStoreTests {
         #expect(try store.pendingCount() == 58)
     }
 
-    @Test("usage(since:) gives GPU-hours of ended GPU slots, oldest end first; pending, CPU-only and old ones are left out")
+    @Test(
+        "usage(since:) gives GPU-hours of ended GPU slots, oldest end first; pending, CPU-only and old ones are left out"
+    )
     func usageSince() throws {
         let (store, directory) = try Self.temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -119,10 +127,10 @@ struct RequestStoreTests {
         }
         let hour: Int64 = 3_600_000
         try store.update([
-            try end(1, started: 0, ended: 3 * hour),                  // 6 GPU-h, ends last
-            try end(2, started: hour, ended: 2 * hour),               // 2 GPU-h
-            try end(3, started: 0, ended: hour / 2),                  // before `since`
-            try end(4, started: 0, ended: 2 * hour + 1, gpus: 0),     // CPU only
+            try end(1, started: 0, ended: 3 * hour),  // 6 GPU-h, ends last
+            try end(2, started: hour, ended: 2 * hour),  // 2 GPU-h
+            try end(3, started: 0, ended: hour / 2),  // before `since`
+            try end(4, started: 0, ended: 2 * hour + 1, gpus: 0),  // CPU only
         ])
         let usage = try store.usage(since: hour)
         #expect(usage.map(\.gpuHours) == [2, 6])
@@ -142,7 +150,8 @@ struct RequestStoreTests {
             changes.append((running, "started", 1))
         }
         try store.update(changes)
-        #expect(try store.requests(states: [.pending, .running], uid: nil, limit: 5).map(\.id) == [30, 29, 28, 27, 26])
+        #expect(
+            try store.requests(states: [.pending, .running], uid: nil, limit: 5).map(\.id) == [30, 29, 28, 27, 26])
         #expect(try store.requests(states: [.running], uid: nil, limit: 10).map(\.id) == [28, 10, 3])
         #expect(try store.requests(states: [.running, .pending], uid: 2_000, limit: 4).map(\.id) == [29, 27, 25, 23])
         #expect(try store.requests(states: [.running], uid: 2_000, limit: 4).map(\.id) == [3])

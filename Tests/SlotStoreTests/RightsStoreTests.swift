@@ -5,7 +5,9 @@ import Testing
 
 @Suite("SlotStore: rights and report rows")
 struct RightsStoreTests {
-    @Test("reportRows holds exactly the requests submitted or started in the period (each once), with the category stored at submit")
+    @Test(
+        "reportRows holds exactly the requests submitted or started in the period (each once), with the category stored at submit"
+    )
     func reportRowsPeriod() throws {
         let (store, directory) = try RequestStoreTests.temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -19,8 +21,10 @@ struct RightsStoreTests {
         }
         // 1: submitted before, started inside. 2: submitted inside, never started. 3: submitted inside, started after.
         // 4: submitted and started before (outside). 5: bob's, inside.
-        let rows = [request(1, submitted: -50), request(2, submitted: 10), request(3, submitted: 20),
-                    request(4, submitted: -90), request(5, submitted: 30, account: "bob")]
+        let rows = [
+            request(1, submitted: -50), request(2, submitted: 10), request(3, submitted: 20),
+            request(4, submitted: -90), request(5, submitted: 30, account: "bob"),
+        ]
         try store.insert(rows)
         var changes: [(request: StoredRequest, detail: String, at: Int64)] = []
         for (id, start) in [(1, 5), (3, 150), (4, -80)] as [(Int64, Int64)] {
@@ -46,12 +50,17 @@ struct RightsStoreTests {
         try store.insert([rejected, RequestStoreTests.request(2)])
         rejected.state = .rejected
         try store.update([(rejected, "rejected", 1)])
-        let event = AuditEvent(actor: "alice", actorUID: 1_000, action: "contest.open", target: "", reason: "why",
-                               detail: "")
-        var first = try store.open(StoredContest(requestId: 1, account: "alice", uid: 1_000, kind: "rejection",
-                                                 reason: "why", openedAt: 10), audit: event)
-        var second = try store.open(StoredContest(requestId: 2, account: "alice", uid: 1_000, kind: "position",
-                                                  reason: "why", openedAt: 11), audit: event)
+        let event = AuditEvent(
+            actor: "alice", actorUID: 1_000, action: "contest.open", target: "", reason: "why",
+            detail: "")
+        var first = try store.open(
+            StoredContest(
+                requestId: 1, account: "alice", uid: 1_000, kind: "rejection",
+                reason: "why", openedAt: 10), audit: event)
+        var second = try store.open(
+            StoredContest(
+                requestId: 2, account: "alice", uid: 1_000, kind: "position",
+                reason: "why", openedAt: 11), audit: event)
         #expect(first.id == 1 && second.id == 2)
         #expect(try store.openContest(request: 1)?.id == 1)
         first.state = .granted

@@ -31,7 +31,9 @@ struct AccountLedger: Sendable {
 
     /// Makes room for account index `account`.
     mutating func ensure(_ account: Int) {
-        if account >= usage.count { usage += [AccountUsage](repeating: AccountUsage(), count: account + 1 - usage.count) }
+        if account >= usage.count {
+            usage += [AccountUsage](repeating: AccountUsage(), count: account + 1 - usage.count)
+        }
     }
 
     /// GPU-hours charged in the period containing `now`.

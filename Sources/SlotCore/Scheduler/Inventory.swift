@@ -20,8 +20,10 @@ public struct Inventory: Sendable, Hashable, Codable {
             let memoryGiB = fields.count > 2 ? fields[2]! : 8 * cpus
             guard gpus <= 64, cpus >= 1, cpus <= 100_000, memoryGiB >= 1 else { return nil }
             for _ in 0..<count {
-                nodes.append(Node(name: "node\(nodes.count)", gpus: (0..<gpus).map { GPU(index: $0) }, cpus: cpus,
-                                  memoryMiB: memoryGiB * 1_024))
+                nodes.append(
+                    Node(
+                        name: "node\(nodes.count)", gpus: (0..<gpus).map { GPU(index: $0) }, cpus: cpus,
+                        memoryMiB: memoryGiB * 1_024))
             }
         }
         guard !nodes.isEmpty else { return nil }

@@ -28,7 +28,7 @@ struct NodeState: Sendable, Hashable {
     /// are not free.
     mutating func claim(_ slot: Slot) -> Bool {
         guard slot.gpuIndices.allSatisfy({ gpuFree.indices.contains($0) && gpuFree[$0] }),
-              Set(slot.gpuIndices).count == slot.gpuIndices.count, cpus >= slot.cpus, memoryMiB >= slot.memoryMiB
+            Set(slot.gpuIndices).count == slot.gpuIndices.count, cpus >= slot.cpus, memoryMiB >= slot.memoryMiB
         else { return false }
         for index in slot.gpuIndices { gpuFree[index] = false }
         cpus -= slot.cpus

@@ -29,11 +29,13 @@ extension Scheduler {
     }
 
     func limits(name: String) -> AccountLimits {
-        guard let account = accounts[name], let index = policy.categories.firstIndex(where: { $0.id == account.category })
+        guard let account = accounts[name],
+            let index = policy.categories.firstIndex(where: { $0.id == account.category })
         else { return AccountLimits(name: name, category: nil, maxConcurrentGPUs: 0, gpuHoursPerPeriod: 0) }
         let category = policy.categories[index]
-        return AccountLimits(name: name, category: index, maxConcurrentGPUs: category.maxConcurrentGPUs,
-                             gpuHoursPerPeriod: category.gpuHoursPerPeriod)
+        return AccountLimits(
+            name: name, category: index, maxConcurrentGPUs: category.maxConcurrentGPUs,
+            gpuHoursPerPeriod: category.gpuHoursPerPeriod)
     }
 
     /// Re-resolves every account's limits (after an account or policy change).
@@ -70,4 +72,3 @@ extension Scheduler {
         accountIndices[account].map { ledger.charged($0, at: now) } ?? 0
     }
 }
-

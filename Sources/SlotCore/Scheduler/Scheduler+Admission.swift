@@ -25,13 +25,14 @@ extension Scheduler {
 
     func sectorFacts(account: Account, sector: String) -> SectorFacts {
         let category = policy.category(account.category)
-        let sectorProblem: Rejection? = if policy.sector(sector) == nil {
-            .unknownSector(sector: sector)
-        } else if let category, !category.allows(sector: sector) {
-            .sectorNotAllowed(category: category.id, sector: sector)
-        } else {
-            nil
-        }
+        let sectorProblem: Rejection? =
+            if policy.sector(sector) == nil {
+                .unknownSector(sector: sector)
+            } else if let category, !category.allows(sector: sector) {
+                .sectorNotAllowed(category: category.id, sector: sector)
+            } else {
+                nil
+            }
         return SectorFacts(category: category, sectorProblem: sectorProblem, classification: nil)
     }
 
@@ -46,7 +47,8 @@ extension Scheduler {
         if let problem = facts.sectorProblem { problems.append(problem) }
         if request.duration <= 0 { problems.append(.durationNotPositive) }
         if let category, request.duration > category.maxDuration.milliseconds {
-            problems.append(.durationOverMaximum(requested: request.duration, maximum: category.maxDuration.milliseconds))
+            problems.append(
+                .durationOverMaximum(requested: request.duration, maximum: category.maxDuration.milliseconds))
         }
         if request.resources.cpus < 1 { problems.append(.noCPU) }
         if !nodeSizes.contains(where: { $0.covers(request.resources) }) {
@@ -55,11 +57,14 @@ extension Scheduler {
         }
         if let category {
             if request.resources.gpus > category.maxConcurrentGPUs {
-                problems.append(.overConcurrentGPUCap(requested: request.resources.gpus, cap: category.maxConcurrentGPUs))
+                problems.append(
+                    .overConcurrentGPUCap(requested: request.resources.gpus, cap: category.maxConcurrentGPUs))
             }
             if request.maximumGPUHours > Double(category.gpuHoursPerPeriod) {
-                problems.append(.overPeriodBudget(requestedGPUHours: request.maximumGPUHours,
-                                                  budget: category.gpuHoursPerPeriod))
+                problems.append(
+                    .overPeriodBudget(
+                        requestedGPUHours: request.maximumGPUHours,
+                        budget: category.gpuHoursPerPeriod))
             }
         }
         return problems
@@ -68,8 +73,11 @@ extension Scheduler {
     /// Submits one request. `memo` carries the sector facts between the submits of one batch.
     func submit(_ request: SlotRequest, now: Int64, memo: inout [AccountSector: SectorFacts]) -> [SchedulerAction] {
         guard let account = accounts[request.account] else {
-            return [.reject(requestID: request.id,
-                            reasons: duplicateProblem(request) + [.unknownAccount(account: request.account)])]
+            return [
+                .reject(
+                    requestID: request.id,
+                    reasons: duplicateProblem(request) + [.unknownAccount(account: request.account)])
+            ]
         }
         let key = AccountSector(account: request.account, sector: request.sector)
         var facts = memo[key] ?? sectorFacts(account: account, sector: request.sector)
@@ -78,7 +86,8 @@ extension Scheduler {
             memo[key] = facts
             return [.reject(requestID: request.id, reasons: problems)]
         }
-        let classification = facts.classification
+        let classification =
+            facts.classification
             ?? classify(account: account, category: facts.category, sector: request.sector, now: now)
         facts.classification = classification
         memo[key] = facts
@@ -88,8 +97,9 @@ extension Scheduler {
             let item = QueueItem(id: request.id, submittedAt: request.submittedAt, classIndex: classIndex)
             switch queue.push(item) {
             case .success(let handle):
-                let entry = PendingRequest(request: request, handle: handle, classIndex: classIndex,
-                                           account: accountIndex(request.account))
+                let entry = PendingRequest(
+                    request: request, handle: handle, classIndex: classIndex,
+                    account: accountIndex(request.account))
                 addPending(entry)
                 hot[Int(handle.slot)] = entry.hot(id: request.id)
                 return []
@@ -109,15 +119,20 @@ extension Scheduler {
 
     /// The queue class of `request`: its category and sector, and its account's fair-share band now.
     func classify(_ request: SlotRequest, now: Int64) -> Result<Int, Rejection> {
-        guard let account = accounts[request.account] else { return .failure(.unknownAccount(account: request.account)) }
+        guard let account = accounts[request.account] else {
+            return .failure(.unknownAccount(account: request.account))
+        }
         return classify(account: account, category: policy.category(account.category), sector: request.sector, now: now)
     }
 
-    private func classify(account: Account, category: ApplicantCategory?, sector: String,
-                          now: Int64) -> Result<Int, Rejection> {
+    private func classify(
+        account: Account, category: ApplicantCategory?, sector: String,
+        now: Int64
+    ) -> Result<Int, Rejection> {
         guard let category else { return .failure(.unknownAccount(account: account.name)) }
-        let band = PriorityModel.band(usage: ledger.decayedUsage(accountIndex(account.name), at: now),
-                                      budget: category.gpuHoursPerPeriod)
+        let band = PriorityModel.band(
+            usage: ledger.decayedUsage(accountIndex(account.name), at: now),
+            budget: category.gpuHoursPerPeriod)
         guard let index = model.classIndex(category: category.id, sector: sector, band: band) else {
             return .failure(.sectorNotAllowed(category: category.id, sector: sector))
         }

@@ -53,8 +53,9 @@ extension Scheduler {
             let waited = now - entry.request.submittedAt
             let score = boost.raising(model.agingCurve.score(base: base, waited: waited), unit: unit)
             let item = QueueItem(id: id, submittedAt: entry.request.submittedAt, classIndex: entry.classIndex)
-            return RankedItem(handle: entry.handle, item: item,
-                              priority: base + model.agingCurve.points(waited: waited) + boost.points, score: score)
+            return RankedItem(
+                handle: entry.handle, item: item,
+                priority: base + model.agingCurve.points(waited: waited) + boost.points, score: score)
         }.sorted { $0.precedes($1) }
         var next = 0
         var stopped = false

@@ -31,15 +31,17 @@ extension Scheduler {
     /// Explains request `id` at `now`, or nil when it is neither pending nor running.
     public func explain(_ id: UInt64, now: Int64) -> Explanation? {
         if let slot = running[id] {
-            return Explanation(requestID: id, state: .running, reasons: [], estimatedStart: slot.start,
-                               estimateNote: "running since \(Timestamp(slot.start)); hard end \(Timestamp(slot.end))",
-                               slot: slot)
+            return Explanation(
+                requestID: id, state: .running, reasons: [], estimatedStart: slot.start,
+                estimateNote: "running since \(Timestamp(slot.start)); hard end \(Timestamp(slot.end))",
+                slot: slot)
         }
         guard let entry = pending[id], let account = accounts[entry.request.account] else { return nil }
         let request = entry.request
-        let inputs = PriorityInputs(requestID: id, category: account.category, sector: request.sector,
-                                    submittedAt: request.submittedAt,
-                                    usageGPUHours: ledger.decayedUsage(entry.account, at: now))
+        let inputs = PriorityInputs(
+            requestID: id, category: account.category, sector: request.sector,
+            submittedAt: request.submittedAt,
+            usageGPUHours: ledger.decayedUsage(entry.account, at: now))
         var ahead: [PendingRequest] = []
         var inClass = 0
         walkRanked(now: now) { ranked in
@@ -57,7 +59,8 @@ extension Scheduler {
         return Explanation(
             requestID: id, state: .pending, priority: boosted(try? model.breakdown(of: inputs, now: now), id, now: now),
             position: position,
-            positionInClass: inClass + 1, queueClass: model.classes.indices.contains(entry.classIndex)
+            positionInClass: inClass + 1,
+            queueClass: model.classes.indices.contains(entry.classIndex)
                 ? model.classes[entry.classIndex] : nil,
             reasons: reasons, estimatedStart: estimate, estimateNote: note, slot: nil
         )
@@ -67,8 +70,10 @@ extension Scheduler {
     private func boosted(_ breakdown: PriorityBreakdown?, _ id: UInt64, now: Int64) -> PriorityBreakdown? {
         guard var breakdown, let boost = boost(of: id, now: now) else { return breakdown }
         let until = boost.until.map { " until \(Timestamp($0))" } ?? " while it waits"
-        breakdown.terms.append(PriorityTerm(kind: .boost, points: boost.points, detail: boost.detail + until,
-                                            source: policy.contests.source))
+        breakdown.terms.append(
+            PriorityTerm(
+                kind: .boost, points: boost.points, detail: boost.detail + until,
+                source: policy.contests.source))
         breakdown.total += boost.points
         breakdown.score = boost.raising(breakdown.score, unit: model.agingCurve.unit)
         return breakdown
@@ -92,7 +97,8 @@ extension Scheduler {
             let most = nodes.map(\.free).max { ($0.gpus, $0.cpus) < ($1.gpus, $1.cpus) } ?? .zero
             reasons.append(.needsResources(requested: request.resources, mostFree: most))
         } else if let reserved = reservation, reserved.requestID != request.id,
-                  fitting.allSatisfy({ $0 == reserved.node }), now + request.duration > reserved.start {
+            fitting.allSatisfy({ $0 == reserved.node }), now + request.duration > reserved.start
+        {
             reasons.append(.reservedForHigherPriority(requestID: reserved.requestID, start: reserved.start))
         }
         if position > 1 { reasons.append(.requestsAhead(count: position - 1)) }

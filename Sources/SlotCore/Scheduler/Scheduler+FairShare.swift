@@ -18,15 +18,16 @@ extension Scheduler {
         var moves: [UInt64: Int] = [:]
         for account in accountLimits.indices {
             guard let category = accountLimits[account].category else { continue }
-            let band = PriorityModel.band(usage: ledger.decayedUsage(account, at: now),
-                                          budget: policy.categories[category].gpuHoursPerPeriod)
+            let band = PriorityModel.band(
+                usage: ledger.decayedUsage(account, at: now),
+                budget: policy.categories[category].gpuHoursPerPeriod)
             defer { bandAtReband[account] = band }
             guard band != bandAtReband[account] || submittedSinceReband.contains(account) else { continue }
             for id in pendingByAccount[account] ?? [] {
                 guard let entry = pending[id] else { continue }
                 let current = model.classes[entry.classIndex]
                 guard current.band != band,
-                      let target = model.classIndex(category: current.category, sector: current.sector, band: band)
+                    let target = model.classIndex(category: current.category, sector: current.sector, band: band)
                 else { continue }
                 moves[id] = target
             }

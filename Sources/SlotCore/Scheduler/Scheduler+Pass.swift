@@ -38,8 +38,9 @@ extension Scheduler {
             } else {
                 let ordered = running.values.sorted { ($0.end, $0.requestID) < ($1.end, $1.requestID) }
                 if let found = earliestFit(of: request.resources, nodes: nodes, running: ordered, now: now) {
-                    reservation = Reservation(requestID: request.id, node: found.node, start: found.start,
-                                              resources: request.resources)
+                    reservation = Reservation(
+                        requestID: request.id, node: found.node, start: found.start,
+                        resources: request.resources)
                     slack = found.freeAtStart - request.resources
                 }
             }
@@ -72,9 +73,10 @@ extension Scheduler {
     /// Allocates `request` on `node` now and records the running slot.
     private func startSlot(_ request: HotRequest, on node: Int, now: Int64) -> Slot {
         let gpuIndices = nodes[node].allocate(request.resources)
-        let slot = Slot(requestID: request.id, account: accountLimits[request.account].name, node: node,
-                        gpuIndices: gpuIndices, cpus: request.resources.cpus, memoryMiB: request.resources.memoryMiB,
-                        start: now, end: now + request.duration)
+        let slot = Slot(
+            requestID: request.id, account: accountLimits[request.account].name, node: node,
+            gpuIndices: gpuIndices, cpus: request.resources.cpus, memoryMiB: request.resources.memoryMiB,
+            start: now, end: now + request.duration)
         running[request.id] = slot
         slotAccounts[request.id] = request.account
         ledger.slotStarted(slot, account: request.account)
@@ -95,8 +97,10 @@ extension Scheduler {
         }
         let left = ledger.budgetLeft(index, budget: category.gpuHoursPerPeriod, at: now)
         if request.maximumGPUHours > left {
-            reasons.append(.budgetExhausted(needed: request.maximumGPUHours, left: max(0, left),
-                                            resetsAt: ledger.periodEnd(at: now)))
+            reasons.append(
+                .budgetExhausted(
+                    needed: request.maximumGPUHours, left: max(0, left),
+                    resetsAt: ledger.periodEnd(at: now)))
         }
         return reasons
     }

@@ -6,9 +6,10 @@ extension Scheduler {
         guard total <= Self.planDepth else {
             return (nil, "no estimate: \(total) requests are ahead (estimates cover the first \(Self.planDepth))")
         }
-        var plan = Plan(capacities: inventory.nodes.map {
-            Resources(gpus: $0.gpus.count, cpus: $0.cpus, memoryMiB: $0.memoryMiB)
-        }, now: now)
+        var plan = Plan(
+            capacities: inventory.nodes.map {
+                Resources(gpus: $0.gpus.count, cpus: $0.cpus, memoryMiB: $0.memoryMiB)
+            }, now: now)
         for slot in running.values { plan.add(node: slot.node, slot.resources, from: slot.start, to: slot.end) }
         for other in ahead { _ = plan.place(other.request.resources, duration: other.request.duration, notBefore: now) }
         var note = "upper bound: planned with every running slot using its full time and no new higher-priority request"
@@ -21,7 +22,9 @@ extension Scheduler {
             case .accountGPUCap(let cap, let inUse):
                 // When enough of the account's own slots have ended (at their hard ends) to fit this request.
                 var held = inUse
-                for slot in running.values.filter({ $0.account == entry.request.account }).sorted(by: { $0.end < $1.end })
+                for slot in running.values.filter({ $0.account == entry.request.account }).sorted(by: {
+                    $0.end < $1.end
+                })
                 where held + entry.request.resources.gpus > cap {
                     held -= slot.gpuIndices.count
                     notBefore = max(notBefore, slot.end)

@@ -63,8 +63,10 @@ public final class Scheduler {
     /// - Parameters:
     ///   - queueCapacity: the most pending requests; a submit beyond it is rejected with `queue-full`.
     ///   - perClassCapacity: ring size per queue class (default: `queueCapacity`, at most 4096).
-    public init(policy: Policy, inventory: Inventory, accounts: [Account] = [], queueCapacity: Int = 65_536,
-                perClassCapacity: Int? = nil, backfillWindow: Int = 256) {
+    public init(
+        policy: Policy, inventory: Inventory, accounts: [Account] = [], queueCapacity: Int = 65_536,
+        perClassCapacity: Int? = nil, backfillWindow: Int = 256
+    ) {
         self.policy = policy
         self.model = PriorityModel(policy: policy)
         self.inventory = inventory
@@ -76,15 +78,17 @@ public final class Scheduler {
         self.queueCapacity = queueCapacity
         self.perClassCapacity = perClassCapacity
         self.queue = Self.makeQueue(model, capacity: queueCapacity, perClassCapacity: perClassCapacity)
-        self.hot = [HotRequest](repeating: HotRequest(id: 0, account: 0, resources: .zero, duration: 0,
-                                                      maximumGPUHours: 0), count: queueCapacity)
+        self.hot = [HotRequest](
+            repeating: HotRequest(
+                id: 0, account: 0, resources: .zero, duration: 0,
+                maximumGPUHours: 0), count: queueCapacity)
     }
 
     static func makeQueue(_ model: PriorityModel, capacity: Int, perClassCapacity: Int?) -> SlotQueue {
-        SlotQueue(capacity: capacity, bases: model.bases.isEmpty ? [0] : model.bases, aging: model.agingCurve,
-                  perClassCapacity: perClassCapacity)
+        SlotQueue(
+            capacity: capacity, bases: model.bases.isEmpty ? [0] : model.bases, aging: model.agingCurve,
+            perClassCapacity: perClassCapacity)
     }
-
 
     /// Handles one event at `now` (milliseconds) and returns what to do, in order.
     public func handle(_ event: SchedulerEvent, now: Int64) -> [SchedulerAction] {
@@ -135,7 +139,9 @@ public final class Scheduler {
         var counts: [Int: Int] = [:]
         for entry in pending.values { counts[entry.classIndex, default: 0] += 1 }
         var result: [PriorityClass: Int] = [:]
-        for (index, count) in counts where model.classes.indices.contains(index) { result[model.classes[index]] = count }
+        for (index, count) in counts where model.classes.indices.contains(index) {
+            result[model.classes[index]] = count
+        }
         return result
     }
 
@@ -163,7 +169,8 @@ public final class Scheduler {
 
     private func resume(_ slot: Slot) -> [SchedulerAction] {
         guard nodes.indices.contains(slot.node), running[slot.requestID] == nil, pending[slot.requestID] == nil,
-              nodes[slot.node].claim(slot) else {
+            nodes[slot.node].claim(slot)
+        else {
             return [.ignored(reason: "slot \(slot.requestID) does not fit the inventory or is already known")]
         }
         let account = accountIndex(slot.account)
@@ -213,20 +220,26 @@ public final class Scheduler {
         pendingByAccount = [:]
         // Oldest first keeps FIFO within each new class.
         var actions: [SchedulerAction] = []
-        for entry in old.values.sorted(by: { ($0.request.submittedAt, $0.request.id) < ($1.request.submittedAt, $1.request.id) }) {
+        for entry in old.values.sorted(by: {
+            ($0.request.submittedAt, $0.request.id) < ($1.request.submittedAt, $1.request.id)
+        }) {
             let problems = admissionProblems(entry.request)
             let classified = problems.isEmpty ? classify(entry.request, now: now) : .failure(problems[0])
-            let item = classified.map { QueueItem(id: entry.request.id, submittedAt: entry.request.submittedAt, classIndex: $0) }
+            let item = classified.map {
+                QueueItem(id: entry.request.id, submittedAt: entry.request.submittedAt, classIndex: $0)
+            }
             switch (classified, item.map { queue.push($0) }) {
             case (.success(let classIndex), .success(.success(let handle))):
-                let moved = PendingRequest(request: entry.request, handle: handle, classIndex: classIndex,
-                                           account: entry.account)
+                let moved = PendingRequest(
+                    request: entry.request, handle: handle, classIndex: classIndex,
+                    account: entry.account)
                 addPending(moved)
                 hot[Int(handle.slot)] = moved.hot(id: entry.request.id)
             case (.failure(let reason), _):
                 actions.append(.reject(requestID: entry.request.id, reasons: problems.isEmpty ? [reason] : problems))
             case (_, .success(.failure(let refusal))):
-                actions.append(.reject(requestID: entry.request.id, reasons: [.queueFull(detail: Self.publicDetail(refusal))]))
+                actions.append(
+                    .reject(requestID: entry.request.id, reasons: [.queueFull(detail: Self.publicDetail(refusal))]))
             default: break
             }
         }
@@ -242,8 +255,9 @@ struct PendingRequest: Sendable {
     var account: Int
 
     func hot(id: UInt64) -> HotRequest {
-        HotRequest(id: id, account: account, resources: request.resources, duration: request.duration,
-                   maximumGPUHours: request.maximumGPUHours)
+        HotRequest(
+            id: id, account: account, resources: request.resources, duration: request.duration,
+            maximumGPUHours: request.maximumGPUHours)
     }
 }
 

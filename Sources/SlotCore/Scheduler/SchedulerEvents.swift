@@ -87,7 +87,8 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
         case .noCPU: "a slot needs at least one CPU"
         case .largerThanAnyNode(let requested, let largest):
             "needs \(requested) on one node; the largest node has \(largest)"
-        case .overConcurrentGPUCap(let requested, let cap): "needs \(requested) GPUs; the category allows \(cap) at once"
+        case .overConcurrentGPUCap(let requested, let cap):
+            "needs \(requested) GPUs; the category allows \(cap) at once"
         case .overPeriodBudget(let hours, let budget):
             "needs up to \(formatHours(hours)) GPU-hours; the category budget is \(budget) per period"
         case .duplicateID(let id): "request id \(id) is already in use"

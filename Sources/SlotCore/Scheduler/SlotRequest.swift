@@ -11,8 +11,10 @@ public struct SlotRequest: Sendable, Hashable, Codable {
     /// Milliseconds on the scheduler's clock.
     public var submittedAt: Int64
 
-    public init(id: UInt64, account: String, sector: String, resources: Resources, duration: Int64, purpose: String,
-                submittedAt: Int64) {
+    public init(
+        id: UInt64, account: String, sector: String, resources: Resources, duration: Int64, purpose: String,
+        submittedAt: Int64
+    ) {
         self.id = id
         self.account = account
         self.sector = sector
@@ -49,8 +51,10 @@ public struct Slot: Sendable, Hashable, Codable {
     /// The hard end: the engine emits `expire` at this time if the slot is still running.
     public var end: Int64
 
-    public init(requestID: UInt64, account: String, node: Int, gpuIndices: [Int], cpus: Int, memoryMiB: Int,
-                start: Int64, end: Int64) {
+    public init(
+        requestID: UInt64, account: String, node: Int, gpuIndices: [Int], cpus: Int, memoryMiB: Int,
+        start: Int64, end: Int64
+    ) {
         self.requestID = requestID
         self.account = account
         self.node = node

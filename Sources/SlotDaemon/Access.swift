@@ -24,12 +24,12 @@ enum Access: String, Sendable, CaseIterable {
             guard caller.isAdmin || accounts.contains(caller.user) else { throw .noAccount(user: caller.user) }
         case .admin:
             guard caller.isAdmin else {
-                throw Self.adminRequired(Route.interface(of: method), method, adminGroup: adminGroup)
+                throw Self.adminRequired(Route.errorInterface(of: method), method, adminGroup: adminGroup)
             }
         }
     }
 
-    static func adminRequired(_ interface: String, _ what: String, adminGroup: String) -> WireError {
+    static func adminRequired(_ interface: WireError.Interface, _ what: String, adminGroup: String) -> WireError {
         .permissionDenied(interface, "\(what) needs an admin (root or a member of '\(adminGroup)')")
     }
 }

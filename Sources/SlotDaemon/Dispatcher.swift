@@ -53,7 +53,7 @@ struct Dispatcher: Sendable {
             if more, let stream = route.stream {
                 return .stream(try await stream(self, incoming, caller))
             }
-            guard let single = route.single else { throw WireError("org.varlink.service.ExpectedMore") }
+            guard let single = route.single else { throw WireError(.serviceExpectedMore) }
             let reply = try await single(self, incoming, caller)
             // A method without a stream answers a `more` call once, with continues unset: a valid answer.
             if more {

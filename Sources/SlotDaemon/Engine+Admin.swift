@@ -17,7 +17,7 @@ extension Engine {
     }
 
     /// For a rule that depends on a call's parameters (a route's own rule is `Access`, checked before the call).
-    func requireAdmin(_ caller: Caller, _ interface: String, _ what: String) throws(WireError) {
+    func requireAdmin(_ caller: Caller, _ interface: WireError.Interface, _ what: String) throws(WireError) {
         guard caller.isAdmin else { throw Access.adminRequired(interface, what, adminGroup: config.adminGroup) }
     }
 
@@ -27,20 +27,20 @@ extension Engine {
         if account == nil { roster.remove(name) } else { roster.insert(name) }
     }
 
-    static func requireReason(_ reason: String, _ interface: String) throws(WireError) {
+    static func requireReason(_ reason: String, _ interface: WireError.Interface) throws(WireError) {
         guard reason.trimmingCharacters(in: .whitespacesAndNewlines).count >= 3, reason.utf8.count <= 2_000 else {
             throw .invalid(interface, parameter: "reason", "say why (3 to 2000 characters); it goes to the audit trail")
         }
     }
 
     func addAccount(_ p: AccountParameters, _ caller: Caller, update: Bool) throws(WireError) -> AccountInfo {
-        let i = "io.slotd.Accounts"
+        let i = WireError.Interface.accounts
         try Self.requireReason(p.reason, i)
         guard Self.validName(p.name) else {
             throw .invalid(i, parameter: "name", "a Unix user name: letters, digits, '.', '_', '-', at most 32")
         }
         let existing = accounts[p.name]
-        if update, existing == nil { throw WireError("\(i).NotFound", .init(reason: "no account '\(p.name)'")) }
+        if update, existing == nil { throw WireError(.accountsNotFound, .init(reason: "no account '\(p.name)'")) }
         if !update, existing != nil {
             throw .invalid(i, parameter: "name", "account '\(p.name)' exists; use `slotctl account update`")
         }
@@ -66,10 +66,10 @@ extension Engine {
     }
 
     func removeAccount(_ p: AccountParameters, _ caller: Caller) throws(WireError) -> AccountInfo {
-        let i = "io.slotd.Accounts"
+        let i = WireError.Interface.accounts
         try Self.requireReason(p.reason, i)
         guard let existing = accounts[p.name] else {
-            throw WireError("\(i).NotFound", .init(reason: "no account '\(p.name)'"))
+            throw WireError(.accountsNotFound, .init(reason: "no account '\(p.name)'"))
         }
         do {
             try store.remove(
@@ -115,7 +115,7 @@ extension Engine {
 
     /// Applies a policy text from an admin. A text with errors changes nothing.
     func applyPolicy(_ p: PolicyApplyParameters, _ caller: Caller) throws(WireError) -> PolicyReply {
-        try Self.requireReason(p.reason, "io.slotd.Policy")
+        try Self.requireReason(p.reason, .policy)
         try install(
             source: p.source, file: "slotctl policy apply", appliedBy: caller,
             reason: p.reason)
@@ -150,7 +150,7 @@ extension Engine {
         guard let policy = check.policy else {
             let errors = check.errors.map(\.description).joined(separator: "\n")
             policyState.error = errors
-            throw WireError("io.slotd.Policy.Invalid", .init(reason: errors))
+            throw WireError(.policyInvalid, .init(reason: errors))
         }
         let agreement: LoadedAgreement?
         do { agreement = try LoadedAgreement.load(policy, policyFile: config.policyFile) } catch {
@@ -265,16 +265,16 @@ extension Engine {
     }
 
     func backup(_ p: BackupParameters, _ caller: Caller) throws(WireError) -> BackupReply {
-        try Self.requireReason(p.reason, "io.slotd.System")
+        try Self.requireReason(p.reason, .system)
         guard p.path.hasPrefix("/") else {
-            throw .invalid("io.slotd.System", parameter: "path", "must be an absolute path")
+            throw .invalid(.system, parameter: "path", "must be an absolute path")
         }
         do {
             let bytes = try store.backup(to: p.path)
             try store.audit(audit(caller, "system.backup", p.path, p.reason, "\(bytes) bytes"), at: now)
             return BackupReply(path: p.path, bytes: bytes)
         } catch {
-            throw .invalid("io.slotd.System", parameter: "path", "\(error)")
+            throw .invalid(.system, parameter: "path", "\(error)")
         }
     }
 }

@@ -6,7 +6,7 @@ import SlotStore
 /// io.slotd.Contests (Art. 7.2, 16): an applicant contests a rejection or a position, an admin decides with a
 /// reason, and the applicant sees the outcome. Every step is in the audit trail (Art. 8).
 extension Engine {
-    static let contests = "io.slotd.Contests"
+    static let contests = WireError.Interface.contests
 
     func openContest(_ p: ContestOpenParameters, _ caller: Caller) throws(WireError) -> ContestInfo {
         let i = Self.contests
@@ -15,7 +15,7 @@ extension Engine {
         do { request = try active[p.id] ?? store.request(p.id) } catch { throw .internalError("\(error)") }
         // Only the owner contests; anyone else learns nothing about the request (not even that it exists).
         guard let request, request.uid == Int64(caller.uid) else {
-            throw WireError("\(i).NotFound", .init(id: p.id, reason: "you have no request \(p.id)"))
+            throw WireError(.contestsNotFound, .init(id: p.id, reason: "you have no request \(p.id)"))
         }
         let kind: String
         switch request.state {
@@ -23,7 +23,7 @@ extension Engine {
         case .rejected: kind = "rejection"
         default:
             throw WireError(
-                "\(i).NotContestable",
+                .contestsNotContestable,
                 .init(
                     id: p.id,
                     reason: "request \(p.id) is \(request.state.rawValue): only a pending request's position or a "
@@ -32,7 +32,7 @@ extension Engine {
         do {
             if let open = try store.openContest(request: p.id) {
                 throw WireError(
-                    "\(i).NotContestable",
+                    .contestsNotContestable,
                     .init(
                         id: p.id, reason: "contest \(open.id ?? 0) on request \(p.id) is still open"))
             }
@@ -67,11 +67,11 @@ extension Engine {
         let found: StoredContest?
         do { found = try store.contest(p.id) } catch { throw .internalError("\(error)") }
         guard var contest = found else {
-            throw WireError("\(i).NotFound", .init(id: p.id, reason: "no contest \(p.id)"))
+            throw WireError(.contestsNotFound, .init(id: p.id, reason: "no contest \(p.id)"))
         }
         guard contest.state == .open else {
             throw WireError(
-                "\(i).NotContestable",
+                .contestsNotContestable,
                 .init(
                     id: contest.requestId,
                     reason: "contest \(p.id) was already \(contest.state.rawValue) by \(contest.decidedBy ?? "?")"))
@@ -113,7 +113,7 @@ extension Engine {
             let problems = scheduler.admissionProblems(summary)
             guard problems.isEmpty else {
                 throw WireError(
-                    "\(i).NotContestable",
+                    .contestsNotContestable,
                     .init(
                         id: requeued.id,
                         reason: "request \(requeued.id) still breaks the policy in force; uphold the contest, "

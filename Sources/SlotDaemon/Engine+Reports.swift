@@ -14,7 +14,7 @@ extension Engine {
     func allocationReport(_ p: ReportParameters, _ caller: Caller) throws(WireError)
         -> @Sendable () throws(WireError) -> AllocationReport
     {
-        let i = "io.slotd.Reports"
+        let i = WireError.Interface.reports
         guard p.from < p.to else { throw .invalid(i, parameter: "to", "must be after from") }
         guard p.to - p.from <= Self.maximumReportPeriod else {
             throw .invalid(i, parameter: "from", "a report covers at most 3 years; split the period")

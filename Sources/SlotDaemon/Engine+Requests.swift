@@ -104,7 +104,7 @@ extension Engine {
     private func makeRequest(_ p: SubmitParameters, _ caller: Caller, account: StoredAccount)
         throws(WireError) -> StoredRequest
     {
-        let i = "io.slotd.Requests"
+        let i = WireError.Interface.requests
         guard !p.command.isEmpty, !p.command[0].isEmpty else {
             throw .invalid(i, parameter: "command", "give the program to run and its arguments")
         }
@@ -228,7 +228,7 @@ extension Engine {
         let request = try visibleRequest(id, caller)
         guard !request.state.isFinal else {
             throw .invalid(
-                "io.slotd.Requests", parameter: "id", "request \(id) already ended (\(request.state.rawValue))")
+                .requests, parameter: "id", "request \(id) already ended (\(request.state.rawValue))")
         }
         try requireWritable()  // a cancel that could not be recorded would be lost at the next restart
         perform(scheduler.handle(.cancel(requestID: UInt64(id)), now: now))

@@ -23,7 +23,7 @@ struct LoadedAgreement: Sendable, Hashable {
             : ((policyFile as NSString).deletingLastPathComponent as NSString).appendingPathComponent(reference.file)
         let problem = { (why: String) in
             WireError(
-                "io.slotd.Policy.Invalid", .init(reason: "\(reference.source): the user agreement \(path) \(why)"))
+                .policyInvalid, .init(reason: "\(reference.source): the user agreement \(path) \(why)"))
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
         guard size <= maximumBytes else { throw problem("is larger than \(maximumBytes) bytes") }
@@ -49,7 +49,7 @@ extension Engine {
         else { return }
         let before = acceptances.keys.contains { $0.account == account }
         throw WireError(
-            "io.slotd.Requests.AgreementRequired",
+            .requestsAgreementRequired,
             .init(
                 reason: before
                     ? "the user agreement changed (now version \(agreement.version)); accept it again to submit"
@@ -72,12 +72,12 @@ extension Engine {
     }
 
     func acceptAgreement(_ p: AcceptAgreementParameters, _ caller: Caller) throws(WireError) -> AgreementReply {
-        let i = "io.slotd.Accounts"
+        let i = WireError.Interface.accounts
         guard accounts[caller.user] != nil else { throw WireError.noAccount(user: caller.user) }
         guard let agreement = policyState.agreement else { return self.agreement(caller) }
         guard p.version == agreement.version, p.hash == agreement.hash else {
             throw WireError(
-                "\(i).AgreementMismatch",
+                .accountsAgreementMismatch,
                 .init(
                     reason:
                         "you accepted version \(p.version) (\(p.hash.prefix(12))), but version \(agreement.version) "

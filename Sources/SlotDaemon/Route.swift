@@ -26,6 +26,11 @@ struct Route: Sendable {
         method.lastIndex(of: ".").map { String(method[..<$0]) } ?? method
     }
 
+    /// The interface whose errors a method's refusals carry (`io.slotd.System` for the Varlink service's own).
+    static func errorInterface(of method: String) -> WireError.Interface {
+        WireError.Interface(rawValue: interface(of: method)) ?? .system
+    }
+
     /// How the method answers, for the table in `docs/daemon.md`.
     var replyKind: String {
         if deferred != nil { return "after the group commit" }

@@ -63,6 +63,8 @@ public enum Daemon {
             logger.info("listening on \(socket)")
         }
         let devAdmin: UInt32? = config.mode == .dev ? getuid() : nil
+        // The listener says when it is bound; SystemdService then sends READY=1.
+        let listening = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let server = ControlServer(
             listener: listener, limits: config.limits,
             dispatcher: Dispatcher(
@@ -74,15 +76,13 @@ public enum Daemon {
             },
             logger: logger,
             onListening: {
-                Task {
-                    let line = await engine.statusLine()
-                    Systemd.notify("READY=1\nSTATUS=\(line)")
-                }
+                listening.continuation.yield()
+                listening.continuation.finish()
             })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: EngineService(engine: engine)),
             .init(service: server),
-            .init(service: SystemdService(engine: engine, logger: logger)),
+            .init(service: SystemdService(engine: engine, listening: listening.stream, logger: logger)),
             .init(service: CheckpointService(store: store, logger: logger)),
         ]
         if config.metrics.enabled {
@@ -221,8 +221,12 @@ struct EngineService: Service {
     let engine: Engine
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await engine.run() }
-        await engine.shutdown()
+        await withTaskGroup(of: Void.self) { group in
+            // Commits run until `shutdown` ends their stream, after the connections that wait for them are done.
+            group.addTask { await engine.runFlushes() }
+            await cancelWhenGracefulShutdown { await engine.run() }
+            await engine.shutdown()
+        }
     }
 }
 
@@ -230,11 +234,16 @@ struct EngineService: Service {
 /// STOPPING=1 at shutdown.
 struct SystemdService: Service {
     let engine: Engine
+    /// Yields once the control socket is bound (ControlServer's `onListening`).
+    let listening: AsyncStream<Void>
     let logger: Logger
 
     func run() async throws {
         let watchdog = Systemd.watchdogInterval()
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { [listening] in
+                for await _ in listening { Systemd.notify("READY=1\nSTATUS=\(await engine.statusLine())") }
+            }
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sighup) {
                     Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Systemd.monotonicMicroseconds())")

@@ -81,21 +81,10 @@ struct Dispatcher: Sendable {
         return try result.get()
     }
 
-    /// Watch: the updates of one request (until it ends) or of all the caller may see, as reply frames.
+    /// Watch: the updates of one request (until it ends) or of all the caller may see, as reply frames (the engine
+    /// encodes them, once per change for every watch that sees it).
     func watch(_ p: WatchParameters, _ caller: Caller) async throws -> AsyncStream<Data> {
-        let updates = try await engine.watch(caller, id: p.id)
-        return AsyncStream { continuation in
-            let task = Task {
-                for await info in updates {
-                    let final = p.id != nil && info.state.isFinal
-                    guard let data = try? Self.encode(WatchReply(request: info), continues: !final) else { continue }
-                    continuation.yield(data)
-                    if final { break }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        try await engine.watch(caller, id: p.id)
     }
 
     /// The reply frame of a deferred Submit: the request, or the error that refused it.

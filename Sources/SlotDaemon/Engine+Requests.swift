@@ -35,7 +35,7 @@ extension Engine {
         submitsInBatch[caller.uid, default: 0] += 1
         if !flushing {
             flushing = true
-            Task { await self.flush() }
+            flushes.continuation.yield()  // `runFlushes` commits it
         }
         return acknowledgement
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import SlotCore
 import SlotPolicy
 import SlotProtocol
@@ -37,6 +38,10 @@ public actor Engine {
     /// Submits waiting for the next group commit.
     var batch: [PendingSubmit] = []
     var flushing = false
+    /// Asks `run`'s flush task for a group commit (at most one waiting: a flush takes every submit queued).
+    let flushes = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// Watches whose clients went away, for the engine to forget at its next turn (`forgetEndedWatches`).
+    let endedWatches = EndedWatches()
     /// Why the executor is stopping a slot, so its end is recorded as that (cancelled, expired).
     var stopping: [Int64: RequestState] = [:]
     var watchers: [UUID: Watcher] = [:]
@@ -65,7 +70,8 @@ public actor Engine {
     struct Watcher {
         var uid: UInt32?
         var id: Int64?
-        var continuation: AsyncStream<RequestInfo>.Continuation
+        /// Watch reply frames, encoded here once per change for all the watches that see it.
+        var continuation: AsyncStream<Data>.Continuation
     }
 
     /// The policy in force and the last refused reload's error.
@@ -149,6 +155,7 @@ public actor Engine {
             group.addTask { [executorEvents] in
                 for await event in executorEvents { await self.executorEvent(event) }
             }
+
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: Self.logCheckInterval)
@@ -167,6 +174,13 @@ public actor Engine {
         }
     }
 
+    /// Group commits, one at a time, each when a Submit asks for one (`enqueueSubmit`), until `shutdown`. It runs
+    /// beside `run`, not under it: stopping the scheduler's loops must not cancel a commit in flight (a cancelled
+    /// write is rolled back), so it ends when its stream does, after the last commit.
+    func runFlushes() async {
+        for await _ in flushes.stream { await flush() }
+    }
+
     private func millisecondsToWakeup() -> Int64 {
         let now = self.now
         guard let next = scheduler.nextWakeup(after: now) else { return 1_000 }
@@ -174,6 +188,7 @@ public actor Engine {
     }
 
     func tick() {
+        forgetEndedWatches()
         retryStore()
         perform(scheduler.handle(.tick, now: now))
     }
@@ -181,6 +196,7 @@ public actor Engine {
     /// Stops taking new work; running slots keep running (they are re-adopted on the next start).
     func shutdown() {
         acceptingWork = false
+        flushes.continuation.finish()  // `runFlushes` commits what is queued, then returns
         for watcher in watchers.values { watcher.continuation.finish() }
         watchers = [:]
     }
@@ -349,33 +365,49 @@ public actor Engine {
     // MARK: Watchers
 
     func notify(_ request: StoredRequest) {
+        forgetEndedWatches()
         guard !watchers.isEmpty else { return }
         let info = request.info(nodeNames: nodeNames)
+        var frames: [Bool: Data] = [:]  // by `continues`: a watch of this one request ends with its final state
         for watcher in watchers.values {
             if let id = watcher.id, id != request.id { continue }
             if let uid = watcher.uid, Int64(uid) != request.uid { continue }
-            watcher.continuation.yield(info)
-            if watcher.id != nil, request.state.isFinal { watcher.continuation.finish() }
+            let final = watcher.id != nil && request.state.isFinal
+            if frames[!final] == nil { frames[!final] = Self.watchFrame(info, final: final) }
+            if let frame = frames[!final] { watcher.continuation.yield(frame) }
+            if final { watcher.continuation.finish() }
         }
     }
 
+    static func watchFrame(_ info: RequestInfo, final: Bool) -> Data? {
+        try? Dispatcher.encode(WatchReply(request: info), continues: !final)
+    }
+
     /// Subscribes to changes of request `id` (or of every request the caller may see in full).
-    func watch(_ caller: Caller, id: Int64?) throws(WireError) -> AsyncStream<RequestInfo> {
+    func watch(_ caller: Caller, id: Int64?) throws(WireError) -> AsyncStream<Data> {
         if let id {
             _ = try visibleRequest(id, caller)
         }
-        let (stream, continuation) = AsyncStream<RequestInfo>.makeStream(bufferingPolicy: .bufferingNewest(1_024))
+        let (stream, continuation) = AsyncStream<Data>.makeStream(bufferingPolicy: .bufferingNewest(1_024))
         let key = UUID()
         watchers[key] = Watcher(uid: caller.isAdmin && id != nil ? nil : caller.uid, id: id, continuation: continuation)
-        continuation.onTermination = { _ in Task { await self.unwatch(key) } }
+        // Called on whatever thread ends the stream: it only marks the watch, which the engine forgets at its next
+        // notify or tick (`forgetEndedWatches`), so no task outlives the watch.
+        continuation.onTermination = { [endedWatches] _ in endedWatches.add(key) }
         if let id, let current = try? store.request(id) {
-            continuation.yield(current.info(nodeNames: nodeNames))
-            if current.state.isFinal { continuation.finish() }
+            let final = current.state.isFinal
+            if let frame = Self.watchFrame(current.info(nodeNames: nodeNames), final: final) {
+                continuation.yield(frame)
+            }
+            if final { continuation.finish() }
         }
         return stream
     }
 
-    private func unwatch(_ key: UUID) { watchers[key] = nil }
+    /// Drops the watches whose clients went away.
+    func forgetEndedWatches() {
+        for key in endedWatches.take() { watchers[key] = nil }
+    }
 
     /// A request the caller may see in full, or NotFound (another user's request is not even confirmed to exist).
     func visibleRequest(_ id: Int64, _ caller: Caller) throws(WireError) -> StoredRequest {
@@ -383,5 +415,19 @@ public actor Engine {
         do { request = try active[id] ?? store.request(id) } catch { throw .internalError("\(error)") }
         guard let request, caller.isAdmin || request.uid == Int64(caller.uid) else { throw .notFound(id) }
         return request
+    }
+}
+
+/// The keys of watches whose streams ended, written from any thread, taken by the engine.
+final class EndedWatches: Sendable {
+    private let keys = Mutex<[UUID]>([])
+
+    func add(_ key: UUID) { keys.withLock { $0.append(key) } }
+
+    func take() -> [UUID] {
+        keys.withLock { keys in
+            defer { keys = [] }
+            return keys
+        }
     }
 }

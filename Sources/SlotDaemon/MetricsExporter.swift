@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// Exports the metrics (opt-in, `[metrics]` in slotd.toml): every `interval_seconds` into a file for
 /// node_exporter's textfile collector (written to a temporary name and renamed, so it is never read half-written),
@@ -20,7 +21,9 @@ struct MetricsExporter: Service {
                 group.addTask { await writeLoop(path) }
             }
             if let listen = config.listen {
-                group.addTask { try await serve(listen) }
+                let latest = LatestExposition(await exposition())
+                group.addTask { await refreshLoop(latest) }
+                group.addTask { try await serve(listen, latest) }
             }
             try await group.waitForAll()
         }
@@ -46,13 +49,23 @@ struct MetricsExporter: Service {
         }
     }
 
-    private func serve(_ listen: DaemonConfig.Metrics.Address) async throws {
-        let exporter = self
+    /// Keeps what the listener answers at most a second old: the handler answers from it at once, without a task
+    /// of its own to wait for the engine.
+    private func refreshLoop(_ latest: LatestExposition) async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                latest.set(await exposition())
+            }
+        }
+    }
+
+    private func serve(_ listen: DaemonConfig.Metrics.Address, _ latest: LatestExposition) async throws {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(MetricsHTTPHandler(exporter: exporter))
+                    channel.pipeline.addHandler(MetricsHTTPHandler(latest: latest))
                 }
             }
             .bind(host: listen.host, port: listen.port).get()
@@ -72,24 +85,30 @@ final class MetricsHTTPHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let exporter: MetricsExporter
+    let latest: LatestExposition
 
-    init(exporter: MetricsExporter) { self.exporter = exporter }
+    init(latest: LatestExposition) { self.latest = latest }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let head) = unwrapInboundIn(data) else { return }
         let found = head.method == .GET && (head.uri == "/metrics" || head.uri.hasPrefix("/metrics?"))
-        let channel = context.channel
-        let exporter = self.exporter
-        Task {
-            let body = found ? await exporter.exposition() : "not found: the metrics are at /metrics\n"
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain")
-            headers.add(name: "Content-Length", value: String(body.utf8.count))
-            let response = HTTPResponseHead(version: head.version, status: found ? .ok : .notFound, headers: headers)
-            channel.write(HTTPServerResponsePart.head(response), promise: nil)
-            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
-            channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
-        }
+        let body = found ? latest.get() : "not found: the metrics are at /metrics\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain")
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        let response = HTTPResponseHead(version: head.version, status: found ? .ok : .notFound, headers: headers)
+        context.write(wrapOutboundOut(.head(response)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
+}
+
+/// The latest exposition text, refreshed every second by `MetricsExporter` and read by the HTTP handler.
+final class LatestExposition: Sendable {
+    private let text: Mutex<String>
+
+    init(_ text: String) { self.text = Mutex(text) }
+
+    func get() -> String { text.withLock { $0 } }
+    func set(_ new: String) { text.withLock { $0 = new } }
 }

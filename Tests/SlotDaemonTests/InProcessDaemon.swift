@@ -13,6 +13,8 @@ struct InProcessDaemon {
     let engine: Engine
     let dispatcher: Dispatcher
     let directory: String
+    /// The engine's group commits (`Engine.runFlushes`), which a Submit waits for.
+    let commits: Task<Void, Never>
 
     /// A daemon in dev mode on `inventory`, with the repository's default policy; the user running the tests is
     /// its dev admin and has an account.
@@ -29,10 +31,16 @@ struct InProcessDaemon {
         let (engine, _) = try await Daemon.prepare(
             config, store: store, inventory: try InventoryDetection.inventory(inventory), logger: logger,
             executor: { _ in InertExecutor() })
-        return InProcessDaemon(engine: engine, dispatcher: Dispatcher(engine: engine), directory: directory)
+        return InProcessDaemon(
+            engine: engine, dispatcher: Dispatcher(engine: engine), directory: directory,
+            commits: Task { await engine.runFlushes() })
     }
 
-    func stop() { try? FileManager.default.removeItem(atPath: directory) }
+    func stop() async {
+        await engine.shutdown()
+        await commits.value
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 
     /// One call as `caller`: the reply's parameters as JSON text, or the error's short name in `error`.
     struct Outcome {

@@ -34,7 +34,14 @@ final class MetricsTests: XCTestCase {
             for id in [running.request.id, waiting.request.id] { _ = try? daemon.slotctl(["cancel", String(id)]) }
         }
 
-        let body = try fetch("http://127.0.0.1:\(port)/metrics")
+        // The listener answers from an exposition refreshed every second (MetricsExporter).
+        var body = ""
+        let fresh = Date().addingTimeInterval(5)
+        repeat {
+            body = try fetch("http://127.0.0.1:\(port)/metrics")
+            if body.contains("slotd_wait_seconds_count 1") { break }
+            usleep(200_000)
+        } while Date() < fresh
         for line in [
             "slotd_submits_total 2", "slotd_requests{state=\"pending\"} 1.0",
             "slotd_requests{state=\"running\"} 1.0", "slotd_gpus{state=\"total\"} 2.0",

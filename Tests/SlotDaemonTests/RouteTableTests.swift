@@ -136,9 +136,9 @@ import Testing
             var cells: [String] = []
             for (_, caller) in columns {
                 let scene = try await scene()
-                defer { scene.daemon.stop() }
                 let (parameters, more) = call(route, scene, caller)
                 cells.append(cell(await scene.daemon.call(route.method, parameters, as: caller, more: more)))
+                await scene.daemon.stop()
             }
             let scope = route.scope == .none ? "" : route.scope.rawValue
             lines.append(
@@ -171,10 +171,10 @@ import Testing
     @Test("Invariant: an admin-only method refuses everyone else before it looks at the parameters")
     func adminRoutesRefuseBeforeParameters() async throws {
         let daemon = try await InProcessDaemon.start()
-        defer { daemon.stop() }
         for route in Routes.all where route.access == .admin {
             let typed = await daemon.call(route.method, #"{"id":"not a number","name":7}"#, as: Self.bob)
             #expect(typed.error == "PermissionDenied", "\(route.method): \(typed.text)")
         }
+        await daemon.stop()
     }
 }

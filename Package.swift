@@ -11,6 +11,9 @@
 //         ├─ SlotSandbox               slot execution: systemd transient units, or child processes
 //         ├─ SlotReport                allocation reports from stored history (pure), CSV and SVG (Art. 8, 26.3)
 //         └─ SlotProtocol              Varlink envelopes, the io.slotd.* IDL, wire messages and named errors
+//             └─ SlotJSON              the yajl JSON codec and a request's JSON (store pages, replies)
+//                 └─ SlotDomain        records: request states and details, reasons, contests, accounts,
+//                                      audit entries, reports (the store and SlotReport use these, not the wire)
 //   SlotPolicy                        strict TOML policy loader and validator (file:line:column errors)
 //     └─ SlotCore                      pure domain: policy model, explainable priority, scheduler engine
 //         └─ SlotQueue                 lock-free per-class priority queue core (atomics only)
@@ -68,13 +71,17 @@ let package = Package(
             swiftSettings: strict),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CYAJL", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
-        .target(name: "SlotProtocol", dependencies: ["SlotCore", "CYAJL"], swiftSettings: strict),
+        // Records the store keeps, the report counts and the wire carries: no dependencies.
+        .target(name: "SlotDomain", swiftSettings: strict),
+        // The yajl JSON codec, and a request's JSON: the store's pages and the wire's replies write the same bytes.
+        .target(name: "SlotJSON", dependencies: ["SlotDomain", "CYAJL"], swiftSettings: strict),
+        .target(name: "SlotProtocol", dependencies: ["SlotDomain", "SlotJSON"], swiftSettings: strict),
         .target(name: "SlotClient", dependencies: ["SlotProtocol"], swiftSettings: strict),
-        .target(name: "SlotReport", dependencies: ["SlotProtocol"], swiftSettings: strict),
+        .target(name: "SlotReport", dependencies: ["SlotDomain"], swiftSettings: strict),
         .target(
             name: "SlotStore",
             dependencies: [
-                "SlotCore", "SlotProtocol", "SlotReport",
+                "SlotCore", "SlotDomain", "SlotJSON", "SlotReport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -144,7 +151,7 @@ let package = Package(
         .testTarget(name: "SlotSandboxTests", dependencies: ["SlotSandbox"], swiftSettings: strict),
         .testTarget(
             name: "SlotProtocolTests", dependencies: ["SlotProtocol", "SlotTestSupport"], swiftSettings: strict),
-        .testTarget(name: "SlotReportTests", dependencies: ["SlotReport", "SlotProtocol"], swiftSettings: strict),
+        .testTarget(name: "SlotReportTests", dependencies: ["SlotReport", "SlotDomain"], swiftSettings: strict),
         .testTarget(name: "SlotSimTests", dependencies: ["SlotSim", "SlotCore", "SlotPolicy"], swiftSettings: strict),
         // Drive the built slotd and slotctl binaries; depending on them makes `swift test` build them first.
         .testTarget(

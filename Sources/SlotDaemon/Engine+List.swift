@@ -21,8 +21,8 @@ struct ListScope: Sendable {
     func page(before: Int64?, count: Int, continues: @escaping @Sendable (Int) -> Bool?) throws(WireError) -> ListPage {
         do {
             return try store.listPage(
-                states: states, uid: uid, before: before, limit: count, nodeNames: nodeNames,
-                continues: continues)
+                states: states, uid: uid, before: before, limit: count, nodeNames: nodeNames
+            ) { rows, writeRows in try ListReply.frame(continues: continues(rows), writeRequests: writeRows) }
         } catch { throw .internalError("\(error)") }
     }
 

@@ -43,44 +43,6 @@ public struct AcceptAgreementParameters: Codable, Sendable, Hashable {
 
 // MARK: Contests (io.slotd.Contests)
 
-public enum ContestState: String, Codable, Sendable, CaseIterable {
-    case open, upheld, granted
-}
-
-/// A contest of a request's rejection or position, and its decision. Seen only by the request's owner and admins.
-public struct ContestInfo: Codable, Sendable, Hashable {
-    public var id: Int64
-    public var requestID: Int64
-    public var account: String
-    /// `rejection` or `position`: what was contested (the request's state when it was opened).
-    public var kind: String
-    public var reason: String
-    public var openedAt: Int64
-    public var state: ContestState
-    public var decidedAt: Int64?
-    public var decidedBy: String?
-    /// The admin's reason for the decision.
-    public var decision: String?
-    /// Priority points granted (a grant on a pending request).
-    public var boost: Int64?
-    public var boostUntil: Int64?
-    /// What the grant did, in words (e.g. "re-queued", "priority +300 until ...").
-    public var effect: String?
-
-    public init(
-        id: Int64, requestID: Int64, account: String, kind: String, reason: String, openedAt: Int64,
-        state: ContestState
-    ) {
-        self.id = id
-        self.requestID = requestID
-        self.account = account
-        self.kind = kind
-        self.reason = reason
-        self.openedAt = openedAt
-        self.state = state
-    }
-}
-
 public struct ContestOpenParameters: Codable, Sendable, Hashable {
     /// The request contested.
     public var id: Int64
@@ -138,10 +100,6 @@ public struct ContestListReply: Codable, Sendable, Hashable {
 
 // MARK: Reports (io.slotd.Reports)
 
-public enum ReportGrouping: String, Codable, Sendable, CaseIterable {
-    case sector, category, account
-}
-
 public struct ReportParameters: Codable, Sendable, Hashable {
     /// Start of the period, inclusive (ms since the epoch).
     public var from: Int64
@@ -154,62 +112,6 @@ public struct ReportParameters: Codable, Sendable, Hashable {
         self.from = from
         self.to = to
         self.by = by
-    }
-}
-
-/// The figures of one group (or of the total). Every figure is nil when the group is suppressed (Art. 10).
-public struct ReportGroup: Codable, Sendable, Hashable {
-    public var key: String
-    /// Distinct accounts with activity in the group (nil when suppressed).
-    public var accounts: Int?
-    public var suppressed: Bool
-    public var requests: Int?
-    public var gpuHoursGranted: Double?
-    public var gpuHoursUsed: Double?
-    /// Share of all GPU-hours used in the period, 0...1.
-    public var share: Double?
-    /// Sectors only: the sector's share of the sum of sector weights, the policy's relative priority (not a quota).
-    public var weightShare: Double?
-    public var started: Int?
-    public var waitMeanSeconds: Double?
-    public var waitP95Seconds: Double?
-    /// Rejected requests by reason code (a request rejected for two reasons counts under both).
-    public var rejections: [String: Int]?
-    /// Contests opened in the period, by state.
-    public var contests: [String: Int]?
-    public var energyKWh: Double?
-
-    public init(key: String, suppressed: Bool) {
-        self.key = key
-        self.suppressed = suppressed
-    }
-}
-
-public struct AllocationReport: Codable, Sendable, Hashable {
-    public var from: Int64
-    public var to: Int64
-    public var by: ReportGrouping
-    /// `all` (an admin's report) or `own` (a user's: their requests only).
-    public var scope: String
-    public var account: String?
-    public var minGroupAccounts: Int
-    public var policyVersion: String
-    public var groups: [ReportGroup]
-    public var total: ReportGroup
-
-    public init(
-        from: Int64, to: Int64, by: ReportGrouping, scope: String, account: String?, minGroupAccounts: Int,
-        policyVersion: String, groups: [ReportGroup], total: ReportGroup
-    ) {
-        self.from = from
-        self.to = to
-        self.by = by
-        self.scope = scope
-        self.account = account
-        self.minGroupAccounts = minGroupAccounts
-        self.policyVersion = policyVersion
-        self.groups = groups
-        self.total = total
     }
 }
 

@@ -82,32 +82,6 @@ public struct AuditParameters: Codable, Sendable, Hashable {
     }
 }
 
-public struct AuditEntry: Codable, Sendable, Hashable {
-    public var seq: Int64
-    public var at: Int64
-    public var actor: String
-    public var actorUID: Int64
-    public var action: String
-    public var target: String
-    public var reason: String
-    public var detail: String
-    public var hash: String
-    public init(
-        seq: Int64, at: Int64, actor: String, actorUID: Int64, action: String, target: String,
-        reason: String, detail: String, hash: String
-    ) {
-        self.seq = seq
-        self.at = at
-        self.actor = actor
-        self.actorUID = actorUID
-        self.action = action
-        self.target = target
-        self.reason = reason
-        self.detail = detail
-        self.hash = hash
-    }
-}
-
 public struct AuditReply: Codable, Sendable, Hashable {
     public var entries: [AuditEntry]
     /// Set when `verify` was asked: true when the whole chain is intact.
@@ -143,17 +117,6 @@ public struct BackupReply: Codable, Sendable, Hashable {
 }
 
 // MARK: io.slotd.Accounts
-
-public struct AccountInfo: Codable, Sendable, Hashable {
-    public var name: String
-    public var category: String
-    public var createdAt: Int64
-    public init(name: String, category: String, createdAt: Int64) {
-        self.name = name
-        self.category = category
-        self.createdAt = createdAt
-    }
-}
 
 public struct WhoamiReply: Codable, Sendable, Hashable {
     public var user: String

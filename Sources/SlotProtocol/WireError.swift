@@ -151,17 +151,6 @@ extension WireError {
     }
 }
 
-/// One reason with a stable code and a human message (policy violations, pending reasons).
-public struct Reason: Codable, Sendable, Hashable {
-    public var code: String
-    public var message: String
-
-    public init(code: String, message: String) {
-        self.code = code
-        self.message = message
-    }
-}
-
 extension WireError {
     /// Every error name slotd sends: the constants of the contract (`WireErrorNameTests` holds them to the IDL, one
     /// for one). A received name may be any string (`name`); a sent one is always one of these.

@@ -1,4 +1,4 @@
-import SlotProtocol
+import SlotDomain
 
 /// One request as a report sees it: only what the figures need, read from the stored history.
 public struct ReportRow: Sendable, Hashable {

@@ -1,5 +1,5 @@
 import Foundation
-import SlotProtocol
+import SlotDomain
 
 /// CSV and SVG renderings of an allocation report, for spreadsheets and for a glance at whether the allocation
 /// followed the policy's priorities.

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
-import SlotProtocol
+import SlotDomain
 
 /// One audit record (Art. 8): who did what, when, to what, and why. Records form a hash chain: each `hash` is the
 /// SHA-256 of the previous record's hash and this record's fields, so an edited, deleted or reordered record breaks

@@ -1,5 +1,5 @@
 import GRDB
-import SlotProtocol
+import SlotDomain
 
 /// The scheduling fields of a pending request: what the daemon keeps in memory per queued request. The command,
 /// environment and purpose stay in the store until the slot starts, so a million queued requests cost little.

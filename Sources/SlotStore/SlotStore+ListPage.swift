@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-import SlotProtocol
+import SlotDomain
+import SlotJSON
 
-/// One page of a `List` reply, written from the rows straight to the wire.
+/// One page of a `List` reply, written from the rows straight to JSON.
 public struct ListPage: Sendable {
-    /// The reply frame, terminator included.
+    /// What the caller's envelope made of the rows (the daemon: one reply frame, terminator included).
     public var frame: Data
     public var count: Int
     /// The oldest id on the page: where the next page starts (`before`).
@@ -20,21 +21,22 @@ extension SlotStore {
         "submittedAt", "uid", "workingDirectory",
     ]
 
-    /// The page of `requests(states:uid:before:limit:)` as one `List` reply frame: the same bytes as
-    /// `ListReply(requests: rows.map { $0.info(nodeNames:) }).frame(continues:)` (`ListPageTests` holds it to
-    /// that), without building a request value per row. Listing is the one read that returns up to a million rows:
-    /// building `StoredRequest`s and `RequestInfo`s, strings and all, was most of its cost.
+    /// The page of `requests(states:uid:before:limit:)`, each row written as `RequestInfo`'s JSON
+    /// (`RequestInfo.write(to:)`'s bytes; `ListPageTests` holds it to that) without building a request value per
+    /// row. Listing is the one read that returns up to a million rows: building `StoredRequest`s and `RequestInfo`s,
+    /// strings and all, was most of its cost.
     ///
-    /// `continues(count)` says, given how many rows this page has, whether another page follows; nil leaves
-    /// `continues` out (a reply to a call without `more`).
+    /// The store knows nothing of the wire: `envelope(count, writeRows)` is given how many rows the page has and a
+    /// function that writes them, one JSON object each, into a writer; it returns the bytes to send (the daemon
+    /// wraps them in a `List` reply frame).
     public func listPage(
         states: [RequestState], uid: Int64?, before: Int64?, limit: Int, nodeNames: [String],
-        continues: @escaping @Sendable (Int) -> Bool?
+        envelope: @Sendable (Int, (JSONWriter) throws -> Void) throws -> Data
     ) throws(StoreError) -> ListPage {
         try read { db in
             let ids = try Self.newestIDs(db, states: states, uid: uid, before: before, limit: limit)
             var count = 0
-            let frame = try ListReply.frame(continues: continues(ids.count)) { w in
+            let frame = try envelope(ids.count) { w in
                 let (statement, rows) = try Self.rows(db, ids, columns: Self.pageColumns)
                 let columns = Columns(statement: statement.sqliteStatement)
                 while try rows.next() != nil {

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import SlotProtocol
+import SlotDomain
 import SlotReport
 
 extension SlotStore {

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import SlotCore
-import SlotProtocol
+import SlotDomain
 
 /// One account's acceptance of one agreement version and text (Art. 15.2.5).
 public struct AgreementAcceptance: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import SlotProtocol
+import SlotDomain
 
 /// slotd's durable state in one SQLite database (WAL mode, through GRDB).
 ///

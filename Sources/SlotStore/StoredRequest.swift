@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-import SlotProtocol
+import SlotDomain
+import SlotJSON
 
 /// A request as stored: everything submitted (so it can be restarted, explained and reported from the history)
 /// and where it is in its lifecycle. One row per request; every change of `state` also appends a `transition` row.

@@ -1,5 +1,5 @@
 import Foundation
-import SlotProtocol
+import SlotDomain
 import SlotReport
 import Testing
 

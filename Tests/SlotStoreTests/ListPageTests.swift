@@ -71,7 +71,7 @@ struct ListPageTests {
             let page = try store.listPage(
                 states: states, uid: uid, before: before, limit: limit,
                 nodeNames: Self.nodeNames
-            ) { _ in continues }
+            ) { _, rows in try ListReply.frame(continues: continues, writeRequests: rows) }
             let infos = try store.requests(states: states, uid: uid, before: before, limit: limit)
                 .map { $0.info(nodeNames: Self.nodeNames) }
             #expect(page.frame == (try ListReply(requests: infos).frame(continues: continues)), "round \(round)")
@@ -94,7 +94,7 @@ struct ListPageTests {
             let page = try store.listPage(
                 states: RequestState.allCases, uid: nil, before: before, limit: 37,
                 nodeNames: []
-            ) { _ in true }
+            ) { _, rows in try ListReply.frame(continues: true, writeRequests: rows) }
             let reply = try JSONDecoder().decode(VarlinkReply<ListReply>.self, from: page.frame.dropLast())
             seen += reply.parameters?.requests.map(\.id) ?? []
             guard page.count == 37, let last = page.lastID else { break }
@@ -112,7 +112,9 @@ struct ListPageTests {
             try db.execute(sql: "UPDATE request SET command = '[\"unterminated' WHERE id = 1")
         }
         let error = #expect(throws: StoreError.self) {
-            _ = try store.listPage(states: [.pending], uid: nil, before: nil, limit: 10, nodeNames: []) { _ in nil }
+            _ = try store.listPage(states: [.pending], uid: nil, before: nil, limit: 10, nodeNames: []) { _, rows in
+                try ListReply.frame(continues: nil, writeRequests: rows)
+            }
         }
         #expect("\(String(describing: error))".contains("request 1: column command"))
     }

@@ -219,3 +219,11 @@ private enum TokenSink {
         return String(validating: buffer, as: UTF8.self)
     }
 }
+
+extension JSONReader {
+    /// A key's value once the object is read, or ``JSONCodecError/missingKey(_:)`` when the object lacked it.
+    public static func required<T>(_ value: T?, _ key: String) throws(JSONCodecError) -> T {
+        guard let value else { throw .missingKey(key) }
+        return value
+    }
+}

@@ -120,8 +120,9 @@ public final class JSONWriter {
         endArray()
     }
 
-    /// The JSON written so far, followed by the Varlink terminator.
-    public func frame() throws(JSONCodecError) -> Data {
+    /// The JSON written so far, followed by `terminator` when one is given (a Varlink message ends in a NUL byte:
+    /// `JSONWriter.frame()` in SlotProtocol).
+    public func data(appending terminator: UInt8? = nil) throws(JSONCodecError) -> Data {
         if let failure { throw .generator(failure.rawValue) }
         var buffer: UnsafePointer<UInt8>?
         var length = 0
@@ -129,7 +130,7 @@ public final class JSONWriter {
         if let failure { throw .generator(failure.rawValue) }
         var data = Data(capacity: length + 1)
         if let buffer { data.append(buffer, count: length) }
-        data.append(Varlink.terminator)
+        if let terminator { data.append(terminator) }
         return data
     }
 }

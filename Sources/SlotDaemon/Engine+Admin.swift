@@ -217,7 +217,7 @@ extension Engine {
             policyVersion: policyState.policy.revision ?? "version \(policyState.policy.version)",
             policyHash: policyState.hash, policyFile: policyState.file, policyError: policyState.error,
             nodes: scheduler.inventory.nodes.count, gpus: scheduler.inventory.totalGPUs, freeGPUs: free,
-            confinement: executor.confinement, storeError: storeFailure)
+            confinement: executor.confinement, storeError: writeGuard.storeFailure)
     }
 
     /// What the metrics' gauges show now.

@@ -12,7 +12,7 @@ extension Engine {
         let i = Self.contests
         try Self.requireReason(p.reason, i)
         let request: StoredRequest?
-        do { request = try active[p.id] ?? store.request(p.id) } catch { throw .internalError("\(error)") }
+        do { request = try book.active[p.id] ?? store.request(p.id) } catch { throw .internalError("\(error)") }
         // Only the owner contests; anyone else learns nothing about the request (not even that it exists).
         guard let request, request.uid == Int64(caller.uid) else {
             throw WireError(.contestsNotFound, .init(id: p.id, reason: "you have no request \(p.id)"))
@@ -90,7 +90,7 @@ extension Engine {
         }
         contest.state = .granted
         let request: StoredRequest?
-        do { request = try active[contest.requestId] ?? store.request(contest.requestId) } catch {
+        do { request = try book.active[contest.requestId] ?? store.request(contest.requestId) } catch {
             throw .internalError("\(error)")
         }
         switch request?.state {
@@ -124,11 +124,11 @@ extension Engine {
             requeued.reasons = nil
             requeued.endedAt = nil
             try decide(contest, caller, detail: "request \(requeued.id) re-queued", requeued: requeued)
-            pendingRows[requeued.id] = PendingSummary(requeued)
-            submitting[requeued.id] = requeued
+            book.pendingRows[requeued.id] = PendingSummary(requeued)
+            book.submitting[requeued.id] = requeued
             perform(scheduler.handle(.submit(summary), now: now))
-            submitting = [:]
-            notify(active[requeued.id] ?? requeued)
+            book.submitting = [:]
+            notify(book.active[requeued.id] ?? requeued)
         default:
             // The request moved on (started, ended, cancelled): the grant is recorded, with nothing left to change.
             try decide(

@@ -12,13 +12,13 @@ extension Engine {
     /// Stops every running slot whose log is over the limit.
     func enforceLogLimits() {
         let limit = config.limits.maxLogBytes
-        for (id, request) in active where stopping[id] == nil {
+        for (id, request) in book.active where book.stopping[id] == nil {
             guard let path = request.logFile else { continue }
             var info = stat()
             guard stat(path, &info) == 0, Int64(info.st_size) > limit else { continue }
             logger.warning("request \(id): log \(path) passed \(limit >> 20) MiB; stopping the slot")
-            stopping[id] = .failed
-            logLimited.insert(id)
+            book.stopping[id] = .failed
+            book.logLimited.insert(id)
             try? executor.stop(UInt64(id))
         }
     }

@@ -28,7 +28,7 @@ extension Engine {
         var lost: [(request: StoredRequest, detail: String, at: Int64)] = []
         for var request in running {
             if adopted.contains(request.id), let node = request.node, let start = request.startedAt {
-                active[request.id] = request
+                book.active[request.id] = request
                 let slot = Slot(
                     requestID: UInt64(request.id), account: request.account, node: node,
                     gpuIndices: request.gpuIndices ?? [], cpus: request.cpus, memoryMiB: request.memoryMiB,
@@ -43,7 +43,7 @@ extension Engine {
         }
         // Records for slots the store does not call running (e.g. cancelled while slotd was down): stop them.
         for id in adopted where !running.contains(where: { $0.id == id }) {
-            stopping[id] = .cancelled
+            book.stopping[id] = .cancelled
             try? executor.stop(UInt64(id))
         }
         try store.update(lost)
@@ -53,11 +53,11 @@ extension Engine {
         var pendingCount = 0
         var after: PendingSummary?
         let stored = try store.pendingCount()
-        pendingRows.reserveCapacity(stored)  // one allocation each, no rehash at a million
+        book.pendingRows.reserveCapacity(stored)  // one allocation each, no rehash at a million
         scheduler.reservePending(stored)
         while true {
             let page = try store.pendingSummaries(after: after, limit: SlotStore.pendingPageSize)
-            for request in page { pendingRows[request.id] = request }
+            for request in page { book.pendingRows[request.id] = request }
             perform(scheduler.handle(.queueBatch(page.map(Self.schedulerRequest)), now: now))
             pendingCount += page.count
             guard page.count == SlotStore.pendingPageSize else { break }
@@ -65,7 +65,7 @@ extension Engine {
         }
         perform(scheduler.handle(.tick, now: now))
         try loadAcceptances()
-        for contest in try store.boosts(at: now) where pendingRows[contest.requestId] != nil {
+        for contest in try store.boosts(at: now) where book.pendingRows[contest.requestId] != nil {
             _ = scheduler.handle(.boost(requestID: UInt64(contest.requestId), Self.boost(contest)), now: now)
         }
         return (pendingCount, adopted.count, lost.count)

@@ -15,6 +15,15 @@ extension Engine {
     static let maximumEnvironmentBytes = 64 * 1_024
     static let maximumPathBytes = 4_096
 
+    /// Submits waiting for the next group commit (`enqueueSubmit`, `flush`).
+    struct GroupCommit {
+        var batch: [PendingSubmit] = []
+        /// A commit is asked for or in flight.
+        var flushing = false
+        /// Submits of each uid waiting in `batch` (counted against its pending limit before they are pending).
+        var submitsInBatch: [UInt32: Int] = [:]
+    }
+
     /// Validates, stores and queues a request. Returns once the request is committed and the scheduler has seen
     /// it: pending, running, or rejected (thrown as PolicyViolation with every reason, and kept in the history).
     func submit(_ p: SubmitParameters, _ caller: Caller) async throws -> RequestInfo {
@@ -31,10 +40,10 @@ extension Engine {
         try admitNewRequest(caller)
         let request = try makeRequest(p, caller, account: account)
         let acknowledgement = Acknowledgement()
-        batch.append(PendingSubmit(request: request, acknowledgement: acknowledgement))
-        submitsInBatch[caller.uid, default: 0] += 1
-        if !flushing {
-            flushing = true
+        commits.batch.append(PendingSubmit(request: request, acknowledgement: acknowledgement))
+        commits.submitsInBatch[caller.uid, default: 0] += 1
+        if !commits.flushing {
+            commits.flushing = true
             flushes.continuation.yield()  // `runFlushes` commits it
         }
         return acknowledgement
@@ -45,14 +54,14 @@ extension Engine {
     /// while a commit is in flight, so the next batch gathers meanwhile; one commit is in flight at a time, so
     /// batches reach the scheduler in the order their requests were numbered.
     func flush() async {
-        while !batch.isEmpty {
-            let submits = batch
-            batch = []
+        while !commits.batch.isEmpty {
+            let submits = commits.batch
+            commits.batch = []
             defer {
                 for submit in submits {
                     let uid = UInt32(truncatingIfNeeded: submit.request.uid)
-                    let left = submitsInBatch[uid, default: 1] - 1
-                    submitsInBatch[uid] = left > 0 ? left : nil
+                    let left = commits.submitsInBatch[uid, default: 1] - 1
+                    commits.submitsInBatch[uid] = left > 0 ? left : nil
                 }
             }
             do {
@@ -67,25 +76,25 @@ extension Engine {
             }
             acknowledge(submits)
         }
-        flushing = false
+        commits.flushing = false
     }
 
     private func acknowledge(_ submits: [PendingSubmit]) {
         for submit in submits {
-            pendingRows[submit.request.id] = PendingSummary(submit.request)
-            submitting[submit.request.id] = submit.request
+            book.pendingRows[submit.request.id] = PendingSummary(submit.request)
+            book.submitting[submit.request.id] = submit.request
         }
         let requests = submits.map { Self.schedulerRequest(PendingSummary($0.request)) }
         var rejected: [Int64: [Reason]] = [:]
         perform(scheduler.handle(.submitBatch(requests), now: now), rejected: &rejected)
-        submitting = [:]
+        book.submitting = [:]
         metrics.submits.increment(by: Int64(submits.count - rejected.count))
         for submit in submits {
             let id = submit.request.id
             if let reasons = rejected[id] {
                 submit.acknowledgement.resume(throwing: WireError.policyViolation(id: id, reasons))
             } else {
-                let current = active[id] ?? submit.request
+                let current = book.active[id] ?? submit.request
                 // A request the pass started was already announced by `commit`; a pending one is announced here.
                 if current.state == .pending { notify(current) }
                 submit.acknowledgement.resume(returning: current.info(nodeNames: nodeNames))
@@ -177,8 +186,8 @@ extension Engine {
             let fallback = policy.defaults.duration.milliseconds
             durationMs = min(fallback, category?.maxDuration.milliseconds ?? fallback)
         }
-        let id = nextID
-        nextID += 1
+        let id = book.nextID
+        book.nextID += 1
         var request = StoredRequest(
             id: id, uid: Int64(caller.uid), gid: Int64(caller.gid), account: account.name, sector: sector,
             gpus: p.gpus, cpus: cpus, memoryMiB: memory, durationMs: durationMs, purpose: p.purpose,
@@ -198,12 +207,12 @@ extension Engine {
         let now = self.now
         var entries: [QueueEntry] = []
         for (index, id) in scheduler.pendingInOrder(now: now, limit: limit).enumerated() {
-            guard let request = pendingRows[Int64(id)] else { continue }
+            guard let request = book.pendingRows[Int64(id)] else { continue }
             let klass = scheduler.queueClass(of: id).map { "\($0.category)/\($0.sector)/\($0.band)" } ?? "?"
             entries.append(entry(request, state: .pending, position: index + 1, queueClass: klass, caller))
         }
         for slot in scheduler.running.values.sorted(by: { $0.start < $1.start }) where entries.count < limit {
-            guard let request = active[Int64(slot.requestID)] else { continue }
+            guard let request = book.active[Int64(slot.requestID)] else { continue }
             entries.append(
                 entry(
                     PendingSummary(request), state: .running, position: nil, queueClass: "running",
@@ -232,7 +241,7 @@ extension Engine {
         }
         try requireWritable()  // a cancel that could not be recorded would be lost at the next restart
         perform(scheduler.handle(.cancel(requestID: UInt64(id)), now: now))
-        return (active[id] ?? (try? store.request(id)) ?? request).info(nodeNames: nodeNames)
+        return (book.active[id] ?? (try? store.request(id)) ?? request).info(nodeNames: nodeNames)
     }
 
     func explain(_ id: Int64, _ caller: Caller) throws(WireError) -> ExplainReply {

@@ -18,9 +18,19 @@ import SlotStore
 /// less than `limits.min_free_disk_mib` free, and (`TooManyPending`) while the caller has
 /// `limits.max_pending_per_user` requests pending, so one user cannot fill a queue class for everyone.
 extension Engine {
+    /// This capability's state.
+    struct WriteGuardState {
+        /// Why the database cannot be written, while it cannot (nothing is granted meanwhile).
+        var storeFailure: String?
+        /// State changes made while the database could not be written, in order, written as soon as it can be.
+        var unrecorded: [StateChange] = []
+        /// The last free-space check: when, and the filesystem found nearly full.
+        var diskChecked: (at: Int64, full: (what: String, freeMiB: Int)?) = (.min / 2, nil)
+    }
+
     /// Refuses any change while the database cannot be written.
     func requireWritable() throws(WireError) {
-        if let storeFailure { throw .storeUnavailable(storeFailure) }
+        if let failure = writeGuard.storeFailure { throw .storeUnavailable(failure) }
     }
 
     /// Everything a new request must pass before it is even stored.
@@ -29,7 +39,7 @@ extension Engine {
         try requireDiskSpace()
         let limit = config.limits.maxPendingPerUser
         let uid = Int64(caller.uid)
-        guard pendingRows.pending(uid: uid) + submitsInBatch[caller.uid, default: 0] < limit else {
+        guard book.pendingRows.pending(uid: uid) + commits.submitsInBatch[caller.uid, default: 0] < limit else {
             throw .tooManyPending(limit: limit)
         }
     }
@@ -40,8 +50,8 @@ extension Engine {
         let limit = config.limits.minFreeDiskMiB
         guard limit > 0 else { return }
         let now = self.now
-        if now - diskChecked.at >= 1_000 {
-            diskChecked = (now, nil)
+        if now - writeGuard.diskChecked.at >= 1_000 {
+            writeGuard.diskChecked = (now, nil)
             for (what, path) in [
                 ("the database's filesystem", config.stateDirectory), ("the logs' filesystem", config.logs),
             ] {
@@ -49,19 +59,21 @@ extension Engine {
                 guard statvfs(path, &fs) == 0 else { continue }
                 let freeMiB = Int((UInt64(fs.f_bavail) * UInt64(fs.f_frsize)) >> 20)
                 if freeMiB < limit {
-                    diskChecked.full = (what + " (\(path))", freeMiB)
+                    writeGuard.diskChecked.full = (what + " (\(path))", freeMiB)
                     break
                 }
             }
         }
-        if let full = diskChecked.full { throw .diskNearlyFull(full.what, freeMiB: full.freeMiB, limit: limit) }
+        if let full = writeGuard.diskChecked.full {
+            throw .diskNearlyFull(full.what, freeMiB: full.freeMiB, limit: limit)
+        }
     }
 
     /// A write of `changes` failed with `error`: stop granting, keep the changes to write later.
     func storeWriteFailed(_ error: any Error, keeping changes: [StateChange]) {
-        unrecorded += changes
-        guard storeFailure == nil else { return }
-        storeFailure = "\(error)"
+        writeGuard.unrecorded += changes
+        guard writeGuard.storeFailure == nil else { return }
+        writeGuard.storeFailure = "\(error)"
         scheduler.granting = false
         logger.critical(
             """
@@ -72,17 +84,21 @@ extension Engine {
 
     /// While writes fail: tries the changes kept so far (or a probe write), and on success grants again.
     func retryStore() {
-        guard storeFailure != nil else { return }
+        guard writeGuard.storeFailure != nil else { return }
         do {
-            if unrecorded.isEmpty { try store.probeWrite(at: now) } else { try store.update(unrecorded) }
+            if writeGuard.unrecorded.isEmpty {
+                try store.probeWrite(at: now)
+            } else {
+                try store.update(writeGuard.unrecorded)
+            }
         } catch {
             return
         }
         logger.notice(
-            "the database can be written again: \(unrecorded.count) kept state change(s) recorded; granting slots again"
+            "the database can be written again: \(writeGuard.unrecorded.count) kept state change(s) recorded; granting slots again"
         )
-        unrecorded = []
-        storeFailure = nil
+        writeGuard.unrecorded = []
+        writeGuard.storeFailure = nil
         scheduler.granting = true
         perform(scheduler.handle(.tick, now: now))
     }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import SlotCore
 import SlotPolicy
 import SlotProtocol
@@ -11,8 +10,13 @@ import SlotStore
 /// change through this actor. Effects happen in a fixed order: store first (so nothing is acknowledged or started
 /// that is not on disk), then the executor, then watchers.
 ///
-/// Where to look: submits and queries in `Engine+Requests`, accounts/policy/audit in `Engine+Admin`, start-up
-/// recovery in `Engine+Recovery`.
+/// Where to look, by capability (each file owns its state, declared there or named below):
+/// - requests: Submit with group commit, queries, cancel (`Engine+Requests`, `RequestBook`, `GroupCommit`); List
+///   read off the engine (`Engine+List`); watches (`Engine+Watches`); log limits (`Engine+LogLimit`);
+/// - accounts, policy, audit, backup (`Engine+Admin`); rights: the agreement (`Engine+Rights`) and contests
+///   (`Engine+Contests`); reports, built off the engine (`Engine+Reports`);
+/// - recovery at start (`Engine+Recovery`); failed writes, free space and per-user limits (`Engine+WriteGuard`);
+/// - this file: the state, the run loops, and carrying out the scheduler's actions (store, executor, watchers).
 public actor Engine {
     let config: DaemonConfig
     let store: SlotStore
@@ -23,43 +27,31 @@ public actor Engine {
     let startedAt: Int64
     let nodeNames: [String]
 
+    // The engine's state, by capability. Each group is declared beside the code that owns it; the scheduler is
+    // the one thing every capability reads.
     var scheduler: Scheduler
+    /// Requests: the running, the pending, the batch at hand, ids (`RequestBook`, below).
+    var book: RequestBook
+    /// Submits waiting for the next group commit (`GroupCommit`, `Engine+Requests`).
+    var commits = GroupCommit()
+    /// Asks `runFlushes` for a group commit (at most one waiting: a flush takes every submit queued).
+    let flushes = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// Failed database writes and free space (`WriteGuardState`, `Engine+WriteGuard`).
+    var writeGuard = WriteGuardState()
+    /// Accounts and policy (`Engine+Admin`): the policy in force, the accounts, and their names for `Access.check`
+    /// off the engine (kept in step by `setAccount`).
     var policyState: PolicyState
     var accounts: [String: StoredAccount] = [:]
-    /// The names in `accounts`, for `Access.check` off the engine (kept in step by `setAccount`).
     let roster = AccountRoster()
-    /// Running requests in full (the rest live in the store).
-    var active: [Int64: StoredRequest] = [:]
-    /// Pending requests' scheduling fields; their full rows are read from the store when they start or end.
-    var pendingRows = PendingRows()
-    /// The batch being handed to the scheduler, in full (not yet worth a store read).
-    var submitting: [Int64: StoredRequest] = [:]
-    var nextID: Int64
-    /// Submits waiting for the next group commit.
-    var batch: [PendingSubmit] = []
-    var flushing = false
-    /// Asks `run`'s flush task for a group commit (at most one waiting: a flush takes every submit queued).
-    let flushes = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-    /// Watches whose clients went away, for the engine to forget at its next turn (`forgetEndedWatches`).
-    let endedWatches = EndedWatches()
-    /// Why the executor is stopping a slot, so its end is recorded as that (cancelled, expired).
-    var stopping: [Int64: RequestState] = [:]
+    /// Rights (`Engine+Rights`): agreement acceptances, when each account accepted each version and text
+    /// (Art. 15.2.5).
+    var acceptances: [AcceptanceKey: Int64] = [:]
+    /// Watches (below): open ones, and those whose clients went away, for the engine to forget at its next turn.
     var watchers: [UUID: Watcher] = [:]
+    let endedWatches = EndedWatches()
     /// Counters and histograms for Prometheus (exported only when `[metrics]` asks for it).
     let metrics = DaemonMetrics()
-    /// Agreement acceptances: when each account accepted each version and text (Art. 15.2.5).
-    var acceptances: [AcceptanceKey: Int64] = [:]
     var acceptingWork = true
-    /// Why the database cannot be written, while it cannot (nothing is granted meanwhile: `Engine+WriteGuard`).
-    var storeFailure: String?
-    /// State changes made while the database could not be written, in order, written as soon as it can be.
-    var unrecorded: [StateChange] = []
-    /// The last free-space check (`Engine+WriteGuard`): when, and the filesystem found nearly full.
-    var diskChecked: (at: Int64, full: (what: String, freeMiB: Int)?) = (.min / 2, nil)
-    /// Slots being stopped because their log passed the limit (`Engine+LogLimit`).
-    var logLimited: Set<Int64> = []
-    /// Submits of each uid waiting in `batch` (counted against its pending limit before they are pending).
-    var submitsInBatch: [UInt32: Int] = [:]
     let executorEvents: AsyncStream<ProcessExecutor.Event>
 
     struct PendingSubmit {
@@ -72,6 +64,22 @@ public actor Engine {
         var id: Int64?
         /// Watch reply frames, encoded here once per change for all the watches that see it.
         var continuation: AsyncStream<Data>.Continuation
+    }
+
+    /// The requests the engine holds in memory; the rest live in the store.
+    struct RequestBook {
+        /// Running requests in full.
+        var active: [Int64: StoredRequest] = [:]
+        /// Pending requests' scheduling fields; their full rows are read from the store when they start or end.
+        var pendingRows = PendingRows()
+        /// The batch being handed to the scheduler, in full (not yet worth a store read).
+        var submitting: [Int64: StoredRequest] = [:]
+        /// The id the next Submit gets.
+        var nextID: Int64
+        /// Why the executor is stopping a slot, so its end is recorded as that (cancelled, expired).
+        var stopping: [Int64: RequestState] = [:]
+        /// Slots being stopped because their log passed the limit (`Engine+LogLimit`).
+        var logLimited: Set<Int64> = []
     }
 
     /// The policy in force and the last refused reload's error.
@@ -108,7 +116,7 @@ public actor Engine {
             policy: policy.policy, inventory: inventory,
             queueCapacity: config.limits.queueCapacity,
             perClassCapacity: config.limits.queueClassCapacity)
-        self.nextID = try store.nextRequestID()
+        self.book = RequestBook(nextID: try store.nextRequestID())
     }
 
     var now: Int64 { clock() }
@@ -234,10 +242,10 @@ public actor Engine {
                 request.endedAt = now
                 changes.append((request, "cancelled while pending", now))
             case .stop(let slot):
-                stopping[Int64(slot.requestID)] = .cancelled
+                book.stopping[Int64(slot.requestID)] = .cancelled
                 try? executor.stop(slot.requestID)
             case .expire(let slot):
-                stopping[Int64(slot.requestID)] = .expired
+                book.stopping[Int64(slot.requestID)] = .expired
                 try? executor.stop(slot.requestID)
             case .estimate, .ignored:
                 break
@@ -254,7 +262,7 @@ public actor Engine {
     /// Takes back a start whose record failed, before anything ran: the slot's resources are freed (the scheduler
     /// grants nothing meanwhile) and the request is pending again, in memory as on disk.
     private func undoStart(_ started: StoredRequest, _ slot: Slot) {
-        unrecorded.removeAll { $0.request.id == started.id && $0.request.state == .running }
+        writeGuard.unrecorded.removeAll { $0.request.id == started.id && $0.request.state == .running }
         _ = scheduler.handle(.slotEnded(requestID: slot.requestID), now: now)
         var pending = started
         pending.state = .pending
@@ -262,8 +270,8 @@ public actor Engine {
         pending.node = nil
         pending.gpuIndices = nil
         pending.logFile = nil
-        active[started.id] = nil
-        pendingRows[started.id] = PendingSummary(pending)
+        book.active[started.id] = nil
+        book.pendingRows[started.id] = PendingSummary(pending)
         _ = scheduler.handle(.queueBatch([Self.schedulerRequest(PendingSummary(pending))]), now: now)
         notify(pending)
     }
@@ -281,8 +289,8 @@ public actor Engine {
         var recorded = true
         do {
             // Kept changes go first, in order: the history never skips one.
-            try store.update(unrecorded + changes)
-            unrecorded = []
+            try store.update(writeGuard.unrecorded + changes)
+            writeGuard.unrecorded = []
         } catch {
             recorded = false
             storeWriteFailed(error, keeping: changes)
@@ -291,13 +299,13 @@ public actor Engine {
         for change in changes {
             let id = change.request.id
             switch change.request.state {
-            case .pending: pendingRows[id] = PendingSummary(change.request)
+            case .pending: book.pendingRows[id] = PendingSummary(change.request)
             case .running:
-                pendingRows[id] = nil
-                active[id] = change.request
+                book.pendingRows[id] = nil
+                book.active[id] = change.request
             default:
-                pendingRows[id] = nil
-                active[id] = nil
+                book.pendingRows[id] = nil
+                book.active[id] = nil
             }
             notify(change.request)
         }
@@ -306,7 +314,7 @@ public actor Engine {
 
     /// A pending or running request in full: running ones and the batch at hand from memory, others from the store.
     func fullRequest(_ id: Int64) -> StoredRequest? {
-        if let request = active[id] ?? submitting[id] { return request }
+        if let request = book.active[id] ?? book.submitting[id] { return request }
         do { return try store.request(id) } catch {
             logger.error("cannot read request \(id): \(error)")
             return nil
@@ -344,8 +352,8 @@ public actor Engine {
         guard case .ended(let id64, let outcome) = event else { return }
         let id = Int64(id64)
         let now = self.now
-        let reason = stopping.removeValue(forKey: id)
-        guard var request = active[id] ?? (try? store.request(id)) ?? nil, !request.state.isFinal || reason != nil
+        let reason = book.stopping.removeValue(forKey: id)
+        guard var request = book.active[id] ?? (try? store.request(id)) ?? nil, !request.state.isFinal || reason != nil
         else { return }
         switch (reason, outcome) {
         case (.some(let state), _): request.state = state
@@ -356,78 +364,17 @@ public actor Engine {
         }
         if case .exited(let code) = outcome { request.exitCode = Int(code) }
         if case .killed(let signal) = outcome { request.exitCode = 128 + Int(signal) }
-        request.outcome = logLimited.remove(id) == nil ? outcome.description : logLimitOutcome()
+        request.outcome = book.logLimited.remove(id) == nil ? outcome.description : logLimitOutcome()
         request.endedAt = now
         commit([(request, "\(request.state.rawValue): \(outcome)", now)])
         perform(scheduler.handle(.slotEnded(requestID: id64), now: now))
     }
 
-    // MARK: Watchers
-
-    func notify(_ request: StoredRequest) {
-        forgetEndedWatches()
-        guard !watchers.isEmpty else { return }
-        let info = request.info(nodeNames: nodeNames)
-        var frames: [Bool: Data] = [:]  // by `continues`: a watch of this one request ends with its final state
-        for watcher in watchers.values {
-            if let id = watcher.id, id != request.id { continue }
-            if let uid = watcher.uid, Int64(uid) != request.uid { continue }
-            let final = watcher.id != nil && request.state.isFinal
-            if frames[!final] == nil { frames[!final] = Self.watchFrame(info, final: final) }
-            if let frame = frames[!final] { watcher.continuation.yield(frame) }
-            if final { watcher.continuation.finish() }
-        }
-    }
-
-    static func watchFrame(_ info: RequestInfo, final: Bool) -> Data? {
-        try? Dispatcher.encode(WatchReply(request: info), continues: !final)
-    }
-
-    /// Subscribes to changes of request `id` (or of every request the caller may see in full).
-    func watch(_ caller: Caller, id: Int64?) throws(WireError) -> AsyncStream<Data> {
-        if let id {
-            _ = try visibleRequest(id, caller)
-        }
-        let (stream, continuation) = AsyncStream<Data>.makeStream(bufferingPolicy: .bufferingNewest(1_024))
-        let key = UUID()
-        watchers[key] = Watcher(uid: caller.isAdmin && id != nil ? nil : caller.uid, id: id, continuation: continuation)
-        // Called on whatever thread ends the stream: it only marks the watch, which the engine forgets at its next
-        // notify or tick (`forgetEndedWatches`), so no task outlives the watch.
-        continuation.onTermination = { [endedWatches] _ in endedWatches.add(key) }
-        if let id, let current = try? store.request(id) {
-            let final = current.state.isFinal
-            if let frame = Self.watchFrame(current.info(nodeNames: nodeNames), final: final) {
-                continuation.yield(frame)
-            }
-            if final { continuation.finish() }
-        }
-        return stream
-    }
-
-    /// Drops the watches whose clients went away.
-    func forgetEndedWatches() {
-        for key in endedWatches.take() { watchers[key] = nil }
-    }
-
     /// A request the caller may see in full, or NotFound (another user's request is not even confirmed to exist).
     func visibleRequest(_ id: Int64, _ caller: Caller) throws(WireError) -> StoredRequest {
         let request: StoredRequest?
-        do { request = try active[id] ?? store.request(id) } catch { throw .internalError("\(error)") }
+        do { request = try book.active[id] ?? store.request(id) } catch { throw .internalError("\(error)") }
         guard let request, caller.isAdmin || request.uid == Int64(caller.uid) else { throw .notFound(id) }
         return request
-    }
-}
-
-/// The keys of watches whose streams ended, written from any thread, taken by the engine.
-final class EndedWatches: Sendable {
-    private let keys = Mutex<[UUID]>([])
-
-    func add(_ key: UUID) { keys.withLock { $0.append(key) } }
-
-    func take() -> [UUID] {
-        keys.withLock { keys in
-            defer { keys = [] }
-            return keys
-        }
     }
 }

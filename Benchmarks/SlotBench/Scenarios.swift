@@ -18,18 +18,46 @@ func measure(_ body: () -> Int) -> Measurement {
     return Measurement(items: items, seconds: seconds)
 }
 
-/// Runs each body on its own OS thread and waits for all of them.
+/// Runs each body on its own OS thread and waits for all of them. Where the machine has a core for every thread,
+/// thread `i` is pinned to core `i` (``pinsThreads(_:)``), so the scheduler's migrations do not add to the spread;
+/// with fewer cores the threads share them and are left to the scheduler.
 func onThreads(_ bodies: [@Sendable () -> Void]) {
     let group = DispatchGroup()
-    let threads = bodies.map { body in
+    let pin = pinsThreads(bodies.count)
+    let threads = bodies.enumerated().map { index, body in
         group.enter()
         return Thread {
+            if pin { pinCurrentThread(to: index) }
             body()
             group.leave()
         }
     }
     threads.forEach { $0.start() }
     group.wait()
+}
+
+/// Whether `threads` threads get a core each.
+func pinsThreads(_ threads: Int) -> Bool {
+    #if os(Linux)
+        ProcessInfo.processInfo.activeProcessorCount >= threads
+    #else
+        false
+    #endif
+}
+
+/// Binds the calling thread to one core (Linux: `sched_setaffinity` on the thread; elsewhere nothing).
+func pinCurrentThread(to core: Int) {
+    #if os(Linux)
+        var set = cpu_set_t()
+        withUnsafeMutableBytes(of: &set) { bytes in
+            guard core / 8 < bytes.count else { return }
+            bytes[core / 8] |= UInt8(1) << UInt8(core % 8)
+        }
+        // glibc declares sched_setaffinity only under _GNU_SOURCE, which Swift's Glibc module does not set.
+        typealias SetAffinity = @convention(c) (pid_t, Int, UnsafePointer<cpu_set_t>) -> Int32
+        guard let symbol = dlsym(nil, "sched_setaffinity") else { return }  // nil: RTLD_DEFAULT
+        _ = unsafeBitCast(symbol, to: SetAffinity.self)(0, MemoryLayout<cpu_set_t>.size, &set)
+    #endif
 }
 
 struct Workload: Sendable {

@@ -84,7 +84,7 @@ struct SlotBench: ParsableCommand {
         var rows: [Row] = []
         var number = 0
         func scenario(
-            _ name: String, target: Double, baseline: String, _ ours: () -> Measurement,
+            _ name: String, threads: Int = 1, target: Double, baseline: String, _ ours: () -> Measurement,
             _ theirs: () -> Measurement
         ) {
             number += 1
@@ -100,7 +100,7 @@ struct SlotBench: ParsableCommand {
             rows.append(
                 Row(
                     scenario: name, baseline: baseline, ours: median(a), theirs: median(b), target: target,
-                    low: paired.min() ?? 0, high: paired.max() ?? 0))
+                    low: paired.min() ?? 0, high: paired.max() ?? 0, pinned: threads > 1 && pinsThreads(threads)))
         }
         scenario(
             "1 thread: push all, take all", target: 0.8, baseline: "Heap",
@@ -109,17 +109,19 @@ struct SlotBench: ParsableCommand {
             "1 thread: push all, take all", target: 0, baseline: "Mutex<Heap>",
             { singleThreadQueue(w) }, { singleThreadLockedHeap(w) })
         scenario(
-            "2 producers, 1 consumer", target: 2, baseline: "Mutex<Heap>",
+            "2 producers, 1 consumer", threads: 3, target: 2, baseline: "Mutex<Heap>",
             { concurrentQueue(w, producers: 2, cancelEvery: 0) },
             { concurrentLockedHeap(w, producers: 2, cancelEvery: 0) })
         scenario(
-            "1 producer, 1 consumer, 10% cancels", target: 2, baseline: "Mutex<Heap>",
+            "1 producer, 1 consumer, 10% cancels", threads: 2, target: 2, baseline: "Mutex<Heap>",
             { concurrentQueue(w, producers: 1, cancelEvery: 10) },
             { concurrentLockedHeap(w, producers: 1, cancelEvery: 10) })
         if json {
             print(jsonReport(rows, cores: cores))
         } else {
-            print("slotbench: \(items) items, \(classes) classes, median of \(repetitions), \(cores) cores")
+            print(
+                "slotbench: \(items) items, \(classes) classes, median of \(repetitions), \(cores) cores "
+                    + "(a scenario's threads are pinned one per core where there are cores enough: [pinned])")
             for row in rows { print(row.line) }
         }
     }
@@ -201,12 +203,15 @@ struct Row {
     /// The lowest and highest ratio of one repetition's pair (ours and the baseline run back to back).
     var low: Double
     var high: Double
+    /// Whether the scenario's threads ran pinned one per core (``pinsThreads(_:)``).
+    var pinned: Bool
     var ratio: Double { ours / theirs }
     var line: String {
         let goal = target > 0 ? "  target >= \(fixed(target, 1))x: \(ratio >= target ? "met" : "MISSED")" : ""
         return pad(scenario, 38) + "SlotQueue " + pad(fixed(ours / 1e6, 2), 6, left: true) + " M/s   "
             + pad(baseline, 12) + pad(fixed(theirs / 1e6, 2), 6, left: true) + " M/s   ratio "
             + pad(fixed(ratio, 2), 5, left: true) + "x (pairs \(fixed(low, 2))-\(fixed(high, 2)))" + goal
+            + (pinned ? " [pinned]" : "")
     }
 }
 
@@ -228,7 +233,7 @@ func jsonReport(_ rows: [Row], cores: Int) -> String {
         """
         {"scenario":"\($0.scenario)","baseline":"\($0.baseline)","slotqueue_per_s":\(Int($0.ours)),\
         "baseline_per_s":\(Int($0.theirs)),"ratio":\(fixed($0.ratio, 3)),"pair_ratio_min":\(fixed($0.low, 3)),\
-        "pair_ratio_max":\(fixed($0.high, 3)),"target":\($0.target)}
+        "pair_ratio_max":\(fixed($0.high, 3)),"target":\($0.target),"pinned":\($0.pinned)}
         """
     }
     return "{\"cores\":\(cores),\"results\":[\(items.joined(separator: ","))]}"

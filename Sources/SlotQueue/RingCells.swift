@@ -17,8 +17,19 @@ import Atomics
 /// sequence is stored as an offset from its initial value (its index in the ring), so an untouched cell's zero bytes
 /// *are* its initial state and nothing is written at creation. A queue with 315 classes × 32,768 cells reserves
 /// 330 MB of address space, but only the pages of cells that were ever used count in the resident set.
+///
+/// ## Committed ahead of the producers
+/// Left to first touch, each page of a ring faulted *twice* in a producer's push: the producer reads a cell's
+/// sequence before it claims it, which maps the kernel's shared zero page, and its write then faults again to copy
+/// it (`perf record -e page-faults`: 17,300 faults in `push` for 1M items over 8,192 pages of ring). So a producer
+/// that claims the first cell of a chunk of ``chunkCells`` cells, on a ring's first lap, commits the *next* chunk
+/// with one `madvise(MADV_POPULATE_WRITE)` (``commitAhead(ringBase:position:ring:)``): pages are committed writable
+/// in a batch, before any producer reads them, one system call per 1,024 pushes of a class. A class that is used
+/// commits at most one chunk (32 KiB) beyond its tail; one never used commits nothing.
 struct RingCells: ~Copyable {
     static let stride = 32
+    /// Cells committed per `madvise`: 32 KiB.
+    static let chunkCells = 1_024
     private typealias Sequence = UnsafeAtomic<UInt64>.Storage
     private let base: UnsafeMutableRawPointer
     private let byteCount: Int
@@ -51,6 +62,39 @@ struct RingCells: ~Copyable {
     deinit {
         if mapped { munmap(base, byteCount) } else { base.deallocate() }
     }
+
+    /// Commits, on a ring's first lap, the chunk after the one that `position` (a position of the ring that starts at
+    /// cell `ringBase`) begins, and at position 0 the first chunk too. Called by the producer that claimed
+    /// `position`; does nothing unless `position` begins a chunk, so any caller may call it.
+    @inline(__always)
+    func commitAhead(ringBase: Int, position: UInt64, ring: Int) {
+        guard position < UInt64(ring), position & UInt64(Self.chunkCells - 1) == 0 else { return }
+        let first = Int(position) == 0 ? 0 : Int(position) + Self.chunkCells
+        let end = min(Int(position) + 2 * Self.chunkCells, ring)
+        guard first < end else { return }
+        commit(ringBase + first..<ringBase + end)
+    }
+
+    /// Makes the pages of `cells` resident and writable.
+    private func commit(_ range: Range<Int>) {
+        guard mapped else { return }  // an allocated block is committed already
+        let page = Self.pageSize
+        let start = (range.lowerBound * Self.stride) / page * page
+        let end = min(byteCount, (range.upperBound * Self.stride + page - 1) / page * page)
+        guard start < end else { return }
+        #if os(Linux)
+            // Linux 5.14 and later; an older kernel answers EINVAL and the pages are touched below instead.
+            if madvise(base + start, end - start, MADV_POPULATE_WRITE) == 0 { return }
+        #endif
+        // One write per page: an atomic add of zero to the page's first sequence word (whichever cell it is,
+        // a producer may be claiming it; the add leaves its value as it is).
+        for offset in Swift.stride(from: start, to: end, by: page) {
+            let word = UnsafeAtomic<UInt64>(at: (base + offset).assumingMemoryBound(to: Sequence.self))
+            _ = word.loadThenWrappingIncrement(by: 0, ordering: .relaxed)
+        }
+    }
+
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// The sequence word of `cell`, read and written in the ring's own numbering.
     @inline(__always)

@@ -88,6 +88,7 @@ extension SlotQueue {
                 if won {
                     cells.write(cell, slot: slot, item: item)
                     cells.sequence(cell).storeReleasing(position &+ 1)
+                    cells.commitAhead(ringBase: ringBase, position: position, ring: perClassCapacity)
                     return true
                 }
                 position = current

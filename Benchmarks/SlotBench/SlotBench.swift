@@ -103,17 +103,17 @@ struct SlotBench: ParsableCommand {
                     low: paired.min() ?? 0, high: paired.max() ?? 0, pinned: threads > 1 && pinsThreads(threads)))
         }
         scenario(
-            "1 thread: push all, take all", target: 0.8, baseline: "Heap",
+            "1 thread: push all, take all", target: 3, baseline: "Heap",
             { singleThreadQueue(w) }, { singleThreadHeap(w) })
         scenario(
             "1 thread: push all, take all", target: 0, baseline: "Mutex<Heap>",
             { singleThreadQueue(w) }, { singleThreadLockedHeap(w) })
         scenario(
-            "2 producers, 1 consumer", threads: 3, target: 2, baseline: "Mutex<Heap>",
+            "2 producers, 1 consumer", threads: 3, target: 3, baseline: "Mutex<Heap>",
             { concurrentQueue(w, producers: 2, cancelEvery: 0) },
             { concurrentLockedHeap(w, producers: 2, cancelEvery: 0) })
         scenario(
-            "1 producer, 1 consumer, 10% cancels", threads: 2, target: 2, baseline: "Mutex<Heap>",
+            "1 producer, 1 consumer, 10% cancels", threads: 2, target: 2.5, baseline: "Mutex<Heap>",
             { concurrentQueue(w, producers: 1, cancelEvery: 10) },
             { concurrentLockedHeap(w, producers: 1, cancelEvery: 10) })
         if json {

@@ -18,7 +18,7 @@ extension SlotQueue {
             return .failure(.unknownClass(classIndex: c))
         }
         let slot: Int
-        switch popFree() {
+        switch popSlot() {
         case .success(let s): slot = s
         case .failure(let refusal): return .failure(refusal)
         }
@@ -100,7 +100,41 @@ extension SlotQueue {
         }
     }
 
-    // MARK: Free list (tagged Treiber stack)
+    // MARK: Entries: fresh ones by counting, used ones from a free list (tagged Treiber stack)
+
+    /// An entry for a push: a fresh one while any is left (one fetch-and-add, which never retries), else a
+    /// reclaimed one from the free list.
+    @inline(__always)
+    func popSlot() -> Result<Int, QueueRefusal> {
+        let counter = fresh[0]
+        let seen = counter.load(ordering: .relaxed)
+        if seen & Self.closedBit != 0 { return .failure(.rebuilding) }
+        // Racing producers may each add one past `capacity` before they see it reached; the count has 63 bits.
+        if seen < UInt64(capacity) {
+            let taken = counter.loadThenWrappingIncrement(ordering: .acquiringAndReleasing)
+            let slot = Int(taken & ~Self.closedBit)
+            if taken & Self.closedBit != 0 {
+                // A rebuild closed intake first. The count moved past this slot anyway, so the slot goes to the
+                // free list, where the rebuild accounts for it (`waitForInFlightPushes`).
+                if slot < capacity { pushFree(freshSlot(slot)) }
+                return .failure(.rebuilding)
+            }
+            if slot < capacity { return .success(freshSlot(slot)) }
+        }
+        return popFree()
+    }
+
+    /// Fresh entries striped over the table: the `n`th is 8 entries from the `n - 1`th, so producers filling
+    /// consecutive fresh entries write different cache lines of `entryState` than the ones the consumer is reading
+    /// (the class heads, which are the entries pushed just before when the consumer keeps up). A bijection of
+    /// `0..<capacity`: the first `capacity / 8 * 8` are interleaved, the rest map to themselves.
+    @inline(__always)
+    func freshSlot(_ n: Int) -> Int {
+        let stripes = 8
+        let perStripe = capacity / stripes
+        guard n < perStripe * stripes else { return n }
+        return (n % stripes) * perStripe + n / stripes
+    }
 
     static let closedBit: UInt64 = 1 << 63
     static let tagUnit: UInt64 = 1 << 32
@@ -152,11 +186,13 @@ extension SlotQueue {
         }
     }
 
-    /// Sets or clears the closed bit that turns pushes away during a rebuild.
+    /// Sets or clears the closed bit that turns pushes away during a rebuild, on both sources of entries.
     func setIntakeClosed(_ closed: Bool) {
         if closed {
             _ = freeHead[0].loadThenBitwiseOr(with: Self.closedBit, ordering: .acquiringAndReleasing)
+            _ = fresh[0].loadThenBitwiseOr(with: Self.closedBit, ordering: .acquiringAndReleasing)
         } else {
+            _ = fresh[0].loadThenBitwiseAnd(with: ~Self.closedBit, ordering: .acquiringAndReleasing)
             _ = freeHead[0].loadThenBitwiseAnd(with: ~Self.closedBit, ordering: .acquiringAndReleasing)
         }
     }

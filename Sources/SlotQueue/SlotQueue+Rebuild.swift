@@ -82,7 +82,9 @@ extension SlotQueue {
     /// entry belongs to a push that will publish or hand back shortly. Both windows are a few instructions long.
     private func waitForInFlightPushes() {
         while true {
-            var accounted = 0
+            // Entries never handed out are accounted for by the fresh count; a producer that took one and found
+            // intake closed puts it on the free list.
+            var accounted = capacity - min(capacity, Int(fresh[0].load(ordering: .acquiring) & ~Self.closedBit))
             var next = freeHead[0].load(ordering: .acquiring) & 0xFFFF_FFFF
             while next != 0 {
                 accounted += 1

@@ -16,7 +16,8 @@ import Atomics
 ///   two consumers overlap.
 ///
 /// ## Progress guarantee (precisely)
-/// - `push` is lock-free: it pops a tagged Treiber free list and claims a ring cell with a CAS loop; each retry means
+/// - `push` is lock-free: it takes a fresh entry with one fetch-and-add, or once every entry has been used pops a
+///   tagged Treiber free list, and claims a ring cell with a CAS loop; each retry means
 ///   another thread's operation succeeded. It never waits for another thread: when the table or the class ring is
 ///   full, or a rebuild is in progress, it returns a ``QueueRefusal`` at once.
 /// - `cancel` is wait-free: one CAS on the entry's state word (PENDING → CANCELLED).
@@ -49,7 +50,7 @@ import Atomics
 /// are reserved up front; a ring's pages are committed only as its cells are first used (``RingCells``).
 public final class SlotQueue: @unchecked Sendable {
     // @unchecked Sendable is sound because:
-    // - every field touched by producers or cancellers is an atomic (`entryState`, `freeHead`, `freeNext`, the
+    // - every field touched by producers or cancellers is an atomic (`entryState`, `freeHead`, `freeNext`, `fresh`, the
     //   sequence words of `cells`, `tails`, `nonEmpty`, `activeClassCount`), or plain memory (`payload`, the other
     //   fields of `cells`) that is written by exactly one producer between claiming it (a free-list pop / ring CAS) and publishing it with a release store, and read only
     //   after the matching acquire load;
@@ -70,9 +71,13 @@ public final class SlotQueue: @unchecked Sendable {
     let ringMask: Int
     let entryState: AtomicTable<UInt64>
     let payload: UnsafeMutablePointer<QueueItem>
-    /// Free list: `closed bit 63 | tag bits 32...62 | slot + 1` (0 in the low half means empty).
+    /// Free list of entries that were used and reclaimed: `closed bit 63 | tag bits 32...62 | slot + 1` (0 in the
+    /// low half means empty).
     let freeHead: AtomicTable<UInt64>
     let freeNext: AtomicTable<UInt32>
+    /// Entries never used yet are handed out by counting: `closed bit 63 | the next fresh slot`. A fetch-and-add
+    /// always succeeds, where two producers popping the free list retry each other's CAS (`popSlot`).
+    let fresh: AtomicTable<UInt64>
     let cells: RingCells
     let tails: AtomicTable<UInt64>
     let nonEmpty: AtomicTable<UInt64>
@@ -127,9 +132,11 @@ public final class SlotQueue: @unchecked Sendable {
         self.entryState = AtomicTable(count: capacity) { _ in EntryWord.free(generation: 0) }
         self.payload = .allocate(capacity: capacity)
         payload.initialize(repeating: QueueItem(id: 0, submittedAt: 0, classIndex: 0), count: capacity)
-        // Slot i links to i + 1; the list starts at slot 0 (stored as 1).
-        self.freeNext = AtomicTable(count: capacity) { i in i + 1 < capacity ? UInt32(i + 2) : 0 }
-        self.freeHead = AtomicTable(count: 1) { _ in 1 }
+        // Every entry starts fresh (handed out by `fresh`); the free list starts empty. The shared words get a
+        // 128-byte line each, so producers' CASes do not bounce the words every push only reads.
+        self.freeNext = AtomicTable(count: capacity) { _ in 0 }
+        self.freeHead = AtomicTable(count: 1, stride: 16) { _ in 0 }
+        self.fresh = AtomicTable(count: 1, stride: 16) { _ in 0 }
         self.cells = RingCells(count: classes * ring, ring: ring)
         self.tails = AtomicTable(count: classes, stride: 16) { _ in 0 }
         self.nonEmpty = AtomicTable(count: (classes + 63) / 64) { _ in 0 }
@@ -142,7 +149,7 @@ public final class SlotQueue: @unchecked Sendable {
         self.freedBatch = max(1, min(32, capacity / 8))
         self.freed = .allocate(capacity: freedBatch)
         let active = bases.count
-        self.activeClassCount = AtomicTable(count: 1) { _ in active }
+        self.activeClassCount = AtomicTable(count: 1, stride: 16) { _ in active }
         #if DEBUG
             self.consumerGuard = AtomicTable(count: 1) { _ in false }
         #endif

@@ -80,6 +80,26 @@ import Testing
         #expect(ids.sorted() == [1, 2, 4])
     }
 
+    @Test("Invariant: every entry is handed out once, fresh (striped) or reclaimed, and none twice while in use")
+    func entriesHandedOutOnce() throws {
+        for capacity in [1, 7, 8, 37, 64] {  // striping covers capacity / 8 * 8 entries; the rest map to themselves
+            let queue = SlotQueue(capacity: capacity, bases: [0], aging: noAging, perClassCapacity: 64)
+            for lap in 0..<3 {
+                var slots = Set<UInt32>()
+                for i in 0..<capacity {
+                    let handle = try queue.push(item(UInt64(lap * 100 + i), at: 0, class: 0)).get()
+                    #expect(handle.slot < UInt32(capacity))
+                    slots.insert(handle.slot)
+                }
+                #expect(slots.count == capacity, "capacity \(capacity), lap \(lap): an entry was handed out twice")
+                #expect(queue.push(item(999, at: 0, class: 0)) == .failure(.capacityExhausted))
+                var taken = 0
+                while queue.takeBest(now: 0) != nil { taken += 1 }
+                #expect(taken == capacity)
+            }
+        }
+    }
+
     @Test("Invariant: candidates list the next items in priority order without removing them")
     func candidatesLookPastTheHead() throws {
         let queue = SlotQueue(capacity: 16, bases: [10, 0], aging: noAging)

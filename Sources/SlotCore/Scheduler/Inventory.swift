@@ -6,14 +6,21 @@ public struct Inventory: Sendable, Hashable, Codable {
 
     public var totalGPUs: Int { nodes.reduce(0) { $0 + $1.gpus.count } }
 
-    /// Parses `COUNTxGPUS[:CPUS[:MEMORY_GIB]]`, comma-separated, e.g. `16x8` or `4x8:64:512,2x0:32:128`.
-    /// CPUs default to 8 per GPU (at least 8), memory to 8 GiB per CPU.
+    /// Parses `COUNTxGPUS[:TYPE][:CPUS[:MEMORY_GIB]]`, comma-separated, e.g. `16x8`, `4x8:64:512,2x0:32:128` or
+    /// `4x8:h100:96:1024,8x4:l40s`. TYPE is the GPU model (``GPU/isValidModel(_:)``; `unknown` when left out).
+    /// CPUs default to 8 per GPU (at least 8), memory to 8 GiB per CPU. At most ``maximumGPUModels`` models.
     public init?(spec: String) {
         var nodes: [Node] = []
         for group in spec.split(separator: ",") {
             let parts = group.split(separator: "x", maxSplits: 1)
             guard parts.count == 2, let count = Int(parts[0]), (1...10_000).contains(count) else { return nil }
-            let fields = parts[1].split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            var text = parts[1].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            var model = GPU.unknownModel
+            if text.count > 1, Int(text[1]) == nil {
+                guard GPU.isValidModel(text[1]) else { return nil }
+                model = text.remove(at: 1)
+            }
+            let fields = text.map { Int($0) }
             guard (1...3).contains(fields.count), fields.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
             let gpus = fields[0]!
             let cpus = fields.count > 1 ? fields[1]! : max(8, 8 * gpus)
@@ -22,12 +29,23 @@ public struct Inventory: Sendable, Hashable, Codable {
             for _ in 0..<count {
                 nodes.append(
                     Node(
-                        name: "node\(nodes.count)", gpus: (0..<gpus).map { GPU(index: $0) }, cpus: cpus,
-                        memoryMiB: memoryGiB * 1_024))
+                        name: "node\(nodes.count)", gpus: (0..<gpus).map { GPU(index: $0, model: model) },
+                        cpus: cpus, memoryMiB: memoryGiB * 1_024))
             }
         }
         guard !nodes.isEmpty else { return nil }
         self.nodes = nodes
+        guard gpuModels.count <= Self.maximumGPUModels else { return nil }
+    }
+
+    /// The most GPU models one inventory may mix (the scheduler keeps a request's acceptable models as bits).
+    public static let maximumGPUModels = 64
+
+    /// The GPU models of the nodes that have GPUs, each once, in order of first appearance.
+    public var gpuModels: [String] {
+        var seen: [String] = []
+        for node in nodes { if let model = node.gpuModel, !seen.contains(model) { seen.append(model) } }
+        return seen
     }
 }
 
@@ -44,6 +62,9 @@ public struct Node: Sendable, Hashable, Codable {
         self.cpus = cpus
         self.memoryMiB = memoryMiB
     }
+
+    /// The node's GPU model (a node's GPUs are of one model: its first GPU's); nil without GPUs.
+    public var gpuModel: String? { gpus.first?.model }
 }
 
 /// One GPU of a node.
@@ -52,10 +73,25 @@ public struct GPU: Sendable, Hashable, Codable {
     public var model: String
     public var memoryMiB: Int
 
-    public init(index: Int, model: String = "unknown", memoryMiB: Int = 0) {
+    public init(index: Int, model: String = GPU.unknownModel, memoryMiB: Int = 0) {
         self.index = index
         self.model = model
         self.memoryMiB = memoryMiB
+    }
+
+    /// The model of a GPU whose model was neither detected nor declared.
+    public static let unknownModel = "unknown"
+
+    /// A GPU model name as requests and inventories write it: 1 to 32 lower-case letters, digits, `-`, `_` or `.`,
+    /// starting with a letter (`h100`, `a100-80gb`, `l40s`).
+    public static func isValidModel(_ name: some StringProtocol) -> Bool {
+        guard let first = name.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
+            name.utf8.count <= 32
+        else { return false }
+        return name.utf8.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+        }
     }
 }
 
@@ -64,6 +100,24 @@ public struct Resources: Sendable, Hashable, Codable, CustomStringConvertible {
     public var gpus: Int
     public var cpus: Int
     public var memoryMiB: Int
+    /// The GPU models, as bits of the scheduler's model list (`Scheduler.gpuModels`): on a node's side its one
+    /// model, on a request's side every model it accepts; all bits (the default) is any model. The scheduler sets
+    /// it (a request names models in ``SlotRequest/gpuTypes``), so fits respect models wherever they compare
+    /// resources. Not encoded.
+    public var gpuModelBits: UInt64 = .max
+
+    enum CodingKeys: String, CodingKey { case gpus, cpus, memoryMiB }
+
+    /// Equal amounts are equal resources: the model bits are the scheduler's annotation, not an amount.
+    public static func == (a: Resources, b: Resources) -> Bool {
+        a.gpus == b.gpus && a.cpus == b.cpus && a.memoryMiB == b.memoryMiB
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(gpus)
+        hasher.combine(cpus)
+        hasher.combine(memoryMiB)
+    }
 
     public init(gpus: Int, cpus: Int, memoryMiB: Int) {
         self.gpus = gpus
@@ -73,17 +127,24 @@ public struct Resources: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public static let zero = Resources(gpus: 0, cpus: 0, memoryMiB: 0)
 
-    /// True when every component of `other` fits within `self`.
+    /// True when every component of `other` fits within `self`, GPUs of a model `other` accepts.
     public func covers(_ other: Resources) -> Bool {
         gpus >= other.gpus && cpus >= other.cpus && memoryMiB >= other.memoryMiB
+            && (other.gpus == 0 || gpuModelBits & other.gpuModelBits != 0)
     }
 
+    /// The sum, of `a`'s GPU model (a node's free resources plus a slot's).
     public static func + (a: Resources, b: Resources) -> Resources {
-        Resources(gpus: a.gpus + b.gpus, cpus: a.cpus + b.cpus, memoryMiB: a.memoryMiB + b.memoryMiB)
+        var sum = Resources(gpus: a.gpus + b.gpus, cpus: a.cpus + b.cpus, memoryMiB: a.memoryMiB + b.memoryMiB)
+        sum.gpuModelBits = a.gpuModelBits
+        return sum
     }
 
+    /// The difference, of `a`'s GPU model.
     public static func - (a: Resources, b: Resources) -> Resources {
-        Resources(gpus: a.gpus - b.gpus, cpus: a.cpus - b.cpus, memoryMiB: a.memoryMiB - b.memoryMiB)
+        var difference = Resources(gpus: a.gpus - b.gpus, cpus: a.cpus - b.cpus, memoryMiB: a.memoryMiB - b.memoryMiB)
+        difference.gpuModelBits = a.gpuModelBits
+        return difference
     }
 
     public var description: String { "\(gpus) GPU, \(cpus) CPU, \(memoryMiB / 1_024) GiB" }

@@ -3,14 +3,21 @@ struct NodeState: Sendable, Hashable {
     var gpuFree: [Bool]
     var cpus: Int
     var memoryMiB: Int
+    /// The node's GPU model as a bit of the scheduler's model list (`Resources.gpuModelBits`).
+    let modelBit: UInt64
 
-    init(_ node: Node) {
+    init(_ node: Node, modelBit: UInt64) {
         gpuFree = [Bool](repeating: true, count: node.gpus.count)
         cpus = node.cpus
         memoryMiB = node.memoryMiB
+        self.modelBit = modelBit
     }
 
-    var free: Resources { Resources(gpus: gpuFree.filter { $0 }.count, cpus: cpus, memoryMiB: memoryMiB) }
+    var free: Resources {
+        var free = Resources(gpus: gpuFree.filter { $0 }.count, cpus: cpus, memoryMiB: memoryMiB)
+        free.gpuModelBits = modelBit
+        return free
+    }
 
     /// Takes `resources`, lowest GPU indices first; returns the GPU indices taken.
     mutating func allocate(_ resources: Resources) -> [Int] {

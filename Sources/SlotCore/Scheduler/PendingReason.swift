@@ -1,7 +1,8 @@
 /// One reason a pending request is not running now. Explain lists every one that applies.
 public enum PendingReason: Sendable, Hashable, Codable, CustomStringConvertible {
     /// No node has enough free now.
-    case needsResources(requested: Resources, mostFree: Resources)
+    /// `gpuTypes`: the GPU models the request accepts (empty: any); `mostFree` is over the nodes of those models.
+    case needsResources(requested: Resources, mostFree: Resources, gpuTypes: [String] = [])
     /// It would fit, but the resources are reserved for a higher-priority request starting at `start`.
     case reservedForHigherPriority(requestID: UInt64, start: Int64)
     /// The account already holds `inUse` GPUs of its category's `cap`.
@@ -29,8 +30,11 @@ public enum PendingReason: Sendable, Hashable, Codable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .needsResources(let requested, let mostFree):
+        case .needsResources(let requested, let mostFree, let gpuTypes) where gpuTypes.isEmpty:
             "needs \(requested) on one node; the most free on any node is \(mostFree)"
+        case .needsResources(let requested, let mostFree, let gpuTypes):
+            "needs \(requested) on one node with \(gpuTypes.joined(separator: " or ")) GPUs; the most free on such a "
+                + "node is \(mostFree)"
         case .reservedForHigherPriority(let id, let start):
             "the free resources are reserved for higher-priority request \(id) starting by \(Timestamp(start))"
         case .accountGPUCap(let cap, let inUse): "account GPU cap \(cap) reached (\(inUse) in use)"

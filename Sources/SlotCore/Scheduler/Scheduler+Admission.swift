@@ -4,6 +4,7 @@ extension Scheduler {
     /// Checks every admission rule and returns all that `request` breaks; empty when it can be queued.
     /// A request that breaks none of them can run eventually, so it never waits forever.
     public func admissionProblems(_ request: SlotRequest) -> [Rejection] {
+        let request = typed(request)
         guard let account = accounts[request.account] else {
             return duplicateProblem(request) + [.unknownAccount(account: request.account)]
         }
@@ -51,8 +52,13 @@ extension Scheduler {
                 .durationOverMaximum(requested: request.duration, maximum: category.maxDuration.milliseconds))
         }
         if request.resources.cpus < 1 { problems.append(.noCPU) }
-        if !nodeSizes.contains(where: { $0.covers(request.resources) }) {
-            let biggest = nodeSizes.max { ($0.gpus, $0.cpus, $0.memoryMiB) < ($1.gpus, $1.cpus, $1.memoryMiB) } ?? .zero
+        let models = request.resources.gpuModelBits
+        if request.resources.gpus > 0, models == 0 {
+            problems.append(.noNodeWithGPUType(requested: request.gpuTypes ?? [], available: gpuModels))
+        } else if !nodeSizes.contains(where: { $0.covers(request.resources) }) {
+            let candidates = nodeSizes.filter { request.resources.gpus == 0 || $0.gpuModelBits & models != 0 }
+            let biggest: Resources =
+                candidates.max { ($0.gpus, $0.cpus, $0.memoryMiB) < ($1.gpus, $1.cpus, $1.memoryMiB) } ?? .zero
             problems.append(.largerThanAnyNode(requested: request.resources, largest: biggest))
         }
         if let category {
@@ -72,6 +78,7 @@ extension Scheduler {
 
     /// Submits one request. `memo` carries the sector facts between the submits of one batch.
     func submit(_ request: SlotRequest, now: Int64, memo: inout [AccountSector: SectorFacts]) -> [SchedulerAction] {
+        let request = typed(request)
         guard let account = accounts[request.account] else {
             return [
                 .reject(

@@ -94,8 +94,11 @@ extension Scheduler {
         var reasons = accountHold(request, now: now)
         let fitting = nodes.fitting(request.resources)
         if fitting.isEmpty {
-            let most = nodes.map(\.free).max { ($0.gpus, $0.cpus) < ($1.gpus, $1.cpus) } ?? .zero
-            reasons.append(.needsResources(requested: request.resources, mostFree: most))
+            let models = request.resources.gpuModelBits
+            let candidates = nodes.map(\.free).filter { request.resources.gpus == 0 || $0.gpuModelBits & models != 0 }
+            let most: Resources = candidates.max { ($0.gpus, $0.cpus) < ($1.gpus, $1.cpus) } ?? .zero
+            reasons.append(
+                .needsResources(requested: request.resources, mostFree: most, gpuTypes: request.gpuTypes ?? []))
         } else if let reserved = reservation, reserved.requestID != request.id,
             fitting.allSatisfy({ $0 == reserved.node }), now + request.duration > reserved.start
         {

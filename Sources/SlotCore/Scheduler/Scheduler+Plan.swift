@@ -6,10 +6,7 @@ extension Scheduler {
         guard total <= Self.planDepth else {
             return (nil, "no estimate: \(total) requests are ahead (estimates cover the first \(Self.planDepth))")
         }
-        var plan = Plan(
-            capacities: inventory.nodes.map {
-                Resources(gpus: $0.gpus.count, cpus: $0.cpus, memoryMiB: $0.memoryMiB)
-            }, now: now)
+        var plan = Plan(capacities: nodeSizes, now: now)
         for slot in running.values { plan.add(node: slot.node, slot.resources, from: slot.start, to: slot.end) }
         for other in ahead { _ = plan.place(other.request.resources, duration: other.request.duration, notBefore: now) }
         var note = "upper bound: planned with every running slot using its full time and no new higher-priority request"

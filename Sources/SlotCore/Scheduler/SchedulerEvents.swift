@@ -51,6 +51,8 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
     /// Every slot needs at least one CPU (the daemon's validation already insists; this keeps the core exact).
     case noCPU
     case largerThanAnyNode(requested: Resources, largest: Resources)
+    /// The request names only GPU models no node has.
+    case noNodeWithGPUType(requested: [String], available: [String])
     case overConcurrentGPUCap(requested: Int, cap: Int)
     case overPeriodBudget(requestedGPUHours: Double, budget: Int64)
     case duplicateID(id: UInt64)
@@ -67,6 +69,7 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
         case .durationNotPositive: "duration-not-positive"
         case .noCPU: "no-cpu"
         case .largerThanAnyNode: "larger-than-any-node"
+        case .noNodeWithGPUType: "no-node-with-gpu-type"
         case .overConcurrentGPUCap: "over-concurrent-gpu-cap"
         case .overPeriodBudget: "over-period-budget"
         case .duplicateID: "duplicate-id"
@@ -87,6 +90,9 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
         case .noCPU: "a slot needs at least one CPU"
         case .largerThanAnyNode(let requested, let largest):
             "needs \(requested) on one node; the largest node has \(largest)"
+        case .noNodeWithGPUType(let requested, let available):
+            "no node has a GPU of type \(requested.joined(separator: " or ")); this platform has "
+                + (available.isEmpty ? "no GPUs" : available.joined(separator: ", "))
         case .overConcurrentGPUCap(let requested, let cap):
             "needs \(requested) GPUs; the category allows \(cap) at once"
         case .overPeriodBudget(let hours, let budget):

@@ -10,11 +10,15 @@ public struct SlotRequest: Sendable, Hashable, Codable {
     public var purpose: String
     /// Milliseconds on the scheduler's clock.
     public var submittedAt: Int64
+    /// The GPU models the request accepts (any of them; nil or empty: any model). Only nodes of these models are
+    /// considered for it.
+    public var gpuTypes: [String]?
 
     public init(
         id: UInt64, account: String, sector: String, resources: Resources, duration: Int64, purpose: String,
-        submittedAt: Int64
+        submittedAt: Int64, gpuTypes: [String]? = nil
     ) {
+        self.gpuTypes = gpuTypes
         self.id = id
         self.account = account
         self.sector = sector

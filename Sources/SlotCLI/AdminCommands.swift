@@ -39,10 +39,10 @@ struct ResourcesCommand: ParsableCommand {
         let r = try client.call("io.slotd.System.Resources", Empty(), as: ResourcesReply.self)
         client.emit(r) {
             Format.table(
-                ["NODE", "GPU FREE", "CPU FREE", "MEM FREE"],
+                ["NODE", "GPU TYPE", "GPU FREE", "CPU FREE", "MEM FREE"],
                 r.nodes.map { n in
                     [
-                        n.name, "\(n.freeGPUs)/\(n.gpus)", "\(n.freeCPUs)/\(n.cpus)",
+                        n.name, n.gpuType ?? "-", "\(n.freeGPUs)/\(n.gpus)", "\(n.freeCPUs)/\(n.cpus)",
                         "\(Format.memory(n.freeMemoryMiB))/\(Format.memory(n.memoryMiB))",
                     ]
                 })

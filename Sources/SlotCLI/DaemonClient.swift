@@ -159,6 +159,7 @@ enum Format {
             "  command    \(r.command.joined(separator: " "))  (in \(r.workingDirectory))",
             "  purpose    \(r.purpose.isEmpty ? "-" : r.purpose)",
             "  network    \(r.network == false ? "none (Art. 17.4)" : "yes")",
+            "  GPU type   \(r.gpuTypes?.joined(separator: " or ") ?? "any")",
             "  submitted  \(time(r.submittedAt))",
         ]
         if let started = r.startedAt {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SlotClient
 import SlotProtocol
+import SlotCore
 
 /// `slotctl submit -- CMD...`: asks for a slot.
 struct SubmitCommand: ParsableCommand {
@@ -32,11 +33,25 @@ struct SubmitCommand: ParsableCommand {
     var environment: [String] = []
     @Flag(help: "Wait until the request ends; exit with the workload's exit status.") var wait = false
     @Flag(help: "Run with no network at all (Art. 17.4: restricted data).") var noNetwork = false
+    @Option(
+        name: .customLong("gpu-type"),
+        help:
+            "GPU models the slot may run on, comma-separated, e.g. h100 or h100,a100 (default: any; `slotctl resources` lists them)."
+    )
+    var gpuType: String?
+    var gpuTypes: [String]? {
+        gpuType.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0) } }
+    }
     @OptionGroup var client: ClientOptions
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. `-- sleep 60`") }
+        if let gpuType, gpuTypes?.isEmpty != false || gpuTypes!.contains(where: { !GPU.isValidType($0) }) {
+            throw ValidationError(
+                "--gpu-type wants GPU models separated by commas, e.g. h100,a100 (lower-case letters, digits, -, _, .), got '\(gpuType)'"
+            )
+        }
         for pair in environment where !pair.contains("=") {
             throw ValidationError("--env wants NAME=VALUE, got '\(pair)'")
         }
@@ -54,7 +69,7 @@ struct SubmitCommand: ParsableCommand {
         let parameters = SubmitParameters(
             sector: sector, gpus: gpus, cpus: cpus, memoryMiB: memory?.mebibytes, durationSeconds: duration?.seconds,
             purpose: purpose, command: command, workingDirectory: cwd, environment: env.isEmpty ? nil : env,
-            network: noNetwork ? false : nil)
+            network: noNetwork ? false : nil, gpuTypes: gpuTypes)
         let reply = try client.call("io.slotd.Requests.Submit", parameters, as: RequestReply.self)
         let request = reply.request
         guard wait else {

@@ -19,7 +19,7 @@ public struct DaemonConfig: Sendable, Hashable {
     /// The logs' directory in force.
     public var logs: String { logsDirectory ?? stateDirectory + "/logs" }
     public var policyFile: String
-    /// `detect`, or a declared inventory `COUNTxGPUS[:CPUS[:MEMORY_GIB]]` (e.g. `1x8:64:512`).
+    /// `detect`, or a declared inventory `COUNTxGPUS[:TYPE][:CPUS[:MEMORY_GIB]]` (e.g. `1x8:64:512`, `2x8:h100`).
     public var inventory: String
     /// Members of this Unix group (and root) are admins.
     public var adminGroup: String

@@ -248,7 +248,7 @@ extension Engine {
                 let f = free.indices.contains(index) ? free[index] : .zero
                 return NodeInfo(
                     name: node.name, gpus: node.gpus.count, cpus: node.cpus, memoryMiB: node.memoryMiB,
-                    freeGPUs: f.gpus, freeCPUs: f.cpus, freeMemoryMiB: f.memoryMiB)
+                    freeGPUs: f.gpus, freeCPUs: f.cpus, freeMemoryMiB: f.memoryMiB, gpuType: node.gpuType)
             })
     }
 

@@ -14,6 +14,8 @@ extension Engine {
     static let maximumEnvironmentValueBytes = 32 * 1_024
     static let maximumEnvironmentBytes = 64 * 1_024
     static let maximumPathBytes = 4_096
+    /// GPU models one request may name.
+    static let maximumGPUTypes = 8
 
     /// Submits waiting for the next group commit (`enqueueSubmit`, `flush`).
     struct GroupCommit {
@@ -106,7 +108,7 @@ extension Engine {
         SlotRequest(
             id: UInt64(r.id), account: r.account, sector: r.sector,
             resources: Resources(gpus: r.gpus, cpus: r.cpus, memoryMiB: r.memoryMiB), duration: r.durationMs,
-            purpose: "", submittedAt: r.submittedAt)
+            purpose: "", submittedAt: r.submittedAt, gpuTypes: r.gpuTypes)
     }
 
     /// Checks the shape of a submit (the policy's rules are the scheduler's) and fills defaults.
@@ -164,6 +166,17 @@ extension Engine {
                 "each value at most \(Self.maximumEnvironmentValueBytes) bytes, "
                     + "all of it at most \(Self.maximumEnvironmentBytes)")
         }
+        var gpuTypes: [String]?
+        if let given = p.gpuTypes, !given.isEmpty {
+            guard given.count <= Self.maximumGPUTypes, given.allSatisfy({ GPU.isValidType($0) }) else {
+                throw .invalid(
+                    i, parameter: "gpuTypes",
+                    "at most \(Self.maximumGPUTypes) GPU models, each 1 to 32 lower-case letters, digits, '-', '_' "
+                        + "or '.', starting with a letter (e.g. h100)")
+            }
+            var seen = Set<String>()
+            gpuTypes = given.filter { seen.insert($0).inserted }
+        }
         let policy = policyState.policy
         let category = policy.category(account.category)
         let sector: String
@@ -193,6 +206,7 @@ extension Engine {
             gpus: p.gpus, cpus: cpus, memoryMiB: memory, durationMs: durationMs, purpose: p.purpose,
             command: p.command, workingDirectory: p.workingDirectory, environment: environment, submittedAt: now)
         request.network = p.network ?? true
+        request.gpuTypes = gpuTypes
         request.category = account.category
         return request
     }

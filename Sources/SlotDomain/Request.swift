@@ -36,6 +36,8 @@ public struct RequestInfo: Codable, Sendable, Hashable {
     public var logFile: String?
     /// false: runs with no network (Art. 17.4). Absent means it has one.
     public var network: Bool?
+    /// The GPU models the request accepts; absent: any.
+    public var gpuTypes: [String]?
 
     public init(
         id: Int64, state: RequestState, account: String, uid: Int64, sector: String, gpus: Int, cpus: Int,

@@ -19,6 +19,7 @@ extension RequestInfo {
             for index in gpuIndices { w.int(index) }
             w.endArray()
         }
+        if let gpuTypes { w.key("gpuTypes"); w.strings(gpuTypes) }
         w.key("gpus"); w.int(gpus)
         w.key("id"); w.int(id)
         if let logFile { w.key("logFile"); w.string(logFile) }
@@ -48,7 +49,7 @@ extension RequestInfo {
         var gpus: Int?, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String?
         var command: [String]?, workingDirectory: String?, submittedAt: Int64?
         var startedAt: Int64?, endedAt: Int64?, outcome: String?, exitCode: Int?, reasons: [Reason]?
-        var node: String?, gpuIndices: [Int]?, logFile: String?, network: Bool?
+        var node: String?, gpuIndices: [Int]?, logFile: String?, network: Bool?, gpuTypes: [String]?
         try r.beginObject()
         while let key = try r.nextKey() {
             if r.readNull() { continue }
@@ -82,6 +83,7 @@ extension RequestInfo {
             case "gpuIndices": gpuIndices = try r.ints()
             case "logFile": logFile = try r.string()
             case "network": network = try r.bool()
+            case "gpuTypes": gpuTypes = try r.strings()
             default: try r.skipValue()
             }
         }
@@ -103,6 +105,7 @@ extension RequestInfo {
         self.gpuIndices = gpuIndices
         self.logFile = logFile
         self.network = network
+        self.gpuTypes = gpuTypes
     }
 }
 

@@ -66,6 +66,7 @@ extension SubmitParameters {
     init?(strictJSON r: inout JSONReader) throws(JSONCodecError) {
         var sector: String?, gpus: Int?, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String?
         var command: [String]?, workingDirectory: String?, environment: [String: String]?, network: Bool?
+        var gpuTypes: [String]?
         var seen = Set<String>()
         try r.beginObject()
         while let key = try r.nextKey() {
@@ -87,6 +88,7 @@ extension SubmitParameters {
                     environment = map
                 }
             case "network": network = null ? nil : try r.bool()
+            case "gpuTypes": gpuTypes = null ? nil : try r.strings()
             default: if !null { try r.skipValue() }
             }
         }
@@ -94,6 +96,6 @@ extension SubmitParameters {
         self.init(
             sector: sector, gpus: gpus, cpus: cpus, memoryMiB: memoryMiB, durationSeconds: durationSeconds,
             purpose: purpose, command: command, workingDirectory: workingDirectory, environment: environment,
-            network: network)
+            network: network, gpuTypes: gpuTypes)
     }
 }

@@ -51,7 +51,11 @@ public enum Interfaces {
           reasons: ?[]Reason,
           node: ?string,
           gpuIndices: ?[]int,
-          logFile: ?string
+          logFile: ?string,
+          # false: the workload runs with no network (Art. 17.4); absent: it has one.
+          network: ?bool,
+          # The GPU models the request accepts (any of them); absent: any model.
+          gpuTypes: ?[]string
         )
 
         # Another user's request as anyone may see it: position, class and size only.
@@ -74,6 +78,8 @@ public enum Interfaces {
         # policy's default (clamped to the category maximum), cpus to 8 per GPU (at least 1), memory to 4 GiB per CPU;
         # the sector may be omitted only when the caller's category allows exactly one. network false runs the
         # workload with no network at all (Art. 17.4); an executor that cannot enforce that refuses to start it.
+        # gpuTypes names the GPU models the request accepts (at most 8, e.g. ["h100", "a100"]); absent: any model.
+        # A request naming only models no node has is rejected (no-node-with-gpu-type).
         method Submit(
           sector: ?string,
           gpus: int,
@@ -84,7 +90,8 @@ public enum Interfaces {
           command: []string,
           workingDirectory: string,
           environment: ?[string]string,
-          network: ?bool
+          network: ?bool,
+          gpuTypes: ?[]string
         ) -> (request: Request)
 
         # One of the caller's requests (admins: any request).
@@ -237,7 +244,17 @@ public enum Interfaces {
         interface io.slotd.System
 
         # One node of the inventory and what is free on it now.
-        type Node (name: string, gpus: int, cpus: int, memoryMiB: int, freeGPUs: int, freeCPUs: int, freeMemoryMiB: int)
+        # One node; gpuType is its GPUs' model (absent on a node without GPUs).
+        type Node (
+          name: string,
+          gpus: int,
+          cpus: int,
+          memoryMiB: int,
+          freeGPUs: int,
+          freeCPUs: int,
+          freeMemoryMiB: int,
+          gpuType: ?string
+        )
 
         # One audit record; hash chains it to the record before (Art. 8).
         type AuditEntry (

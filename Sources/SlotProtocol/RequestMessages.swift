@@ -13,12 +13,16 @@ public struct SubmitParameters: Codable, Sendable, Hashable {
     public var environment: [String: String]?
     /// false: the workload runs with no network at all (Art. 17.4, local systems for restricted data).
     public var network: Bool?
+    /// The GPU models the request accepts (any of them); nil: any model.
+    public var gpuTypes: [String]?
 
     public init(
         sector: String?, gpus: Int, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String,
-        command: [String], workingDirectory: String, environment: [String: String]?, network: Bool? = nil
+        command: [String], workingDirectory: String, environment: [String: String]?, network: Bool? = nil,
+        gpuTypes: [String]? = nil
     ) {
         self.network = network
+        self.gpuTypes = gpuTypes
         self.sector = sector
         self.gpus = gpus
         self.cpus = cpus

@@ -53,10 +53,13 @@ public struct NodeInfo: Codable, Sendable, Hashable {
     public var freeGPUs: Int
     public var freeCPUs: Int
     public var freeMemoryMiB: Int
+    /// The node's GPU model; nil on a node without GPUs.
+    public var gpuType: String?
     public init(
         name: String, gpus: Int, cpus: Int, memoryMiB: Int, freeGPUs: Int, freeCPUs: Int,
-        freeMemoryMiB: Int
+        freeMemoryMiB: Int, gpuType: String? = nil
     ) {
+        self.gpuType = gpuType
         self.name = name
         self.gpus = gpus
         self.cpus = cpus

@@ -122,6 +122,10 @@ enum Migrations {
                 t.column("at", .integer).notNull()
             }
         }
+        // The GPU models a request accepts (issue 18): NULL in older rows means any model, as it did then.
+        migrator.registerMigration("v6-request-gpu-types") { db in
+            try db.alter(table: "request") { t in t.add(column: "gpuTypes", .text) }
+        }
         return migrator
     }
 }

@@ -1,5 +1,6 @@
 import GRDB
 import SlotDomain
+import SlotJSON
 
 /// The scheduling fields of a pending request: what the daemon keeps in memory per queued request. The command,
 /// environment and purpose stay in the store until the slot starts, so a million queued requests cost little.
@@ -13,17 +14,20 @@ public struct PendingSummary: Sendable, Hashable {
     public var memoryMiB: Int
     public var durationMs: Int64
     public var submittedAt: Int64
+    /// The GPU models the request accepts; nil: any.
+    public var gpuTypes: [String]?
 
     public init(_ r: StoredRequest) {
         self.init(
             id: r.id, uid: r.uid, account: r.account, sector: r.sector, gpus: r.gpus, cpus: r.cpus,
-            memoryMiB: r.memoryMiB, durationMs: r.durationMs, submittedAt: r.submittedAt)
+            memoryMiB: r.memoryMiB, durationMs: r.durationMs, submittedAt: r.submittedAt, gpuTypes: r.gpuTypes)
     }
 
     public init(
         id: Int64, uid: Int64, account: String, sector: String, gpus: Int, cpus: Int, memoryMiB: Int,
-        durationMs: Int64, submittedAt: Int64
+        durationMs: Int64, submittedAt: Int64, gpuTypes: [String]? = nil
     ) {
+        self.gpuTypes = gpuTypes
         self.id = id
         self.uid = uid
         self.account = account
@@ -69,7 +73,7 @@ extension SlotStore {
         try read { db in
             var summaries: [PendingSummary] = []
             summaries.reserveCapacity(min(limit, Self.pendingPageSize))
-            let columns = "id, uid, account, sector, gpus, cpus, memoryMiB, durationMs, submittedAt"
+            let columns = "id, uid, account, sector, gpus, cpus, memoryMiB, durationMs, submittedAt, gpuTypes"
             let rows =
                 if let after {
                     try Row.fetchCursor(
@@ -86,10 +90,23 @@ extension SlotStore {
                             """, arguments: [RequestState.pending.rawValue, limit])
                 }
             while let row = try rows.next() {
+                let id: Int64 = row[0]
+                // NULL (any model) in nearly every row: the JSON is read only where a request named models.
+                let gpuTypes = try row.withUnsafeData(atIndex: 9) { data in
+                    try data.map { data in
+                        do {
+                            return try data.withUnsafeBytes { bytes in
+                                try JSONReader.decode(bytes) { r throws(JSONCodecError) in try r.strings() }
+                            }
+                        } catch {
+                            throw StoreError.io("request \(id): column gpuTypes does not hold its JSON: \(error)")
+                        }
+                    }
+                }
                 summaries.append(
                     PendingSummary(
-                        id: row[0], uid: row[1], account: row[2], sector: row[3], gpus: row[4], cpus: row[5],
-                        memoryMiB: row[6], durationMs: row[7], submittedAt: row[8]))
+                        id: id, uid: row[1], account: row[2], sector: row[3], gpus: row[4], cpus: row[5],
+                        memoryMiB: row[6], durationMs: row[7], submittedAt: row[8], gpuTypes: gpuTypes))
             }
             return summaries
         }

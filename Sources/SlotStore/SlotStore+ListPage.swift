@@ -19,6 +19,7 @@ extension SlotStore {
         "account", "command", "cpus", "durationMs", "endedAt", "exitCode", "gpuIndices", "gpus", "id", "logFile",
         "memoryMiB", "network", "node", "outcome", "purpose", "reasons", "sector", "startedAt", "state",
         "submittedAt", "uid", "workingDirectory",
+        "gpuTypes",  // added later: last, so the others keep their positions
     ]
 
     /// The page of `requests(states:uid:before:limit:)`, each row written as `RequestInfo`'s JSON
@@ -92,6 +93,7 @@ private struct Columns {
         if let endedAt = int(ifPresent: 4) { w.key("endedAt"); w.int(endedAt) }
         if let exitCode = int(ifPresent: 5) { w.key("exitCode"); w.int(exitCode) }
         if !isNull(6) { w.key("gpuIndices"); try json(6) }
+        if !isNull(22) { w.key("gpuTypes"); try json(22) }
         w.key("gpus"); w.int(int(7))
         w.key("id"); w.int(id)
         if !isNull(9) { w.key("logFile"); text(9, to: w) }

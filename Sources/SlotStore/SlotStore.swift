@@ -111,8 +111,8 @@ public final class SlotStore: Sendable {
         let request = try db.cachedStatement(
             sql: """
                 INSERT INTO request (id, uid, gid, account, sector, gpus, cpus, memoryMiB, durationMs, purpose, \
-                command, workingDirectory, environment, submittedAt, state, network, category) \
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                command, workingDirectory, environment, submittedAt, state, network, category, gpuTypes) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let transition = try db.cachedStatement(
             sql: "INSERT INTO transition (requestId, state, at, detail) VALUES (?, ?, ?, 'submitted')")
@@ -121,9 +121,11 @@ public final class SlotStore: Sendable {
         for r in requests {
             let command = String(decoding: try json.encode(r.command), as: UTF8.self)
             let environment = String(decoding: try json.encode(r.environment), as: UTF8.self)
+            let gpuTypes = try r.gpuTypes.map { String(decoding: try json.encode($0), as: UTF8.self) }
             try request.execute(arguments: [
                 r.id, r.uid, r.gid, r.account, r.sector, r.gpus, r.cpus, r.memoryMiB, r.durationMs, r.purpose,
                 command, r.workingDirectory, environment, r.submittedAt, r.state.rawValue, r.network, r.category,
+                gpuTypes,
             ])
             try transition.execute(arguments: [r.id, r.state.rawValue, r.submittedAt])
         }

@@ -35,6 +35,8 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var network = true
     /// The applicant category the request was ranked under (nil in rows written before slotd stored it).
     public var category: String?
+    /// The GPU models the request accepts (JSON array; NULL: any, as in rows written before slotd stored it).
+    public var gpuTypes: [String]?
 
     public init(
         id: Int64, uid: Int64, gid: Int64, account: String, sector: String, gpus: Int, cpus: Int,
@@ -64,7 +66,7 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
     public static let columns = [
         "id", "uid", "gid", "account", "sector", "gpus", "cpus", "memoryMiB", "durationMs", "purpose",
         "workingDirectory", "submittedAt", "state", "startedAt", "endedAt", "outcome", "exitCode", "node", "logFile",
-        "network", "category", "command", "environment", "reasons", "gpuIndices",
+        "network", "category", "command", "environment", "reasons", "gpuIndices", "gpuTypes",
     ]
     public static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
 
@@ -111,6 +113,7 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
             return reasons
         }
         gpuIndices = try Self.json(row, 24, id: id) { r throws(JSONCodecError) in try r.ints() }
+        gpuTypes = try Self.json(row, 25, id: id) { r throws(JSONCodecError) in try r.strings() }
     }
 
     private static func json<T>(
@@ -142,6 +145,7 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         info.gpuIndices = gpuIndices
         info.logFile = logFile
         info.network = network ? nil : false
+        info.gpuTypes = gpuTypes
         return info
     }
 }

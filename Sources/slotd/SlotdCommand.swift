@@ -44,7 +44,10 @@ struct SlotdCommand: AsyncParsableCommand {
     @Option(help: "The Varlink socket to listen on (also SLOTD_SOCKET; ignored when socket-activated).")
     var socket: String?
 
-    @Option(help: "\"detect\", or a declared inventory COUNTxGPUS[:CPUS[:MEMORY_GIB]], e.g. 1x8:64:512.")
+    @Option(
+        help:
+            "\"detect\", or a declared inventory COUNTxGPUS[:TYPE][:CPUS[:MEMORY_GIB]], e.g. 1x8:64:512 or 2x8:h100,1x4:l40s."
+    )
     var inventory: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")

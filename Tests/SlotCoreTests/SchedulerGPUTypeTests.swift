@@ -19,19 +19,30 @@ import Testing
     func inventorySpec() throws {
         let inventory = try #require(Inventory(spec: "4x8:h100:96:1024,8x4:l40s,1x0:32"))
         #expect(inventory.nodes.count == 13)
-        #expect(inventory.gpuModels == ["h100", "l40s"])
-        #expect(inventory.nodes[0].gpuModel == "h100" && inventory.nodes[0].cpus == 96)
+        #expect(inventory.gpuTypes == ["h100", "l40s"])
+        #expect(inventory.nodes[0].gpuType == "h100" && inventory.nodes[0].cpus == 96)
         #expect(inventory.nodes[0].memoryMiB == 1_024 * 1_024)
-        #expect(inventory.nodes[4].gpuModel == "l40s" && inventory.nodes[4].cpus == 32)
-        #expect(inventory.nodes[12].gpuModel == nil)
-        #expect(try #require(Inventory(spec: "2x8")).gpuModels == [GPU.unknownModel])
+        #expect(inventory.nodes[4].gpuType == "l40s" && inventory.nodes[4].cpus == 32)
+        #expect(inventory.nodes[12].gpuType == nil)
+        #expect(try #require(Inventory(spec: "2x8")).gpuTypes == [GPU.unknownModel])
         for bad in [
             "2x8:H100", "2x8:h100:h100", "2x8:-x", "2x8:h100:", "2x8:1h", "2x8:" + String(repeating: "a", count: 33),
         ] {
             #expect(Inventory(spec: bad) == nil, "\(bad)")
         }
-        let tooMany = (0...Inventory.maximumGPUModels).map { "1x1:m\($0)" }.joined(separator: ",")
+        let tooMany = (0...Inventory.maximumGPUTypes).map { "1x1:m\($0)" }.joined(separator: ",")
         #expect(Inventory(spec: tooMany) == nil)
+    }
+
+    @Test("Invariant: a detected GPU model name becomes the short type requests name")
+    func typesOfDetectedModels() {
+        let cases = [
+            "NVIDIA H100 80GB HBM3": "h100", "NVIDIA A100-SXM4-40GB": "a100", "NVIDIA L40S": "l40s",
+            "NVIDIA RTX A6000": "a6000", "NVIDIA GeForce RTX 4090": "rtx-4090", "Tesla V100-SXM2-16GB": "v100",
+            "h100": "h100", "unknown": "unknown", "": "unknown", "4090": "gpu-4090",
+        ]
+        for (model, type) in cases { #expect(GPU.type(ofModel: model) == type, "\(model)") }
+        for model in cases.keys { #expect(GPU.isValidType(GPU.type(ofModel: model)), "\(model)") }
     }
 
     @Test("Invariant: a request naming only models no node has is refused at admission, naming the models there are")
@@ -92,7 +103,7 @@ import Testing
                 let actions = scheduler.handle(event, now: now)
                 for slot in actions.slots {
                     starts += 1
-                    let model = inventory.nodes[slot.node].gpuModel ?? ""
+                    let model = inventory.nodes[slot.node].gpuType ?? ""
                     if let types = wanted[slot.requestID] ?? nil {
                         #expect(
                             types.contains(model), "seed \(seed): request \(slot.requestID) for \(types) on \(model)")
@@ -106,7 +117,7 @@ import Testing
                     "seed \(seed): reservation of \(reserved.requestID) delayed")
                 if let types = wanted[reserved.requestID] ?? nil {
                     #expect(
-                        types.contains(inventory.nodes[reserved.node].gpuModel ?? ""),
+                        types.contains(inventory.nodes[reserved.node].gpuType ?? ""),
                         "seed \(seed): reserved on another model")
                 }
             }

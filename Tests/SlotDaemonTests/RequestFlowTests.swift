@@ -56,6 +56,49 @@ final class RequestFlowTests: XCTestCase {
         XCTAssertTrue(try daemon.slotctl(["show", "1"]).stdout.contains("network    none (Art. 17.4)"))
     }
 
+    /// Invariant: GPU models flow from the declared inventory to the slot: a request runs only on a node of a model
+    /// it names, one naming only absent models is refused at admission, `resources` and `show` say the models, and
+    /// a pending request keeps its models across a restart.
+    func testGPUModelsFromInventoryToSlot() throws {
+        let daemon = try DaemonHarness(inventory: "1x2:h100:4:16,1x2:l40s:4:16")
+        try daemon.start()
+        let first = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "1", "--cpus", "1", "--gpu-type", "l40s", "--duration",
+                "1h",
+                "--", "sleep", "600",
+            ])
+        XCTAssertEqual(first.request.state, .running)
+        XCTAssertEqual(first.request.node, "node1", "the l40s node")
+        XCTAssertEqual(first.request.gpuTypes, ["l40s"])
+        XCTAssertTrue(try daemon.slotctl(["show", "1"]).stdout.contains("GPU type   l40s"))
+        let absent = try daemon.slotctl([
+            "submit", "--sector", "healthcare", "--gpus", "1", "--gpu-type", "a100", "--", "true",
+        ])
+        XCTAssertEqual(absent.status, 5)
+        XCTAssertTrue(absent.stderr.contains("no-node-with-gpu-type"), absent.stderr)
+        XCTAssertEqual(try daemon.slotctl(["submit", "--gpu-type", "H100", "--", "true"]).status, 2)
+        let resources = try daemon.slotctl(["resources"]).stdout
+        XCTAssertTrue(resources.contains("h100") && resources.contains("l40s"), resources)
+        // Both l40s GPUs are asked for while one is taken: it waits, though the h100 node is free.
+        let waiting = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "2", "--cpus", "1", "--gpu-type", "l40s", "--duration",
+                "1h",
+                "--", "sleep", "600",
+            ])
+        XCTAssertEqual(waiting.request.state, .pending)
+        let id = String(waiting.request.id)
+        XCTAssertTrue(try daemon.slotctl(["explain", id]).stdout.contains("with l40s GPUs"))
+        daemon.stop()
+        try daemon.start()
+        XCTAssertEqual(try daemon.json(RequestReply.self, ["show", id]).request.gpuTypes, ["l40s"])
+        XCTAssertEqual(try daemon.json(RequestReply.self, ["show", id]).request.state, .pending)
+        XCTAssertTrue(try daemon.slotctl(["explain", id]).stdout.contains("with l40s GPUs"))
+    }
+
     /// Invariant: a request that breaks the policy is refused with every reason, exit status 5, and kept in the
     /// history as rejected.
     func testPolicyViolationListsEveryReasonAndExits5() throws {

@@ -37,6 +37,7 @@ import Testing
                         }))
             ),
             ("network", fragment(Bool.random(using: &rng))),
+            ("gpuTypes", fragment((0..<Int.random(in: 0...3, using: &rng)).map { _ in text() })),
             ("futureField", fragment(["nested": [1, 2]])),
         ]
         for (key, value) in optionals {

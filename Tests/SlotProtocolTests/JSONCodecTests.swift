@@ -42,6 +42,7 @@ import Testing
         }
         info.logFile = maybe { text() }
         info.network = maybe { Bool.random(using: &rng) }
+        info.gpuTypes = maybe { (0..<Int.random(in: 0...3, using: &rng)).map { _ in text() } }
         return info
     }
 
@@ -59,6 +60,7 @@ import Testing
         info.gpuIndices = [0, 1]
         info.logFile = "/l"
         info.network = false
+        info.gpuTypes = ["h100", "a100"]
         return info
     }
 

@@ -34,6 +34,7 @@ struct ListPageTests {
                 purpose: text(), command: (0..<Int.random(in: 0...4, using: &rng)).map { _ in text() },
                 workingDirectory: text(), environment: ["K": text()], submittedAt: 1_700_000_000_000 + id)
             r.network = Bool.random(using: &rng)
+            if Bool.random(using: &rng) { r.gpuTypes = (0..<Int.random(in: 1...3, using: &rng)).map { _ in text() } }
             requests.append(r)
         }
         try store.insert(requests)

@@ -51,8 +51,10 @@ struct RequestStoreTests {
         var request = Self.request(3)
         request.network = false
         request.category = "research"
+        request.gpuTypes = ["h100", "l40s"]
         try store.insert([request])
         #expect(try store.request(3) == request)
+        #expect(try store.pendingSummaries().first?.gpuTypes == ["h100", "l40s"], "a restart re-queues the models")
     }
 
     @Test("a batch that fails is rolled back whole: no request of it is stored")

@@ -7,8 +7,8 @@ public struct Inventory: Sendable, Hashable, Codable {
     public var totalGPUs: Int { nodes.reduce(0) { $0 + $1.gpus.count } }
 
     /// Parses `COUNTxGPUS[:TYPE][:CPUS[:MEMORY_GIB]]`, comma-separated, e.g. `16x8`, `4x8:64:512,2x0:32:128` or
-    /// `4x8:h100:96:1024,8x4:l40s`. TYPE is the GPU model (``GPU/isValidModel(_:)``; `unknown` when left out).
-    /// CPUs default to 8 per GPU (at least 8), memory to 8 GiB per CPU. At most ``maximumGPUModels`` models.
+    /// `4x8:h100:96:1024,8x4:l40s`. TYPE is the GPU model (``GPU/isValidType(_:)``; `unknown` when left out).
+    /// CPUs default to 8 per GPU (at least 8), memory to 8 GiB per CPU. At most ``maximumGPUTypes`` models.
     public init?(spec: String) {
         var nodes: [Node] = []
         for group in spec.split(separator: ",") {
@@ -17,7 +17,7 @@ public struct Inventory: Sendable, Hashable, Codable {
             var text = parts[1].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             var model = GPU.unknownModel
             if text.count > 1, Int(text[1]) == nil {
-                guard GPU.isValidModel(text[1]) else { return nil }
+                guard GPU.isValidType(text[1]) else { return nil }
                 model = text.remove(at: 1)
             }
             let fields = text.map { Int($0) }
@@ -35,16 +35,16 @@ public struct Inventory: Sendable, Hashable, Codable {
         }
         guard !nodes.isEmpty else { return nil }
         self.nodes = nodes
-        guard gpuModels.count <= Self.maximumGPUModels else { return nil }
+        guard gpuTypes.count <= Self.maximumGPUTypes else { return nil }
     }
 
     /// The most GPU models one inventory may mix (the scheduler keeps a request's acceptable models as bits).
-    public static let maximumGPUModels = 64
+    public static let maximumGPUTypes = 64
 
     /// The GPU models of the nodes that have GPUs, each once, in order of first appearance.
-    public var gpuModels: [String] {
+    public var gpuTypes: [String] {
         var seen: [String] = []
-        for node in nodes { if let model = node.gpuModel, !seen.contains(model) { seen.append(model) } }
+        for node in nodes { if let model = node.gpuType, !seen.contains(model) { seen.append(model) } }
         return seen
     }
 }
@@ -63,8 +63,8 @@ public struct Node: Sendable, Hashable, Codable {
         self.memoryMiB = memoryMiB
     }
 
-    /// The node's GPU model (a node's GPUs are of one model: its first GPU's); nil without GPUs.
-    public var gpuModel: String? { gpus.first?.model }
+    /// The node's GPU type (a node's GPUs are of one type: its first GPU's, ``GPU/type``); nil without GPUs.
+    public var gpuType: String? { gpus.first?.type }
 }
 
 /// One GPU of a node.
@@ -82,9 +82,30 @@ public struct GPU: Sendable, Hashable, Codable {
     /// The model of a GPU whose model was neither detected nor declared.
     public static let unknownModel = "unknown"
 
+    /// The short name requests use for this GPU's model (`--gpu-type`), as Slurm's GRES types are written: a
+    /// declared type as it is (`h100`), a detected model name shortened to its family (``type(ofModel:)``).
+    public var type: String { Self.type(ofModel: model) }
+
+    /// `NVIDIA H100 80GB HBM3` → `h100`, `NVIDIA A100-SXM4-40GB` → `a100`, `NVIDIA L40S` → `l40s`,
+    /// `NVIDIA RTX A6000` → `a6000`, `NVIDIA GeForce RTX 4090` → `rtx-4090`; a valid type name stays as it is.
+    public static func type(ofModel model: String) -> String {
+        if isValidType(model) { return model }
+        let vendor: Set<Substring> = ["nvidia", "geforce", "tesla", "quadro"]
+        let tokens = model.lowercased().split(whereSeparator: { $0 == " " || $0 == "\t" }).filter {
+            !vendor.contains($0)
+        }
+        guard let index = tokens.firstIndex(where: { $0.contains(where: \.isNumber) }) ?? tokens.indices.first
+        else { return unknownModel }
+        var name = String(tokens[index].split(separator: "-").first ?? tokens[index])
+        if name.first?.isNumber == true, index > tokens.startIndex { name = tokens[index - 1] + "-" + name }
+        name = String(name.unicodeScalars.filter { $0.isASCII && (isValidType("a" + String($0))) })
+        if !(name.first?.isLetter ?? false) { name = "gpu-" + name }
+        return isValidType(name) ? name : unknownModel
+    }
+
     /// A GPU model name as requests and inventories write it: 1 to 32 lower-case letters, digits, `-`, `_` or `.`,
     /// starting with a letter (`h100`, `a100-80gb`, `l40s`).
-    public static func isValidModel(_ name: some StringProtocol) -> Bool {
+    public static func isValidType(_ name: some StringProtocol) -> Bool {
         guard let first = name.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first),
             name.utf8.count <= 32
         else { return false }
@@ -100,11 +121,11 @@ public struct Resources: Sendable, Hashable, Codable, CustomStringConvertible {
     public var gpus: Int
     public var cpus: Int
     public var memoryMiB: Int
-    /// The GPU models, as bits of the scheduler's model list (`Scheduler.gpuModels`): on a node's side its one
+    /// The GPU models, as bits of the scheduler's model list (`Scheduler.gpuTypes`): on a node's side its one
     /// model, on a request's side every model it accepts; all bits (the default) is any model. The scheduler sets
     /// it (a request names models in ``SlotRequest/gpuTypes``), so fits respect models wherever they compare
     /// resources. Not encoded.
-    public var gpuModelBits: UInt64 = .max
+    public var gpuTypeBits: UInt64 = .max
 
     enum CodingKeys: String, CodingKey { case gpus, cpus, memoryMiB }
 
@@ -130,20 +151,20 @@ public struct Resources: Sendable, Hashable, Codable, CustomStringConvertible {
     /// True when every component of `other` fits within `self`, GPUs of a model `other` accepts.
     public func covers(_ other: Resources) -> Bool {
         gpus >= other.gpus && cpus >= other.cpus && memoryMiB >= other.memoryMiB
-            && (other.gpus == 0 || gpuModelBits & other.gpuModelBits != 0)
+            && (other.gpus == 0 || gpuTypeBits & other.gpuTypeBits != 0)
     }
 
     /// The sum, of `a`'s GPU model (a node's free resources plus a slot's).
     public static func + (a: Resources, b: Resources) -> Resources {
         var sum = Resources(gpus: a.gpus + b.gpus, cpus: a.cpus + b.cpus, memoryMiB: a.memoryMiB + b.memoryMiB)
-        sum.gpuModelBits = a.gpuModelBits
+        sum.gpuTypeBits = a.gpuTypeBits
         return sum
     }
 
     /// The difference, of `a`'s GPU model.
     public static func - (a: Resources, b: Resources) -> Resources {
         var difference = Resources(gpus: a.gpus - b.gpus, cpus: a.cpus - b.cpus, memoryMiB: a.memoryMiB - b.memoryMiB)
-        difference.gpuModelBits = a.gpuModelBits
+        difference.gpuTypeBits = a.gpuTypeBits
         return difference
     }
 

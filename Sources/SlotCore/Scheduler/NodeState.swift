@@ -3,19 +3,19 @@ struct NodeState: Sendable, Hashable {
     var gpuFree: [Bool]
     var cpus: Int
     var memoryMiB: Int
-    /// The node's GPU model as a bit of the scheduler's model list (`Resources.gpuModelBits`).
-    let modelBit: UInt64
+    /// The node's GPU model as a bit of the scheduler's model list (`Resources.gpuTypeBits`).
+    let typeBit: UInt64
 
-    init(_ node: Node, modelBit: UInt64) {
+    init(_ node: Node, typeBit: UInt64) {
         gpuFree = [Bool](repeating: true, count: node.gpus.count)
         cpus = node.cpus
         memoryMiB = node.memoryMiB
-        self.modelBit = modelBit
+        self.typeBit = typeBit
     }
 
     var free: Resources {
         var free = Resources(gpus: gpuFree.filter { $0 }.count, cpus: cpus, memoryMiB: memoryMiB)
-        free.gpuModelBits = modelBit
+        free.gpuTypeBits = typeBit
         return free
     }
 

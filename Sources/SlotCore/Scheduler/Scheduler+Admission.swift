@@ -52,11 +52,11 @@ extension Scheduler {
                 .durationOverMaximum(requested: request.duration, maximum: category.maxDuration.milliseconds))
         }
         if request.resources.cpus < 1 { problems.append(.noCPU) }
-        let models = request.resources.gpuModelBits
+        let models = request.resources.gpuTypeBits
         if request.resources.gpus > 0, models == 0 {
-            problems.append(.noNodeWithGPUType(requested: request.gpuTypes ?? [], available: gpuModels))
+            problems.append(.noNodeWithGPUType(requested: request.gpuTypes ?? [], available: gpuTypes))
         } else if !nodeSizes.contains(where: { $0.covers(request.resources) }) {
-            let candidates = nodeSizes.filter { request.resources.gpus == 0 || $0.gpuModelBits & models != 0 }
+            let candidates = nodeSizes.filter { request.resources.gpus == 0 || $0.gpuTypeBits & models != 0 }
             let biggest: Resources =
                 candidates.max { ($0.gpus, $0.cpus, $0.memoryMiB) < ($1.gpus, $1.cpus, $1.memoryMiB) } ?? .zero
             problems.append(.largerThanAnyNode(requested: request.resources, largest: biggest))

@@ -94,8 +94,8 @@ extension Scheduler {
         var reasons = accountHold(request, now: now)
         let fitting = nodes.fitting(request.resources)
         if fitting.isEmpty {
-            let models = request.resources.gpuModelBits
-            let candidates = nodes.map(\.free).filter { request.resources.gpus == 0 || $0.gpuModelBits & models != 0 }
+            let models = request.resources.gpuTypeBits
+            let candidates = nodes.map(\.free).filter { request.resources.gpus == 0 || $0.gpuTypeBits & models != 0 }
             let most: Resources = candidates.max { ($0.gpus, $0.cpus) < ($1.gpus, $1.cpus) } ?? .zero
             reasons.append(
                 .needsResources(requested: request.resources, mostFree: most, gpuTypes: request.gpuTypes ?? []))

@@ -21,8 +21,8 @@ public final class Scheduler {
     public let inventory: Inventory
     /// Each node's full size, for the "larger than any node" admission rule.
     let nodeSizes: [Resources]
-    /// The inventory's GPU models; model `i` is bit `i` of `Resources.gpuModelBits`.
-    public let gpuModels: [String]
+    /// The inventory's GPU models; model `i` is bit `i` of `Resources.gpuTypeBits`.
+    public let gpuTypes: [String]
     /// Pending requests examined per pass (Slurm's `bf_max_job_test`).
     public var backfillWindow: Int
 
@@ -72,20 +72,20 @@ public final class Scheduler {
         self.policy = policy
         self.model = PriorityModel(policy: policy)
         self.inventory = inventory
-        let models = inventory.gpuModels
-        self.gpuModels = models
+        let models = inventory.gpuTypes
+        self.gpuTypes = models
         let bit = { (node: Node) -> UInt64 in
-            node.gpuModel.flatMap { models.firstIndex(of: $0) }.map { UInt64(1) << UInt64($0) } ?? .max
+            node.gpuType.flatMap { models.firstIndex(of: $0) }.map { UInt64(1) << UInt64($0) } ?? .max
         }
         self.nodeSizes = inventory.nodes.map {
             var size = Resources(gpus: $0.gpus.count, cpus: $0.cpus, memoryMiB: $0.memoryMiB)
-            size.gpuModelBits = bit($0)
+            size.gpuTypeBits = bit($0)
             return size
         }
         self.backfillWindow = backfillWindow
         self.accounts = Dictionary(accounts.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
         self.ledger = AccountLedger(policy: policy)
-        self.nodes = inventory.nodes.map { NodeState($0, modelBit: bit($0)) }
+        self.nodes = inventory.nodes.map { NodeState($0, typeBit: bit($0)) }
         self.queueCapacity = queueCapacity
         self.perClassCapacity = perClassCapacity
         self.queue = Self.makeQueue(model, capacity: queueCapacity, perClassCapacity: perClassCapacity)
@@ -261,17 +261,17 @@ public final class Scheduler {
 extension Scheduler {
     /// The bits of `gpuTypes` among the inventory's models: all bits when the request accepts any model, none
     /// when it names only models no node has.
-    func gpuModelBits(_ gpuTypes: [String]?) -> UInt64 {
-        guard let gpuTypes, !gpuTypes.isEmpty else { return .max }
+    func gpuTypeBits(_ accepted: [String]?) -> UInt64 {
+        guard let accepted, !accepted.isEmpty else { return .max }
         var bits: UInt64 = 0
-        for (index, model) in gpuModels.enumerated() where gpuTypes.contains(model) { bits |= 1 << UInt64(index) }
+        for (index, type) in gpuTypes.enumerated() where accepted.contains(type) { bits |= 1 << UInt64(index) }
         return bits
     }
 
     /// `request` with its resources limited to the GPU models it names: what every fit compares.
     func typed(_ request: SlotRequest) -> SlotRequest {
         var typed = request
-        typed.resources.gpuModelBits = gpuModelBits(request.gpuTypes)
+        typed.resources.gpuTypeBits = gpuTypeBits(request.gpuTypes)
         return typed
     }
 }

@@ -10,8 +10,9 @@ struct ClientOptions: ParsableArguments {
         help: "The daemon's socket (default: $SLOTD_SOCKET, ./.slotd-dev/io.slotd if present, /run/slotd/io.slotd).")
     var socket: String?
 
-    @Flag(help: "Print the daemon's reply as JSON (the Varlink reply parameters) instead of text.")
-    var json = false
+    /// `--json`, defined once for every verb (`OutputOptions`).
+    @OptionGroup var output: OutputOptions
+    var json: Bool { output.json }
 
     var socketPath: String {
         if let socket { return socket }

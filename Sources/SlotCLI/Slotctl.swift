@@ -49,9 +49,9 @@ public enum SlotctlVersion {
     public static let current = "0.3.0"
 }
 
-/// Options every verb shares.
+/// Options every verb shares: the one definition of `--json` (daemon verbs include it through `ClientOptions`).
 struct OutputOptions: ParsableArguments {
-    @Flag(help: "Print one JSON document on stdout instead of text.")
+    @Flag(help: "Print one JSON document on stdout instead of text (for a daemon verb: its reply's parameters).")
     var json = false
 }
 

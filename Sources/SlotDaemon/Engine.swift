@@ -247,6 +247,10 @@ public actor Engine {
             case .expire(let slot):
                 book.stopping[Int64(slot.requestID)] = .expired
                 try? executor.stop(slot.requestID)
+            case .lost(let slot, _):
+                // Its node went down: the scheduler has freed it; whatever is left of it is stopped.
+                book.stopping[Int64(slot.requestID)] = .lost
+                try? executor.stop(slot.requestID)
             case .estimate, .ignored:
                 break
             }

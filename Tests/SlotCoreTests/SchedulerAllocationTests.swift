@@ -27,7 +27,7 @@ import Testing
         #expect(
             scheduler.reservation
                 == Reservation(
-                    requestID: 3, node: 1, start: 3 * hour,
+                    requestID: 3, nodes: [1], start: 3 * hour,
                     resources: Resources(gpus: 4, cpus: 8, memoryMiB: 4_096)))
     }
 

@@ -38,7 +38,7 @@ import Testing
             scheduler.explain(2, now: 0)?.reasons == [
                 .needsResources(
                     requested: Resources(gpus: 4, cpus: 8, memoryMiB: 4_096),
-                    mostFree: Resources(gpus: 2, cpus: 28, memoryMiB: 256 * 1_024 - 2_048))
+                    mostFree: Resources(gpus: 2, cpus: 28, memoryMiB: 256 * 1_024 - 2_048), sizedNodes: 1)
             ])
         #expect(scheduler.explain(2, now: 0)?.estimatedStart == 3 * hour, "the reservation")
     }

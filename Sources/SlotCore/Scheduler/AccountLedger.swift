@@ -59,7 +59,7 @@ struct AccountLedger: Sendable {
 
     mutating func slotStarted(_ slot: Slot, account: Int) {
         ensure(account)
-        usage[account].runningGPUs += slot.gpuIndices.count
+        usage[account].runningGPUs += slot.totalGPUs
         usage[account].committedGPUHours += gpuHours(slot, until: slot.end)
     }
 
@@ -67,7 +67,7 @@ struct AccountLedger: Sendable {
     mutating func slotEnded(_ slot: Slot, account: Int, at now: Int64) {
         ensure(account)
         var entry = usage[account]
-        entry.runningGPUs -= slot.gpuIndices.count
+        entry.runningGPUs -= slot.totalGPUs
         entry.committedGPUHours = max(0, entry.committedGPUHours - gpuHours(slot, until: slot.end))
         let used = gpuHours(slot, until: min(max(now, slot.start), slot.end))
         let current = period(at: now)
@@ -98,6 +98,6 @@ struct AccountLedger: Sendable {
     }
 
     private func gpuHours(_ slot: Slot, until end: Int64) -> Double {
-        Double(slot.gpuIndices.count) * Double(max(0, end - slot.start)) / 3_600_000
+        Double(slot.totalGPUs) * Double(max(0, end - slot.start)) / 3_600_000
     }
 }

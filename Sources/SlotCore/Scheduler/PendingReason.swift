@@ -1,8 +1,12 @@
 /// One reason a pending request is not running now. Explain lists every one that applies.
 public enum PendingReason: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// No node has enough free now.
-    /// `gpuTypes`: the GPU models the request accepts (empty: any); `mostFree` is over the nodes of those models.
-    case needsResources(requested: Resources, mostFree: Resources, gpuTypes: [String] = [])
+    /// Not enough nodes have enough free now. `requested` is per node, on `nodes` nodes (a gang when more than one).
+    /// `gpuTypes`: the GPU models the request accepts (empty: any); `mostFree` is over the accepting nodes of
+    /// those models, `freeNodes` how many of them fit it now. Of the `sizedNodes` nodes big enough for it, `draining`
+    /// and `down` take nothing new.
+    case needsResources(
+        requested: Resources, mostFree: Resources, gpuTypes: [String] = [], nodes: Int = 1, freeNodes: Int = 0,
+        sizedNodes: Int = 0, draining: Int = 0, down: Int = 0)
     /// It would fit, but the resources are reserved for a higher-priority request starting at `start`.
     case reservedForHigherPriority(requestID: UInt64, start: Int64)
     /// The account already holds `inUse` GPUs of its category's `cap`.
@@ -30,11 +34,11 @@ public enum PendingReason: Sendable, Hashable, Codable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .needsResources(let requested, let mostFree, let gpuTypes) where gpuTypes.isEmpty:
-            "needs \(requested) on one node; the most free on any node is \(mostFree)"
-        case .needsResources(let requested, let mostFree, let gpuTypes):
-            "needs \(requested) on one node with \(gpuTypes.joined(separator: " or ")) GPUs; the most free on such a "
-                + "node is \(mostFree)"
+        case .needsResources(
+            let requested, let mostFree, let gpuTypes, let nodes, let freeNodes, let sized, let draining,
+            let down):
+            Self.needs(requested, mostFree, gpuTypes, nodes: nodes, freeNodes: freeNodes)
+                + Self.unavailable(sized: sized, draining: draining, down: down)
         case .reservedForHigherPriority(let id, let start):
             "the free resources are reserved for higher-priority request \(id) starting by \(Timestamp(start))"
         case .accountGPUCap(let cap, let inUse): "account GPU cap \(cap) reached (\(inUse) in use)"
@@ -91,5 +95,30 @@ public struct Timestamp: CustomStringConvertible, Sendable {
             }
             return at
         }
+    }
+}
+
+extension PendingReason {
+    fileprivate static func needs(
+        _ requested: Resources, _ mostFree: Resources, _ gpuTypes: [String], nodes: Int, freeNodes: Int
+    ) -> String {
+        let models = gpuTypes.isEmpty ? "" : " with \(gpuTypes.joined(separator: " or ")) GPUs"
+        if nodes > 1 {
+            return "needs \(nodes) nodes\(models) with \(requested) free on each; \(freeNodes) such node"
+                + (freeNodes == 1 ? " is" : "s are") + " free"
+        }
+        return gpuTypes.isEmpty
+            ? "needs \(requested) on one node; the most free on any node is \(mostFree)"
+            : "needs \(requested) on one node\(models); the most free on such a node is \(mostFree)"
+    }
+
+    /// "; 3 of the 8 nodes that could hold it are draining, 1 is down", or nothing when all are up.
+    fileprivate static func unavailable(sized: Int, draining: Int, down: Int) -> String {
+        guard draining + down > 0 else { return "" }
+        let parts = [
+            draining > 0 ? "\(draining) \(draining == 1 ? "is" : "are") draining" : nil,
+            down > 0 ? "\(down) \(down == 1 ? "is" : "are") down" : nil,
+        ].compactMap { $0 }
+        return "; of the \(sized) nodes that could hold it, " + parts.joined(separator: " and ")
     }
 }

@@ -12,7 +12,10 @@ struct AccountLimits: Sendable {
 struct HotRequest: Sendable {
     var id: UInt64
     var account: Int
+    /// What it needs on each node.
     var resources: Resources
+    /// How many nodes (a gang).
+    var nodes: Int
     var duration: Int64
     var maximumGPUHours: Double
 }
@@ -48,7 +51,9 @@ extension Scheduler {
     func isHeld(_ request: HotRequest, now: Int64) -> Bool {
         let limits = accountLimits[request.account]
         guard limits.category != nil else { return true }
-        if ledger.runningGPUs(request.account) + request.resources.gpus > limits.maxConcurrentGPUs { return true }
+        if ledger.runningGPUs(request.account) + request.resources.gpus * request.nodes > limits.maxConcurrentGPUs {
+            return true
+        }
         return request.maximumGPUHours > ledger.budgetLeft(request.account, budget: limits.gpuHoursPerPeriod, at: now)
     }
 }

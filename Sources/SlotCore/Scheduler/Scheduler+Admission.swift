@@ -53,18 +53,29 @@ extension Scheduler {
         }
         if request.resources.cpus < 1 { problems.append(.noCPU) }
         let models = request.resources.gpuTypeBits
-        if request.resources.gpus > 0, models == 0 {
+        if request.nodes < 1 {
+            problems.append(.notEnoughNodes(requested: request.nodes, available: 0, perNode: request.resources))
+        } else if request.resources.gpus > 0, models == 0 {
             problems.append(.noNodeWithGPUType(requested: request.gpuTypes ?? [], available: gpuTypes))
         } else if !nodeSizes.contains(where: { $0.covers(request.resources) }) {
             let candidates = nodeSizes.filter { request.resources.gpus == 0 || $0.gpuTypeBits & models != 0 }
             let biggest: Resources =
                 candidates.max { ($0.gpus, $0.cpus, $0.memoryMiB) < ($1.gpus, $1.cpus, $1.memoryMiB) } ?? .zero
             problems.append(.largerThanAnyNode(requested: request.resources, largest: biggest))
+        } else if request.nodes > 1 {
+            var available = 0
+            for size in nodeSizes where size.covers(request.resources) {
+                available += 1
+                if available == request.nodes { break }
+            }
+            if available < request.nodes {
+                problems.append(
+                    .notEnoughNodes(requested: request.nodes, available: available, perNode: request.resources))
+            }
         }
         if let category {
-            if request.resources.gpus > category.maxConcurrentGPUs {
-                problems.append(
-                    .overConcurrentGPUCap(requested: request.resources.gpus, cap: category.maxConcurrentGPUs))
+            if request.totalGPUs > category.maxConcurrentGPUs {
+                problems.append(.overConcurrentGPUCap(requested: request.totalGPUs, cap: category.maxConcurrentGPUs))
             }
             if request.maximumGPUHours > Double(category.gpuHoursPerPeriod) {
                 problems.append(
@@ -74,6 +85,26 @@ extension Scheduler {
             }
         }
         return problems
+    }
+
+    /// `request` as the scheduler places it: a request within one node that no node of its models can hold, for
+    /// more GPUs than the largest such node has, becomes a gang of as few whole nodes as hold its GPUs (`--gpus 32`
+    /// on 8-GPU nodes: 4 nodes × 8), its CPUs and memory shared out per node. Anything else is returned as it is,
+    /// and admission judges it.
+    public func shaped(_ request: SlotRequest) -> SlotRequest {
+        let typed = typed(request)
+        guard typed.nodes == 1, typed.resources.gpus > 0,
+            !nodeSizes.contains(where: { $0.covers(typed.resources) })
+        else { return request }
+        let widest = nodeSizes.filter { $0.gpuTypeBits & typed.resources.gpuTypeBits != 0 }.map(\.gpus).max() ?? 0
+        guard widest > 0, typed.resources.gpus > widest else { return request }
+        var shaped = request
+        let count = (request.resources.gpus + widest - 1) / widest
+        shaped.nodes = count
+        shaped.resources.gpus = (request.resources.gpus + count - 1) / count
+        shaped.resources.cpus = max(1, (request.resources.cpus + count - 1) / count)
+        shaped.resources.memoryMiB = (request.resources.memoryMiB + count - 1) / count
+        return shaped
     }
 
     /// Submits one request. `memo` carries the sector facts between the submits of one batch.

@@ -92,15 +92,24 @@ extension Scheduler {
     private func pendingReasons(_ entry: PendingRequest, position: Int, now: Int64) -> [PendingReason] {
         let request = entry.request
         var reasons = accountHold(request, now: now)
-        let fitting = nodes.fitting(request.resources)
-        if fitting.isEmpty {
+        let fitting = index.fitting(
+            request.resources, limit: request.nodes + (reservation?.nodes.count ?? 0), nodes: nodes)
+        if fitting.count < request.nodes {
             let models = request.resources.gpuTypeBits
-            let candidates = nodes.map(\.free).filter { request.resources.gpus == 0 || $0.gpuTypeBits & models != 0 }
+            let candidates = nodes.filter(\.accepting).map(\.free).filter {
+                request.resources.gpus == 0 || $0.gpuTypeBits & models != 0
+            }
             let most: Resources = candidates.max { ($0.gpus, $0.cpus) < ($1.gpus, $1.cpus) } ?? .zero
+            let sized = nodeSizes.indices.filter { nodeSizes[$0].covers(request.resources) }
             reasons.append(
-                .needsResources(requested: request.resources, mostFree: most, gpuTypes: request.gpuTypes ?? []))
+                .needsResources(
+                    requested: request.resources, mostFree: most, gpuTypes: request.gpuTypes ?? [],
+                    nodes: request.nodes, freeNodes: fitting.count, sizedNodes: sized.count,
+                    draining: sized.filter { nodes[$0].condition == .draining }.count,
+                    down: sized.filter { nodes[$0].condition == .down }.count))
         } else if let reserved = reservation, reserved.requestID != request.id,
-            fitting.allSatisfy({ $0 == reserved.node }), now + request.duration > reserved.start
+            fitting.filter({ !reserved.nodes.contains($0) }).count < request.nodes,
+            now + request.duration > reserved.start
         {
             reasons.append(.reservedForHigherPriority(requestID: reserved.requestID, start: reserved.start))
         }

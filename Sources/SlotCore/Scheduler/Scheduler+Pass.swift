@@ -7,7 +7,8 @@ extension Scheduler {
         reservation = nil
         guard granting else { return [] }
         var started: [(handle: QueueHandle, slot: Slot, backfilled: Bool)] = []
-        var slack = Resources.zero  // what the reserved node has at the reserved start beyond the reservation
+        // What each reserved node has at the reserved start beyond the reservation.
+        var slack: [Int: Resources] = [:]
         var visited = 0
         walkRanked(now: now) { ranked in
             visited += 1
@@ -17,31 +18,35 @@ extension Scheduler {
             if let reserved = reservation {
                 // Every request needs a CPU (admission insists): once no node has one free, nothing further can
                 // backfill, and the rest of the window need not be walked (the common case of a full cluster).
-                guard nodes.contains(where: { $0.free.cpus > 0 }) else { return false }
+                guard index.withFreeCPU > 0 else { return false }
                 // Backfill: it must not delay the reservation, on the machines or through the account's limits.
                 guard leavesAccountRoom(for: reserved, after: request, now: now) else { return true }
                 let endsBefore = now + request.duration <= reserved.start
-                if let best = nodes.bestFit(request.resources), best != reserved.node || endsBefore {
-                    started.append((ranked.handle, startSlot(request, on: best, now: now), true))
-                    return true
-                }
-                for node in nodes.fitting(request.resources) {
-                    if node == reserved.node && !endsBefore {
-                        guard slack.covers(request.resources) else { continue }
-                        slack = slack - request.resources
+                // A reserved node may only give what it has beyond the reservation, unless the slot ends first;
+                // asking for as many more nodes as are reserved finds enough others when they exist.
+                let candidates = index.fitting(
+                    request.resources, limit: request.nodes + (endsBefore ? 0 : reserved.nodes.count), nodes: nodes)
+                var chosen: [Int] = []
+                var left = slack
+                for node in candidates where chosen.count < request.nodes {
+                    if !endsBefore, let spare = left[node] {
+                        guard spare.covers(request.resources) else { continue }
+                        left[node] = spare - request.resources
                     }
-                    started.append((ranked.handle, startSlot(request, on: node, now: now), true))
-                    break
+                    chosen.append(node)
                 }
-            } else if let node = nodes.bestFit(request.resources) {
-                started.append((ranked.handle, startSlot(request, on: node, now: now), false))
+                if chosen.count == request.nodes {
+                    slack = left
+                    started.append((ranked.handle, startSlot(request, on: chosen, now: now), true))
+                }
             } else {
-                let ordered = running.values.sorted { ($0.end, $0.requestID) < ($1.end, $1.requestID) }
-                if let found = earliestFit(of: request.resources, nodes: nodes, running: ordered, now: now) {
+                let chosen = index.fitting(request.resources, limit: request.nodes, nodes: nodes)
+                if chosen.count == request.nodes {
+                    started.append((ranked.handle, startSlot(request, on: chosen, now: now), false))
+                } else if let found = earliestGangFit(request.resources, count: request.nodes, now: now) {
                     reservation = Reservation(
-                        requestID: request.id, node: found.node, start: found.start,
-                        resources: request.resources)
-                    slack = found.freeAtStart - request.resources
+                        requestID: request.id, nodes: found.nodes, start: found.start, resources: request.resources)
+                    slack = found.freeAtStart.mapValues { $0 - request.resources }
                 }
             }
             return true
@@ -64,24 +69,12 @@ extension Scheduler {
             return true
         }
         let limits = accountLimits[candidate.account]
-        let gpus = ledger.runningGPUs(candidate.account) + candidate.resources.gpus + reserved.resources.gpus
+        let gpus =
+            ledger.runningGPUs(candidate.account) + candidate.resources.gpus * candidate.nodes
+            + reserved.resources.gpus * reserved.nodes.count
         let left = ledger.budgetLeft(candidate.account, budget: limits.gpuHoursPerPeriod, at: now)
         return gpus <= limits.maxConcurrentGPUs
             && candidate.maximumGPUHours + reservedRequest.request.maximumGPUHours <= left
-    }
-
-    /// Allocates `request` on `node` now and records the running slot.
-    private func startSlot(_ request: HotRequest, on node: Int, now: Int64) -> Slot {
-        let gpuIndices = nodes[node].allocate(request.resources)
-        let slot = Slot(
-            requestID: request.id, account: accountLimits[request.account].name, node: node,
-            gpuIndices: gpuIndices, cpus: request.resources.cpus, memoryMiB: request.resources.memoryMiB,
-            start: now, end: now + request.duration)
-        running[request.id] = slot
-        slotAccounts[request.id] = request.account
-        ledger.slotStarted(slot, account: request.account)
-        hardEnds.insert(HardEnd(end: slot.end, requestID: slot.requestID))
-        return slot
     }
 
     /// Why the account cannot start `request` now (its limits, not the machines'); empty when it can.
@@ -92,7 +85,7 @@ extension Scheduler {
         var reasons: [PendingReason] = []
         let index = accountIndex(request.account)
         let inUse = ledger.runningGPUs(index)
-        if inUse + request.resources.gpus > category.maxConcurrentGPUs {
+        if inUse + request.totalGPUs > category.maxConcurrentGPUs {
             reasons.append(.accountGPUCap(cap: category.maxConcurrentGPUs, inUse: inUse))
         }
         let left = ledger.budgetLeft(index, budget: category.gpuHoursPerPeriod, at: now)
@@ -103,23 +96,5 @@ extension Scheduler {
                     resetsAt: ledger.periodEnd(at: now)))
         }
         return reasons
-    }
-}
-
-extension Array where Element == NodeState {
-    /// Nodes that fit `resources` now, best fit first (fewest GPUs, then CPUs, left over; lowest index on ties).
-    func fitting(_ resources: Resources) -> [Int] {
-        indices.filter { self[$0].free.covers(resources) }.sorted {
-            let a = self[$0].free, b = self[$1].free
-            return (a.gpus, a.cpus, $0) < (b.gpus, b.cpus, $1)
-        }
-    }
-}
-
-extension Scheduler {
-    /// The earliest time `resources` fit on some node if every running slot ends at its hard end, and that node.
-    public func earliestStart(for resources: Resources, now: Int64) -> (node: Int, start: Int64)? {
-        let ordered = running.values.sorted { ($0.end, $0.requestID) < ($1.end, $1.requestID) }
-        return earliestFit(of: resources, nodes: nodes, running: ordered, now: now).map { ($0.node, $0.start) }
     }
 }

@@ -37,7 +37,11 @@ public final class Scheduler {
     var pending: [UInt64: PendingRequest] = [:]
     public internal(set) var running: [UInt64: Slot] = [:]
     var hardEnds = Heap<HardEnd>()
+    /// Running slots' hard ends in order, for reservations (`Scheduler+Nodes.swift`).
+    var byEnd: [HardEnd] = []
     var nodes: [NodeState]
+    /// The accepting nodes by model and free capacity, kept current with `nodes`.
+    var index: FreeIndex
     var queue: SlotQueue
     let queueCapacity: Int
     let perClassCapacity: Int?
@@ -85,13 +89,15 @@ public final class Scheduler {
         self.backfillWindow = backfillWindow
         self.accounts = Dictionary(accounts.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
         self.ledger = AccountLedger(policy: policy)
-        self.nodes = inventory.nodes.map { NodeState($0, typeBit: bit($0)) }
+        let nodes = inventory.nodes.map { NodeState($0, typeBit: bit($0)) }
+        self.nodes = nodes
+        self.index = FreeIndex(nodes, modelCount: models.count)
         self.queueCapacity = queueCapacity
         self.perClassCapacity = perClassCapacity
         self.queue = Self.makeQueue(model, capacity: queueCapacity, perClassCapacity: perClassCapacity)
         self.hot = [HotRequest](
             repeating: HotRequest(
-                id: 0, account: 0, resources: .zero, duration: 0,
+                id: 0, account: 0, resources: .zero, nodes: 1, duration: 0,
                 maximumGPUHours: 0), count: queueCapacity)
     }
 
@@ -117,6 +123,7 @@ public final class Scheduler {
             refreshLimits()
         case .tick: break
         case .resume(let slot): actions += resume(slot)
+        case .nodeCondition(let node, let condition): actions += setCondition(condition, of: node, now: now)
         case .boost(let id, let boost):
             if !setBoost(boost, for: id) { actions.append(.ignored(reason: "request \(id) is not pending")) }
         }
@@ -179,16 +186,10 @@ public final class Scheduler {
     }
 
     private func resume(_ slot: Slot) -> [SchedulerAction] {
-        guard nodes.indices.contains(slot.node), running[slot.requestID] == nil, pending[slot.requestID] == nil,
-            nodes[slot.node].claim(slot)
-        else {
+        guard running[slot.requestID] == nil, pending[slot.requestID] == nil, claim(slot) else {
             return [.ignored(reason: "slot \(slot.requestID) does not fit the inventory or is already known")]
         }
-        let account = accountIndex(slot.account)
-        running[slot.requestID] = slot
-        slotAccounts[slot.requestID] = account
-        ledger.slotStarted(slot, account: account)
-        hardEnds.insert(HardEnd(end: slot.end, requestID: slot.requestID))
+        track(slot, account: accountIndex(slot.account))
         return []
     }
 
@@ -200,7 +201,7 @@ public final class Scheduler {
     @discardableResult
     func finish(_ id: UInt64, now: Int64) -> Slot? {
         guard let slot = running.removeValue(forKey: id) else { return nil }
-        nodes[slot.node].release(slot)
+        untrack(slot)
         ledger.slotEnded(slot, account: slotAccounts.removeValue(forKey: id) ?? accountIndex(slot.account), at: now)
         return slot
     }
@@ -285,7 +286,7 @@ struct PendingRequest: Sendable {
 
     func hot(id: UInt64) -> HotRequest {
         HotRequest(
-            id: id, account: account, resources: request.resources, duration: request.duration,
+            id: id, account: account, resources: request.resources, nodes: request.nodes, duration: request.duration,
             maximumGPUHours: request.maximumGPUHours)
     }
 }

@@ -21,6 +21,9 @@ public enum SchedulerEvent: Sendable, Hashable {
     case resume(Slot)
     /// Sets (or with nil clears) the priority boost of a pending request, granted after a contest (Art. 7.2).
     case boost(requestID: UInt64, Boost?)
+    /// A node's condition changed (an admin drained or resumed it, the executor found it down). Down ends the slots
+    /// on it with `.lost`.
+    case nodeCondition(node: Int, NodeCondition)
 }
 
 /// What the scheduler asks its caller to do, or tells it.
@@ -37,6 +40,8 @@ public enum SchedulerAction: Sendable, Hashable {
     case stop(Slot)
     /// The highest-priority request that cannot start yet is reserved to start no later than `at`.
     case estimate(requestID: UInt64, at: Int64)
+    /// The slot was lost with node `node`, which went down: it ended on all its nodes (record it as lost).
+    case lost(Slot, node: Int)
     /// The event referred to something the scheduler does not have (already ended, unknown id).
     case ignored(reason: String)
 }
@@ -51,6 +56,8 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
     /// Every slot needs at least one CPU (the daemon's validation already insists; this keeps the core exact).
     case noCPU
     case largerThanAnyNode(requested: Resources, largest: Resources)
+    /// A gang needs more nodes that can each hold its per-node share than the platform has (or fewer than one).
+    case notEnoughNodes(requested: Int, available: Int, perNode: Resources)
     /// The request names only GPU models no node has.
     case noNodeWithGPUType(requested: [String], available: [String])
     case overConcurrentGPUCap(requested: Int, cap: Int)
@@ -69,6 +76,7 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
         case .durationNotPositive: "duration-not-positive"
         case .noCPU: "no-cpu"
         case .largerThanAnyNode: "larger-than-any-node"
+        case .notEnoughNodes: "not-enough-nodes"
         case .noNodeWithGPUType: "no-node-with-gpu-type"
         case .overConcurrentGPUCap: "over-concurrent-gpu-cap"
         case .overPeriodBudget: "over-period-budget"
@@ -90,6 +98,10 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
         case .noCPU: "a slot needs at least one CPU"
         case .largerThanAnyNode(let requested, let largest):
             "needs \(requested) on one node; the largest node has \(largest)"
+        case .notEnoughNodes(let requested, _, _) where requested < 1: "a slot needs at least one node"
+        case .notEnoughNodes(let requested, let available, let perNode):
+            "needs \(requested) nodes with \(perNode) each; the platform has \(available) such node"
+                + (available == 1 ? "" : "s")
         case .noNodeWithGPUType(let requested, let available):
             "no node has a GPU of type \(requested.joined(separator: " or ")); this platform has "
                 + (available.isEmpty ? "no GPUs" : available.joined(separator: ", "))

@@ -128,21 +128,65 @@ struct SlotBench: ParsableCommand {
 }
 
 extension SlotBench {
-    /// Pass cost at 10k, 100k and 1M pending; the target is pass(1M) / pass(10k) <= 3.
+    /// Pass cost at 10k, 100k and 1M pending (target: pass(1M) / pass(10k) <= 3), then at cluster scale.
     func runSchedulerSuite() {
+        let small = smallPendingRows()
+        let cluster = clusterRows()
+        if json {
+            print(
+                "{\"suite\":\"scheduler\",\"inventory\":\"8x8\",\"results\":[\(small.joined(separator: ","))],"
+                    + "\"cluster\":[\(cluster.joined(separator: ","))]}")
+        }
+    }
+
+    /// Cluster scale, 100k pending of 1-GPU, 8-GPU and 4-node × 8-GPU requests on full machines of 8 × 8 and
+    /// 1,250 × 8 GPUs (target: 1,250 nodes ÷ 8 nodes <= 3): a pass with nothing changed (the reservation is kept),
+    /// and, with the filling slots ending at distinct times, a pass after one slot ended and another took its GPU
+    /// (the reservation is worked out again). Returns the JSON rows.
+    func clusterRows() -> [String] {
+        let pending = 100_000
+        var rows: [String] = []
+        if !json {
+            print("cluster scale: \(pending) pending (1-GPU, 8-GPU, 4 nodes x 8), full machines, median of 200")
+        }
+        for changing in [false, true] {
+            var seconds: [String: Double] = [:]
+            for spec in ["8x8", "1250x8"] {
+                FileHandle.standardError.write(
+                    Data("running: \(spec), \(changing ? "a slot ends before each pass" : "unchanged")\n".utf8))
+                seconds[spec] =
+                    changing
+                    ? SchedulerPassBenchmark.secondsPerChangedPass(pending: pending, passes: 200, inventory: spec)
+                    : SchedulerPassBenchmark.secondsPerPass(
+                        pending: pending, passes: 200, inventory: spec, mix: .cluster, staggered: true)
+            }
+            let ratio = seconds["1250x8"]! / seconds["8x8"]!
+            let kind = changing ? "after a slot ends" : "unchanged"
+            rows.append(
+                "{\"pass\":\"\(kind)\",\"pending\":\(pending),\"seconds_8x8\":\(seconds["8x8"]!),"
+                    + "\"seconds_1250x8\":\(seconds["1250x8"]!),\"ratio\":\(ratio)}")
+            if !json {
+                print(
+                    pad(kind, 18) + " 8x8 " + fixed(seconds["8x8"]! * 1e6, 1) + " µs   1250x8 "
+                        + fixed(seconds["1250x8"]! * 1e6, 1) + " µs   ratio " + fixed(ratio, 2) + "x"
+                        + (changing ? "" : "  target <= 3: \(ratio <= 3 ? "met" : "MISSED")"))
+            }
+        }
+        return rows
+    }
+
+    /// The 10k–1M pending suite on 8 × 8; returns the JSON rows.
+    func smallPendingRows() -> [String] {
         var results: [(pending: Int, seconds: Double)] = []
         for pending in [10_000, 100_000, 1_000_000] {
             FileHandle.standardError.write(Data("running: scheduling pass with \(pending) pending\n".utf8))
             results.append((pending, SchedulerPassBenchmark.secondsPerPass(pending: pending, passes: 200)))
         }
         let base = results[0].seconds
-        if json {
-            let rows = results.map {
-                "{\"pending\":\($0.pending),\"seconds_per_pass\":\($0.seconds),\"ratio\":\($0.seconds / base)}"
-            }
-            print("{\"suite\":\"scheduler\",\"inventory\":\"8x8\",\"results\":[\(rows.joined(separator: ","))]}")
-            return
+        let rows = results.map {
+            "{\"pending\":\($0.pending),\"seconds_per_pass\":\($0.seconds),\"ratio\":\($0.seconds / base)}"
         }
+        if json { return rows }
         print("scheduling pass on a full 64-GPU machine (8x8), median of 200 passes, backfill window 256")
         for row in results {
             let ratio = row.seconds / base
@@ -153,6 +197,7 @@ extension SlotBench {
                     + " µs/pass   ratio "
                     + fixed(ratio, 2) + "x" + goal)
         }
+        return rows
     }
 }
 

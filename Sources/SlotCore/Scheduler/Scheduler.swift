@@ -37,11 +37,15 @@ public final class Scheduler {
     var pending: [UInt64: PendingRequest] = [:]
     public internal(set) var running: [UInt64: Slot] = [:]
     var hardEnds = Heap<HardEnd>()
-    /// Running slots' hard ends in order, for reservations (`Scheduler+Nodes.swift`).
-    var byEnd: [HardEnd] = []
+    /// Each node's running slots by hard end, for reservations (`Scheduler+Nodes.swift`).
+    var releases: [[Release]]
     var nodes: [NodeState]
     /// The accepting nodes by model and free capacity, kept current with `nodes`.
     var index: FreeIndex
+    /// Changes whenever a node's free resources or condition, or the running slots, change.
+    var nodesVersion: UInt64 = 0
+    /// The reservation walk of the last pass, reused while `nodesVersion` stands.
+    var gangFitCache: GangFitCache?
     var queue: SlotQueue
     let queueCapacity: Int
     let perClassCapacity: Int?
@@ -91,6 +95,7 @@ public final class Scheduler {
         self.ledger = AccountLedger(policy: policy)
         let nodes = inventory.nodes.map { NodeState($0, typeBit: bit($0)) }
         self.nodes = nodes
+        self.releases = Array(repeating: [], count: nodes.count)
         self.index = FreeIndex(nodes, modelCount: models.count)
         self.queueCapacity = queueCapacity
         self.perClassCapacity = perClassCapacity

@@ -39,11 +39,11 @@ struct ResourcesCommand: ParsableCommand {
         let r = try client.call("io.slotd.System.Resources", Empty(), as: ResourcesReply.self)
         client.emit(r) {
             Format.table(
-                ["NODE", "GPU TYPE", "GPU FREE", "CPU FREE", "MEM FREE"],
+                ["NODE", "STATE", "GPU TYPE", "GPU FREE", "CPU FREE", "MEM FREE", "REASON"],
                 r.nodes.map { n in
                     [
-                        n.name, n.gpuType ?? "-", "\(n.freeGPUs)/\(n.gpus)", "\(n.freeCPUs)/\(n.cpus)",
-                        "\(Format.memory(n.freeMemoryMiB))/\(Format.memory(n.memoryMiB))",
+                        n.name, n.state ?? "up", n.gpuType ?? "-", "\(n.freeGPUs)/\(n.gpus)", "\(n.freeCPUs)/\(n.cpus)",
+                        "\(Format.memory(n.freeMemoryMiB))/\(Format.memory(n.memoryMiB))", n.stateReason ?? "",
                     ]
                 })
         }

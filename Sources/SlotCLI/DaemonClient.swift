@@ -152,11 +152,24 @@ enum Format {
         return table.text
     }
 
+    /// `8`, or `4x8` for a gang of 4 nodes with 8 on each.
+    static func perNode(_ value: some CustomStringConvertible, _ nodes: Int?) -> String {
+        nodes.map { "\($0)x\(value)" } ?? "\(value)"
+    }
+
+    /// Where a request runs: its node, `node0+3` for a gang on node0 and 3 more, `-` before it starts.
+    static func nodes(_ r: RequestInfo) -> String {
+        guard let first = r.node else { return "-" }
+        guard let list = r.nodeList, list.count > 1 else { return first }
+        return "\(first)+\(list.count - 1)"
+    }
+
     static func request(_ r: RequestInfo) -> String {
         var lines = [
             "request \(r.id): \(r.state.rawValue)",
             "  account    \(r.account) (uid \(r.uid)), sector \(r.sector)",
-            "  size       \(r.gpus) GPU, \(r.cpus) CPU, \(memory(r.memoryMiB)) for \(duration(r.durationSeconds))",
+            "  size       " + (r.nodes.map { "\($0) nodes × " } ?? "")
+                + "\(r.gpus) GPU, \(r.cpus) CPU, \(memory(r.memoryMiB)) for \(duration(r.durationSeconds))",
             "  command    \(r.command.joined(separator: " "))  (in \(r.workingDirectory))",
             "  purpose    \(r.purpose.isEmpty ? "-" : r.purpose)",
             "  network    \(r.network == false ? "none (Art. 17.4)" : "yes")",
@@ -165,8 +178,8 @@ enum Format {
         ]
         if let started = r.startedAt {
             lines.append(
-                "  started    \(time(started)) on \(r.node ?? "?")"
-                    + ((r.gpuIndices ?? []).isEmpty
+                "  started    \(time(started)) on \(r.nodeList?.joined(separator: ", ") ?? r.node ?? "?")"
+                    + ((r.gpuIndices ?? []).isEmpty || r.nodeList != nil
                         ? "" : ", GPUs \((r.gpuIndices ?? []).map(String.init).joined(separator: ","))"))
         }
         if let ended = r.endedAt { lines.append("  ended      \(time(ended))") }

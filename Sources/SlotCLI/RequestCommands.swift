@@ -16,6 +16,8 @@ struct SubmitCommand: ParsableCommand {
             Examples:
               slotctl submit --sector healthcare --gpus 1 --duration 2h --purpose "fine-tune" -- python train.py
               slotctl submit --sector education_science --gpus 0 --duration 5m --wait -- sh -c 'echo hi'
+              slotctl submit --sector healthcare --nodes 4 --gpus-per-node 8 --gpu-type h100 -- torchrun train.py
+            A gang (--nodes N) gets N distinct nodes that start together and end together; --gpus-per-node,             --cpus and --memory are then per node, and GPU-hours count every GPU of every node. --gpus beyond             the largest node, without --nodes, becomes as few whole nodes as hold them.
             Exit status: 0 accepted (with --wait: the workload's exit status), 5 rejected by policy (every \
             reason is printed), 4 no account.
             """
@@ -23,9 +25,12 @@ struct SubmitCommand: ParsableCommand {
 
     @Option(help: "Priority economic sector (see `slotctl policy show`).")
     var sector: String?
-    @Option(help: "GPUs.") var gpus = 0
-    @Option(help: "CPUs (default: 8 per GPU, at least 1).") var cpus: Int?
-    @Option(help: "Memory, e.g. 16G or 512M (default: 4G per CPU).") var memory: SizeArgument?
+    @Option(help: "GPUs in all (with --nodes: split evenly over the nodes; default 0).") var gpus: Int?
+    @Option(help: "Nodes of a gang, started and ended together (default: 1; at most 1024).") var nodes: Int?
+    @Option(help: "GPUs on each node of the gang (instead of --gpus).") var gpusPerNode: Int?
+    @Option(help: "CPUs, per node with --nodes (default: 8 per GPU, at least 1).") var cpus: Int?
+    @Option(help: "Memory, per node with --nodes, e.g. 16G or 512M (default: 4G per CPU).")
+    var memory: SizeArgument?
     @Option(help: "How long the slot lasts, e.g. 90m, 2h, 1d (default: the policy's).") var duration: DurationArgument?
     @Option(help: "What the compute is for (seen by you and admins only).") var purpose = ""
     @Option(help: "Working directory (default: the current one).", completion: .directory) var workdir: String?
@@ -52,6 +57,12 @@ struct SubmitCommand: ParsableCommand {
                 "--gpu-type wants GPU models separated by commas, e.g. h100,a100 (lower-case letters, digits, -, _, .), got '\(gpuType)'"
             )
         }
+        if let nodes, !(1...1_024).contains(nodes) { throw ValidationError("--nodes must be 1...1024") }
+        if gpus != nil, gpusPerNode != nil { throw ValidationError("give --gpus or --gpus-per-node, not both") }
+        if let gpus, let nodes, gpus % nodes != 0 {
+            throw ValidationError(
+                "--gpus \(gpus) does not split evenly over \(nodes) nodes; give --gpus-per-node instead")
+        }
         for pair in environment where !pair.contains("=") {
             throw ValidationError("--env wants NAME=VALUE, got '\(pair)'")
         }
@@ -67,9 +78,10 @@ struct SubmitCommand: ParsableCommand {
             workdir.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
             ?? FileManager.default.currentDirectoryPath
         let parameters = SubmitParameters(
-            sector: sector, gpus: gpus, cpus: cpus, memoryMiB: memory?.mebibytes, durationSeconds: duration?.seconds,
-            purpose: purpose, command: command, workingDirectory: cwd, environment: env.isEmpty ? nil : env,
-            network: noNetwork ? false : nil, gpuTypes: gpuTypes)
+            sector: sector, gpus: gpusPerNode ?? (gpus ?? 0) / (nodes ?? 1), cpus: cpus,
+            memoryMiB: memory?.mebibytes, durationSeconds: duration?.seconds, purpose: purpose, command: command,
+            workingDirectory: cwd, environment: env.isEmpty ? nil : env, network: noNetwork ? false : nil,
+            gpuTypes: gpuTypes, nodes: nodes)
         let reply = try client.call("io.slotd.Requests.Submit", parameters, as: RequestReply.self)
         let request = reply.request
         guard wait else {
@@ -119,7 +131,7 @@ struct ListCommand: ParsableCommand {
         // turns it into table rows, and no single reply has to hold the whole listing.
         var requests: [RequestInfo] = []
         var table = TextTable(header: [
-            "ID", "STATE", "ACCOUNT", "SECTOR", "GPU", "CPU", "MEM", "DURATION", "SUBMITTED",
+            "ID", "STATE", "ACCOUNT", "SECTOR", "GPU", "CPU", "MEM", "DURATION", "SUBMITTED", "NODE",
             "COMMAND",
         ])
         try client.stream(
@@ -140,9 +152,10 @@ struct ListCommand: ParsableCommand {
 
     static func cells(_ r: RequestInfo) -> [String] {
         [
-            String(r.id), r.state.rawValue, r.account, r.sector, String(r.gpus), String(r.cpus),
-            Format.memory(r.memoryMiB),
-            Format.duration(r.durationSeconds), Format.time(r.submittedAt), r.command.joined(separator: " "),
+            String(r.id), r.state.rawValue, r.account, r.sector, Format.perNode(r.gpus, r.nodes),
+            Format.perNode(r.cpus, r.nodes), Format.perNode(Format.memory(r.memoryMiB), r.nodes),
+            Format.duration(r.durationSeconds), Format.time(r.submittedAt), Format.nodes(r),
+            r.command.joined(separator: " "),
         ]
     }
 }
@@ -301,12 +314,13 @@ struct QueueCommand: ParsableCommand {
         client.emit(q) {
             "\(q.pending) pending, \(q.running) running\n"
                 + Format.table(
-                    ["POS", "STATE", "CLASS", "GPU", "CPU", "MEM", "DURATION", "ID"],
+                    ["POS", "STATE", "CLASS", "GPU", "CPU", "MEM", "DURATION", "NODE", "ID"],
                     q.entries.map { e in
                         [
-                            e.position.map(String.init) ?? "-", e.state.rawValue, e.queueClass, String(e.gpus),
-                            String(e.cpus),
-                            Format.memory(e.memoryMiB), Format.duration(e.durationSeconds),
+                            e.position.map(String.init) ?? "-", e.state.rawValue, e.queueClass,
+                            Format.perNode(e.gpus, e.nodes), Format.perNode(e.cpus, e.nodes),
+                            Format.perNode(Format.memory(e.memoryMiB), e.nodes), Format.duration(e.durationSeconds),
+                            e.nodeList.map { $0.count > 1 ? "\($0[0])+\($0.count - 1)" : $0.joined() } ?? "-",
                             e.id.map { String($0) + (e.mine ? " (yours)" : "") } ?? "-",
                         ]
                     })

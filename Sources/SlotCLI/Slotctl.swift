@@ -14,7 +14,8 @@ public struct Slotctl: ParsableCommand {
         version: SlotctlVersion.current,
         subcommands: [
             SubmitCommand.self, ListCommand.self, ShowCommand.self, ExplainCommand.self, CancelCommand.self,
-            WatchCommand.self, LogsCommand.self, QueueCommand.self, ResourcesCommand.self, WhoamiCommand.self,
+            WatchCommand.self, LogsCommand.self, QueueCommand.self, ResourcesCommand.self, NodeCommand.self,
+            WhoamiCommand.self,
             StatusCommand.self, PolicyCommand.self, AccountCommand.self, AuditCommand.self, AdminCommand.self,
             AgreementCommand.self, ContestCommand.self, ReportCommand.self, SimulateCommand.self,
         ]

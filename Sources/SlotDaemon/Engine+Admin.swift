@@ -242,14 +242,7 @@ extension Engine {
     }
 
     func resources() -> ResourcesReply {
-        let free = scheduler.freeByNode
-        return ResourcesReply(
-            nodes: scheduler.inventory.nodes.enumerated().map { index, node in
-                let f = free.indices.contains(index) ? free[index] : .zero
-                return NodeInfo(
-                    name: node.name, gpus: node.gpus.count, cpus: node.cpus, memoryMiB: node.memoryMiB,
-                    freeGPUs: f.gpus, freeCPUs: f.cpus, freeMemoryMiB: f.memoryMiB, gpuType: node.gpuType)
-            })
+        ResourcesReply(nodes: scheduler.inventory.nodes.indices.map(nodeInfo))
     }
 
     func auditTrail(_ p: AuditParameters) throws(WireError) -> AuditReply {

@@ -29,10 +29,13 @@ extension Engine {
         for var request in running {
             if adopted.contains(request.id), let node = request.node, let start = request.startedAt {
                 book.active[request.id] = request
+                let further = (request.gang ?? []).compactMap { rank in
+                    rank.first.map { Placement(node: $0, gpuIndices: Array(rank.dropFirst())) }
+                }
                 let slot = Slot(
-                    requestID: UInt64(request.id), account: request.account, node: node,
-                    gpuIndices: request.gpuIndices ?? [], cpus: request.cpus, memoryMiB: request.memoryMiB,
-                    start: start, end: start + request.durationMs)
+                    requestID: UInt64(request.id), account: request.account,
+                    placements: [Placement(node: node, gpuIndices: request.gpuIndices ?? [])] + further,
+                    cpus: request.cpus, memoryMiB: request.memoryMiB, start: start, end: start + request.durationMs)
                 _ = scheduler.handle(.resume(slot), now: now)
             } else {
                 request.state = .lost
@@ -47,6 +50,8 @@ extension Engine {
             try? executor.stop(UInt64(id))
         }
         try store.update(lost)
+        // Nodes drained or down before the restart stay so (a down node's re-adopted slots are lost again).
+        restoreNodeStates(try store.nodeStates())
         // Pages of pending requests, each filed in the engine's rows and queued in the scheduler before the next
         // is read, then one pass over all of them: the same decisions as one batch, without the whole batch and
         // the summaries in memory beside the rows and the queue (restart with 1M pending, BENCHMARKS.md).

@@ -16,6 +16,8 @@ extension Engine {
     static let maximumPathBytes = 4_096
     /// GPU models one request may name.
     static let maximumGPUTypes = 8
+    /// Nodes one gang may span.
+    static let maximumNodes = 1_024
 
     /// Submits waiting for the next group commit (`enqueueSubmit`, `flush`).
     struct GroupCommit {
@@ -108,7 +110,7 @@ extension Engine {
         SlotRequest(
             id: UInt64(r.id), account: r.account, sector: r.sector,
             resources: Resources(gpus: r.gpus, cpus: r.cpus, memoryMiB: r.memoryMiB), duration: r.durationMs,
-            purpose: "", submittedAt: r.submittedAt, gpuTypes: r.gpuTypes)
+            purpose: "", submittedAt: r.submittedAt, gpuTypes: r.gpuTypes, nodes: r.nodes)
     }
 
     /// Checks the shape of a submit (the policy's rules are the scheduler's) and fills defaults.
@@ -141,7 +143,16 @@ extension Engine {
                 i, parameter: "workingDirectory",
                 "\(p.workingDirectory): \(String(cString: strerror(directoryError)))")
         }
-        guard (0...64).contains(p.gpus) else { throw .invalid(i, parameter: "gpus", "must be 0 to 64") }
+        let nodes = p.nodes ?? 1
+        guard (1...Self.maximumNodes).contains(nodes) else {
+            throw .invalid(i, parameter: "nodes", "must be 1 to \(Self.maximumNodes)")
+        }
+        // Per node with nodes; without, up to what the most nodes hold (shaped into whole nodes below).
+        let gpuLimit = p.nodes == nil ? 64 * Self.maximumNodes : 64
+        guard (0...gpuLimit).contains(p.gpus) else {
+            throw .invalid(
+                i, parameter: "gpus", p.nodes == nil ? "must be 0 to \(gpuLimit)" : "must be 0 to 64 per node")
+        }
         let cpus = p.cpus ?? max(1, 8 * p.gpus)
         guard (1...100_000).contains(cpus) else { throw .invalid(i, parameter: "cpus", "must be 1 to 100000") }
         let memory = p.memoryMiB ?? 4_096 * cpus
@@ -208,6 +219,13 @@ extension Engine {
         request.network = p.network ?? true
         request.gpuTypes = gpuTypes
         request.category = account.category
+        request.nodes = nodes
+        // More GPUs than any node has, without nodes: as few whole nodes as hold them (stored so, shown so).
+        let shaped = scheduler.shaped(Self.schedulerRequest(PendingSummary(request)))
+        request.nodes = shaped.nodes
+        request.gpus = shaped.resources.gpus
+        request.cpus = shaped.resources.cpus
+        request.memoryMiB = shaped.resources.memoryMiB
         return request
     }
 
@@ -227,10 +245,12 @@ extension Engine {
         }
         for slot in scheduler.running.values.sorted(by: { $0.start < $1.start }) where entries.count < limit {
             guard let request = book.active[Int64(slot.requestID)] else { continue }
-            entries.append(
-                entry(
-                    PendingSummary(request), state: .running, position: nil, queueClass: "running",
-                    caller))
+            var running = entry(
+                PendingSummary(request), state: .running, position: nil, queueClass: "running", caller)
+            if running.id != nil {
+                running.nodeList = (request.nodeIndices ?? [slot.node]).map { StoredRequest.name(of: $0, nodeNames) }
+            }
+            entries.append(running)
         }
         return QueueReply(pending: scheduler.pendingCount, running: scheduler.running.count, entries: entries)
     }
@@ -240,10 +260,12 @@ extension Engine {
         _ caller: Caller
     ) -> QueueEntry {
         let mine = r.uid == Int64(caller.uid)
-        return QueueEntry(
+        var entry = QueueEntry(
             position: position, state: state, queueClass: queueClass, gpus: r.gpus, cpus: r.cpus,
             memoryMiB: r.memoryMiB, durationSeconds: r.durationMs / 1_000, mine: mine,
             id: mine || caller.isAdmin ? r.id : nil)
+        entry.nodes = r.nodes > 1 ? r.nodes : nil
+        return entry
     }
 
     /// Cancels a pending request or stops a running slot of the caller's (admins: anyone's).

@@ -15,6 +15,7 @@ import SlotStore
 ///   read off the engine (`Engine+List`); watches (`Engine+Watches`); log limits (`Engine+LogLimit`);
 /// - accounts, policy, audit, backup (`Engine+Admin`); rights: the agreement (`Engine+Rights`) and contests
 ///   (`Engine+Contests`); reports, built off the engine (`Engine+Reports`);
+/// - nodes: drain, resume, down (`Engine+Nodes`);
 /// - recovery at start (`Engine+Recovery`); failed writes, free space and per-user limits (`Engine+WriteGuard`);
 /// - this file: the state, the run loops, and carrying out the scheduler's actions (store, executor, watchers).
 public actor Engine {
@@ -49,6 +50,8 @@ public actor Engine {
     /// Watches (below): open ones, and those whose clients went away, for the engine to forget at its next turn.
     var watchers: [UUID: Watcher] = [:]
     let endedWatches = EndedWatches()
+    /// Nodes that are not up and why, by node index (`Engine+Nodes`).
+    var nodeNotes: [Int: StoredNodeState] = [:]
     /// Counters and histograms for Prometheus (exported only when `[metrics]` asks for it).
     let metrics = DaemonMetrics()
     var acceptingWork = true
@@ -224,6 +227,8 @@ public actor Engine {
                 request.startedAt = now
                 request.node = slot.node
                 request.gpuIndices = slot.gpuIndices
+                request.gang =
+                    slot.placements.count > 1 ? slot.placements.dropFirst().map { [$0.node] + $0.gpuIndices } : nil
                 request.logFile = logFile(Int64(slot.requestID))
                 changes.append((request, backfilled ? "started (backfilled)" : "started", now))
                 starts.append((request, slot))
@@ -273,6 +278,7 @@ public actor Engine {
         pending.startedAt = nil
         pending.node = nil
         pending.gpuIndices = nil
+        pending.gang = nil
         pending.logFile = nil
         book.active[started.id] = nil
         book.pendingRows[started.id] = PendingSummary(pending)
@@ -338,6 +344,11 @@ public actor Engine {
         launch.cpus = slot.cpus
         launch.memoryMiB = slot.memoryMiB
         launch.network = request.network
+        if slot.placements.count > 1 {
+            launch.ranks = slot.placements.map {
+                SlotRank(node: StoredRequest.name(of: $0.node, nodeNames), gpuIndices: $0.gpuIndices)
+            }
+        }
         do {
             try executor.startSlot(launch)
         } catch {

@@ -118,6 +118,9 @@ enum Routes {
     static let system: [Route] = [
         .call("io.slotd.System.Status", .anyone) { d, _ in try Dispatcher.encode(await d.engine.status()) },
         .call("io.slotd.System.Resources", .anyone) { d, _ in try Dispatcher.encode(await d.engine.resources()) },
+        .call("io.slotd.System.SetNodeState", NodeStateParameters.self, .admin) { d, p, caller in
+            try Dispatcher.encode(NodeReply(node: try await d.engine.setNodeState(p, caller)))
+        },
         .call("io.slotd.System.Audit", AuditParameters.self, .admin) { d, p, _ in
             try Dispatcher.encode(try await d.engine.auditTrail(p))
         },

@@ -38,6 +38,10 @@ public struct RequestInfo: Codable, Sendable, Hashable {
     public var network: Bool?
     /// The GPU models the request accepts; absent: any.
     public var gpuTypes: [String]?
+    /// How many nodes the slot spans when more than one (a gang); `gpus`, `cpus` and `memoryMiB` are per node.
+    public var nodes: Int?
+    /// A running gang's nodes, rank order (`node` is the first).
+    public var nodeList: [String]?
 
     public init(
         id: Int64, state: RequestState, account: String, uid: Int64, sector: String, gpus: Int, cpus: Int,

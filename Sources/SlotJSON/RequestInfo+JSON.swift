@@ -26,6 +26,8 @@ extension RequestInfo {
         w.key("memoryMiB"); w.int(memoryMiB)
         if let network { w.key("network"); w.bool(network) }
         if let node { w.key("node"); w.string(node) }
+        if let nodeList { w.key("nodeList"); w.strings(nodeList) }
+        if let nodes { w.key("nodes"); w.int(nodes) }
         if let outcome { w.key("outcome"); w.string(outcome) }
         w.key("purpose"); w.string(purpose)
         if let reasons {
@@ -50,6 +52,7 @@ extension RequestInfo {
         var command: [String]?, workingDirectory: String?, submittedAt: Int64?
         var startedAt: Int64?, endedAt: Int64?, outcome: String?, exitCode: Int?, reasons: [Reason]?
         var node: String?, gpuIndices: [Int]?, logFile: String?, network: Bool?, gpuTypes: [String]?
+        var nodes: Int?, nodeList: [String]?
         try r.beginObject()
         while let key = try r.nextKey() {
             if r.readNull() { continue }
@@ -84,6 +87,8 @@ extension RequestInfo {
             case "logFile": logFile = try r.string()
             case "network": network = try r.bool()
             case "gpuTypes": gpuTypes = try r.strings()
+            case "nodes": nodes = try r.int()
+            case "nodeList": nodeList = try r.strings()
             default: try r.skipValue()
             }
         }
@@ -106,6 +111,8 @@ extension RequestInfo {
         self.logFile = logFile
         self.network = network
         self.gpuTypes = gpuTypes
+        self.nodes = nodes
+        self.nodeList = nodeList
     }
 }
 

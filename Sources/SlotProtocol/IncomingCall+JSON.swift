@@ -66,7 +66,7 @@ extension SubmitParameters {
     init?(strictJSON r: inout JSONReader) throws(JSONCodecError) {
         var sector: String?, gpus: Int?, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String?
         var command: [String]?, workingDirectory: String?, environment: [String: String]?, network: Bool?
-        var gpuTypes: [String]?
+        var gpuTypes: [String]?, nodes: Int?
         var seen = Set<String>()
         try r.beginObject()
         while let key = try r.nextKey() {
@@ -89,6 +89,7 @@ extension SubmitParameters {
                 }
             case "network": network = null ? nil : try r.bool()
             case "gpuTypes": gpuTypes = null ? nil : try r.strings()
+            case "nodes": nodes = null ? nil : try r.int()
             default: if !null { try r.skipValue() }
             }
         }
@@ -96,6 +97,6 @@ extension SubmitParameters {
         self.init(
             sector: sector, gpus: gpus, cpus: cpus, memoryMiB: memoryMiB, durationSeconds: durationSeconds,
             purpose: purpose, command: command, workingDirectory: workingDirectory, environment: environment,
-            network: network, gpuTypes: gpuTypes)
+            network: network, gpuTypes: gpuTypes, nodes: nodes)
     }
 }

@@ -55,7 +55,11 @@ public enum Interfaces {
           # false: the workload runs with no network (Art. 17.4); absent: it has one.
           network: ?bool,
           # The GPU models the request accepts (any of them); absent: any model.
-          gpuTypes: ?[]string
+          gpuTypes: ?[]string,
+          # How many nodes the slot spans when more than one (a gang); gpus, cpus and memoryMiB are per node.
+          nodes: ?int,
+          # A running gang's nodes in rank order (node is the first).
+          nodeList: ?[]string
         )
 
         # Another user's request as anyone may see it: position, class and size only.
@@ -68,7 +72,11 @@ public enum Interfaces {
           memoryMiB: int,
           durationSeconds: int,
           mine: bool,
-          id: ?int
+          id: ?int,
+          # How many nodes when more than one (a gang; the sizes are per node).
+          nodes: ?int,
+          # Where a running slot runs, rank order: to admins and the owner only.
+          nodeList: ?[]string
         )
 
         # One term of a priority, with the policy line its weight came from.
@@ -79,7 +87,10 @@ public enum Interfaces {
         # the sector may be omitted only when the caller's category allows exactly one. network false runs the
         # workload with no network at all (Art. 17.4); an executor that cannot enforce that refuses to start it.
         # gpuTypes names the GPU models the request accepts (at most 8, e.g. ["h100", "a100"]); absent: any model.
-        # A request naming only models no node has is rejected (no-node-with-gpu-type).
+        # A request naming only models no node has is rejected (no-node-with-gpu-type). nodes asks for a gang: that
+        # many distinct nodes, started together and ended together, with gpus, cpus and memoryMiB on each (at most
+        # 1024 nodes; absent: 1). Without nodes, more GPUs than the largest node has become as few whole nodes as
+        # hold them. A gang more nodes than the platform has can hold is rejected (not-enough-nodes).
         method Submit(
           sector: ?string,
           gpus: int,
@@ -91,7 +102,8 @@ public enum Interfaces {
           workingDirectory: string,
           environment: ?[string]string,
           network: ?bool,
-          gpuTypes: ?[]string
+          gpuTypes: ?[]string,
+          nodes: ?int
         ) -> (request: Request)
 
         # One of the caller's requests (admins: any request).
@@ -253,7 +265,11 @@ public enum Interfaces {
           freeGPUs: int,
           freeCPUs: int,
           freeMemoryMiB: int,
-          gpuType: ?string
+          gpuType: ?string,
+          # draining (runs what it has, takes nothing new) or down (its slots were lost); absent: up.
+          state: ?string,
+          # Why, as the admin or the executor said it.
+          stateReason: ?string
         )
 
         # One audit record; hash chains it to the record before (Art. 8).
@@ -290,8 +306,12 @@ public enum Interfaces {
           storeError: ?string
         )
 
-        # The inventory: every node with its free resources.
+        # The inventory: every node with its free resources and its state.
         method Resources() -> (nodes: []Node)
+
+        # Sets a node's state (admin; reason required, audited; kept across restarts): draining takes nothing new
+        # and lets its slots run out, up takes work again, down loses the slots on it (a gang on all its nodes).
+        method SetNodeState(node: string, state: string, reason: string) -> (node: Node)
 
         # The audit trail, newest first (admin). With verify, the whole hash chain is checked.
         method Audit(limit: ?int, verify: ?bool) -> (entries: []AuditEntry, verified: ?bool, brokenAt: ?int, problem: ?string)

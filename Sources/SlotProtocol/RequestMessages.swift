@@ -15,12 +15,15 @@ public struct SubmitParameters: Codable, Sendable, Hashable {
     public var network: Bool?
     /// The GPU models the request accepts (any of them); nil: any model.
     public var gpuTypes: [String]?
+    /// A gang of this many nodes, the sizes per node; nil: one node.
+    public var nodes: Int?
 
     public init(
         sector: String?, gpus: Int, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String,
         command: [String], workingDirectory: String, environment: [String: String]?, network: Bool? = nil,
-        gpuTypes: [String]? = nil
+        gpuTypes: [String]? = nil, nodes: Int? = nil
     ) {
+        self.nodes = nodes
         self.network = network
         self.gpuTypes = gpuTypes
         self.sector = sector
@@ -49,6 +52,10 @@ public struct QueueEntry: Codable, Sendable, Hashable {
     /// True when the caller owns it (then `id` is set too).
     public var mine: Bool
     public var id: Int64?
+    /// How many nodes when more than one (a gang; the sizes are per node).
+    public var nodes: Int?
+    /// Where a running slot runs, rank order: shown to admins and to its owner only.
+    public var nodeList: [String]?
 
     public init(
         position: Int?, state: RequestState, queueClass: String, gpus: Int, cpus: Int, memoryMiB: Int,

@@ -55,11 +55,17 @@ public struct NodeInfo: Codable, Sendable, Hashable {
     public var freeMemoryMiB: Int
     /// The node's GPU model; nil on a node without GPUs.
     public var gpuType: String?
+    /// `draining` or `down`; nil: up.
+    public var state: String?
+    /// Why it is draining or down, and who said so.
+    public var stateReason: String?
     public init(
         name: String, gpus: Int, cpus: Int, memoryMiB: Int, freeGPUs: Int, freeCPUs: Int,
-        freeMemoryMiB: Int, gpuType: String? = nil
+        freeMemoryMiB: Int, gpuType: String? = nil, state: String? = nil, stateReason: String? = nil
     ) {
         self.gpuType = gpuType
+        self.state = state
+        self.stateReason = stateReason
         self.name = name
         self.gpus = gpus
         self.cpus = cpus
@@ -73,6 +79,24 @@ public struct NodeInfo: Codable, Sendable, Hashable {
 public struct ResourcesReply: Codable, Sendable, Hashable {
     public var nodes: [NodeInfo]
     public init(nodes: [NodeInfo]) { self.nodes = nodes }
+}
+
+/// Drains, resumes or downs a node (admin, with a reason for the audit trail).
+public struct NodeStateParameters: Codable, Sendable, Hashable {
+    public var node: String
+    /// `up`, `draining` or `down`.
+    public var state: String
+    public var reason: String
+    public init(node: String, state: String, reason: String) {
+        self.node = node
+        self.state = state
+        self.reason = reason
+    }
+}
+
+public struct NodeReply: Codable, Sendable, Hashable {
+    public var node: NodeInfo
+    public init(node: NodeInfo) { self.node = node }
 }
 
 public struct AuditParameters: Codable, Sendable, Hashable {

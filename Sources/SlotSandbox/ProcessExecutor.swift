@@ -84,11 +84,8 @@ public final class ProcessExecutor: Sendable {
     /// Starts the slot now; returns the workload's pid.
     @discardableResult
     public func start(_ launch: SlotLaunch) throws(ExecutorError) -> Int32 {
-        var environment = launch.environment
-        environment["CUDA_VISIBLE_DEVICES"] = launch.gpuIndices.map(String.init).joined(separator: ",")
-        environment["SLOTD_SLOT_ID"] = String(launch.id)
         var plan = try Self.plan(for: launch, confined: confined)
-        plan.environment = environment
+        plan.environment["SLOTD_SLOT_ID"] = String(launch.id)
         // The kernel-side end: the slot's watchdog ends it on time even while slotd is stopped or dead.
         plan.timeLimitMs = max(1, launch.timeLimit)
         plan.graceMs =
@@ -231,15 +228,15 @@ public final class ProcessExecutor: Sendable {
     /// Memory and CPU need cgroups; an address-space rlimit would break CUDA, which maps far more than it uses.
     static func plan(for launch: SlotLaunch, confined: Bool = false) throws(ExecutorError) -> ProcessSpawn.Plan {
         // Checked with the applicant's permissions; a missing program stays a named failed-to-start error.
-        let program = try launch.executablePath()
+        let execution = launch.execution(program: try launch.executablePath())
         let identity = try identity(launch)
         if confined {
             let asUser = (identity?.uid ?? getuid()) != 0
             return ProcessSpawn.Plan(
                 candidates: [Bubblewrap.path],
-                arguments: Bubblewrap.arguments(for: launch, userNamespace: asUser) + [program]
-                    + launch.command.dropFirst(),
-                environment: launch.environment, workingDirectory: launch.workingDirectory, identity: identity)
+                arguments: Bubblewrap.arguments(for: launch, userNamespace: asUser) + [execution.program]
+                    + execution.arguments.dropFirst(),
+                environment: execution.environment, workingDirectory: launch.workingDirectory, identity: identity)
         }
         if !launch.network {
             guard getuid() == 0 else {
@@ -250,7 +247,7 @@ public final class ProcessExecutor: Sendable {
             }
         }
         return ProcessSpawn.Plan(
-            candidates: [program], arguments: launch.command, environment: launch.environment,
+            candidates: [execution.program], arguments: execution.arguments, environment: execution.environment,
             workingDirectory: launch.workingDirectory, unshareNetwork: !launch.network,
             identity: identity)
     }

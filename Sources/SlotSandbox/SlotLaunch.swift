@@ -25,12 +25,16 @@ public struct SlotLaunch: Sendable, Hashable, Codable {
     public var tasksMax: UInt64 = 16_384
     /// False: the workload runs with no network (Art. 17.4, restricted data).
     public var network = true
+    /// A gang's nodes in rank order, each run as one process here (``execution(program:)``); empty or one node: a
+    /// single process.
+    public var ranks: [SlotRank] = []
 
     /// The device nodes of the slot's GPUs, and NVIDIA's control and unified-memory nodes they need: exactly what
     /// the slot may open (systemd's `DeviceAllow`, bubblewrap's `--dev-bind`). Empty without GPUs.
     public var gpuDevices: [String] {
-        guard !gpuIndices.isEmpty else { return [] }
-        return gpuIndices.sorted().map { "/dev/nvidia\($0)" } + ["/dev/nvidiactl", "/dev/nvidia-uvm"]
+        let all = Set(gpuIndices + ranks.flatMap(\.gpuIndices))
+        guard !all.isEmpty else { return [] }
+        return all.sorted().map { "/dev/nvidia\($0)" } + ["/dev/nvidiactl", "/dev/nvidia-uvm"]
     }
 
     public init(

@@ -39,12 +39,12 @@ public enum UnitProperties {
     public static func properties(for launch: SlotLaunch, program: String, grace: Duration)
         -> [(name: String, value: BusValue)]
     {
-        var environment = launch.environment
-        environment["CUDA_VISIBLE_DEVICES"] = launch.gpuIndices.map(String.init).joined(separator: ",")
+        let execution = launch.execution(program: program)
+        let environment = execution.environment
         var properties: [(String, BusValue)] = [
             ("Description", .string("slotd slot \(launch.id)")),
             ("Slice", .string("slotd.slice")),
-            ("ExecStart", .exec(path: program, argv: launch.command)),
+            ("ExecStart", .exec(path: execution.program, argv: execution.arguments)),
             ("WorkingDirectory", .string(launch.workingDirectory)),
             ("Environment", .strings(environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })),
             // Art. 25: systemd stops the slot at its limit even if slotd is gone.

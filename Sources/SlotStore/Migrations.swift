@@ -126,6 +126,21 @@ enum Migrations {
         migrator.registerMigration("v6-request-gpu-types") { db in
             try db.alter(table: "request") { t in t.add(column: "gpuTypes", .text) }
         }
+        // Gangs and node conditions (issue 18): a request spans `nodes` nodes (older rows: one, as they did), and a
+        // running gang's further nodes are in `gang`; an admin's drain or an executor's down is kept per node name.
+        migrator.registerMigration("v7-gangs-and-node-states") { db in
+            try db.alter(table: "request") { t in
+                t.add(column: "nodes", .integer).notNull().defaults(to: 1)
+                t.add(column: "gang", .text)
+            }
+            try db.create(table: "node_state") { t in
+                t.primaryKey("name", .text)
+                t.column("state", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("changedAt", .integer).notNull()
+                t.column("changedBy", .text).notNull()
+            }
+        }
         return migrator
     }
 }

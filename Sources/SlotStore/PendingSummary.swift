@@ -16,11 +16,14 @@ public struct PendingSummary: Sendable, Hashable {
     public var submittedAt: Int64
     /// The GPU models the request accepts; nil: any.
     public var gpuTypes: [String]?
+    /// How many nodes it spans; its sizes are per node.
+    public var nodes = 1
 
     public init(_ r: StoredRequest) {
         self.init(
             id: r.id, uid: r.uid, account: r.account, sector: r.sector, gpus: r.gpus, cpus: r.cpus,
             memoryMiB: r.memoryMiB, durationMs: r.durationMs, submittedAt: r.submittedAt, gpuTypes: r.gpuTypes)
+        nodes = r.nodes
     }
 
     public init(
@@ -73,7 +76,7 @@ extension SlotStore {
         try read { db in
             var summaries: [PendingSummary] = []
             summaries.reserveCapacity(min(limit, Self.pendingPageSize))
-            let columns = "id, uid, account, sector, gpus, cpus, memoryMiB, durationMs, submittedAt, gpuTypes"
+            let columns = "id, uid, account, sector, gpus, cpus, memoryMiB, durationMs, submittedAt, gpuTypes, nodes"
             let rows =
                 if let after {
                     try Row.fetchCursor(
@@ -103,10 +106,11 @@ extension SlotStore {
                         }
                     }
                 }
-                summaries.append(
-                    PendingSummary(
-                        id: id, uid: row[1], account: row[2], sector: row[3], gpus: row[4], cpus: row[5],
-                        memoryMiB: row[6], durationMs: row[7], submittedAt: row[8], gpuTypes: gpuTypes))
+                var summary = PendingSummary(
+                    id: id, uid: row[1], account: row[2], sector: row[3], gpus: row[4], cpus: row[5],
+                    memoryMiB: row[6], durationMs: row[7], submittedAt: row[8], gpuTypes: gpuTypes)
+                summary.nodes = row[10]
+                summaries.append(summary)
             }
             return summaries
         }
@@ -135,7 +139,7 @@ extension SlotStore {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT account, gpus, startedAt, endedAt FROM request \
+                    SELECT account, gpus * nodes, startedAt, endedAt FROM request \
                     WHERE gpus > 0 AND startedAt IS NOT NULL AND endedAt IS NOT NULL AND endedAt >= ? \
                     ORDER BY endedAt, id
                     """, arguments: [since])

@@ -20,6 +20,7 @@ extension SlotStore {
         "memoryMiB", "network", "node", "outcome", "purpose", "reasons", "sector", "startedAt", "state",
         "submittedAt", "uid", "workingDirectory",
         "gpuTypes",  // added later: last, so the others keep their positions
+        "nodes", "gang",
     ]
 
     /// The page of `requests(states:uid:before:limit:)`, each row written as `RequestInfo`'s JSON
@@ -101,8 +102,24 @@ private struct Columns {
         if int(ifPresent: 11) == 0 { w.key("network"); w.bool(false) }
         if let node = int(ifPresent: 12).map(Int.init) {
             w.key("node")
-            w.string(nodeNames.indices.contains(node) ? nodeNames[node] : "node\(node)")
+            w.string(StoredRequest.name(of: node, nodeNames))
+            if !isNull(24) {
+                let gang: [Int]
+                do {
+                    gang = try JSONReader.decode(bytes(24)) { r throws(JSONCodecError) in
+                        try r.beginArray()
+                        var nodes: [Int] = []
+                        while try r.hasNextElement() { nodes.append(try r.ints().first ?? 0) }
+                        return nodes
+                    }
+                } catch {
+                    throw StoreError.io("request \(id): column gang does not hold its JSON: \(error)")
+                }
+                w.key("nodeList")
+                w.strings(([node] + gang).map { StoredRequest.name(of: $0, nodeNames) })
+            }
         }
+        if let nodes = int(ifPresent: 23), nodes > 1 { w.key("nodes"); w.int(Int(nodes)) }
         if !isNull(13) { w.key("outcome"); text(13, to: w) }
         w.key("purpose"); text(14, to: w)
         if !isNull(15) { w.key("reasons"); try json(15) }

@@ -16,7 +16,8 @@ extension SlotStore {
             // Every state, so the (state, submittedAt, id) index serves the range, one state at a time.
             let states = RequestState.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             let columns = """
-                r.id, r.account, COALESCE(r.category, a.category, 'unknown') AS category, r.sector, r.gpus, \
+                r.id, r.account, COALESCE(r.category, a.category, 'unknown') AS category, r.sector, \
+                r.gpus * r.nodes AS gpus, \
                 r.durationMs, r.submittedAt, r.startedAt, r.endedAt, r.state, r.reasons, r.node
                 """
             let sql = """

@@ -111,8 +111,8 @@ public final class SlotStore: Sendable {
         let request = try db.cachedStatement(
             sql: """
                 INSERT INTO request (id, uid, gid, account, sector, gpus, cpus, memoryMiB, durationMs, purpose, \
-                command, workingDirectory, environment, submittedAt, state, network, category, gpuTypes) \
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                command, workingDirectory, environment, submittedAt, state, network, category, gpuTypes, nodes) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let transition = try db.cachedStatement(
             sql: "INSERT INTO transition (requestId, state, at, detail) VALUES (?, ?, ?, 'submitted')")
@@ -125,7 +125,7 @@ public final class SlotStore: Sendable {
             try request.execute(arguments: [
                 r.id, r.uid, r.gid, r.account, r.sector, r.gpus, r.cpus, r.memoryMiB, r.durationMs, r.purpose,
                 command, r.workingDirectory, environment, r.submittedAt, r.state.rawValue, r.network, r.category,
-                gpuTypes,
+                gpuTypes, r.nodes,
             ])
             try transition.execute(arguments: [r.id, r.state.rawValue, r.submittedAt])
         }

@@ -37,6 +37,11 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var category: String?
     /// The GPU models the request accepts (JSON array; NULL: any, as in rows written before slotd stored it).
     public var gpuTypes: [String]?
+    /// How many nodes the slot spans (a gang when more than one); `gpus`, `cpus` and `memoryMiB` are per node.
+    public var nodes = 1
+    /// A running gang's further nodes, rank 1 on: each entry the node index, then its GPU indices. `node` and
+    /// `gpuIndices` are rank 0.
+    public var gang: [[Int]]?
 
     public init(
         id: Int64, uid: Int64, gid: Int64, account: String, sector: String, gpus: Int, cpus: Int,
@@ -66,7 +71,7 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
     public static let columns = [
         "id", "uid", "gid", "account", "sector", "gpus", "cpus", "memoryMiB", "durationMs", "purpose",
         "workingDirectory", "submittedAt", "state", "startedAt", "endedAt", "outcome", "exitCode", "node", "logFile",
-        "network", "category", "command", "environment", "reasons", "gpuIndices", "gpuTypes",
+        "network", "category", "command", "environment", "reasons", "gpuIndices", "gpuTypes", "nodes", "gang",
     ]
     public static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
 
@@ -114,6 +119,13 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         }
         gpuIndices = try Self.json(row, 24, id: id) { r throws(JSONCodecError) in try r.ints() }
         gpuTypes = try Self.json(row, 25, id: id) { r throws(JSONCodecError) in try r.strings() }
+        nodes = row[26] ?? 1
+        gang = try Self.json(row, 27, id: id) { r throws(JSONCodecError) in
+            try r.beginArray()
+            var ranks: [[Int]] = []
+            while try r.hasNextElement() { ranks.append(try r.ints()) }
+            return ranks
+        }
     }
 
     private static func json<T>(
@@ -141,12 +153,25 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         info.outcome = outcome
         info.exitCode = exitCode
         info.reasons = reasons
-        info.node = node.map { nodeNames.indices.contains($0) ? nodeNames[$0] : "node\($0)" }
+        info.node = node.map { Self.name(of: $0, nodeNames) }
         info.gpuIndices = gpuIndices
         info.logFile = logFile
         info.network = network ? nil : false
         info.gpuTypes = gpuTypes
+        info.nodes = nodes > 1 ? nodes : nil
+        info.nodeList = nodeIndices.map { ranks in ranks.map { Self.name(of: $0, nodeNames) } }
         return info
+    }
+
+    /// Every node of a running gang, rank order; nil for a slot within one node or one not running.
+    public var nodeIndices: [Int]? {
+        guard let node, let gang, !gang.isEmpty else { return nil }
+        return [node] + gang.compactMap(\.first)
+    }
+
+    /// A node index's name (`node7` when the inventory has no such node any more).
+    public static func name(of node: Int, _ names: [String]) -> String {
+        names.indices.contains(node) ? names[node] : "node\(node)"
     }
 }
 

@@ -43,6 +43,8 @@ import Testing
         info.logFile = maybe { text() }
         info.network = maybe { Bool.random(using: &rng) }
         info.gpuTypes = maybe { (0..<Int.random(in: 0...3, using: &rng)).map { _ in text() } }
+        info.nodes = maybe { Int.random(in: 2...1_024, using: &rng) }
+        info.nodeList = maybe { (0..<Int.random(in: 0...4, using: &rng)).map { _ in text() } }
         return info
     }
 
@@ -61,6 +63,8 @@ import Testing
         info.logFile = "/l"
         info.network = false
         info.gpuTypes = ["h100", "a100"]
+        info.nodes = 2
+        info.nodeList = ["node0", "node1"]
         return info
     }
 

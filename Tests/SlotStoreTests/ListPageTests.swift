@@ -35,6 +35,7 @@ struct ListPageTests {
                 workingDirectory: text(), environment: ["K": text()], submittedAt: 1_700_000_000_000 + id)
             r.network = Bool.random(using: &rng)
             if Bool.random(using: &rng) { r.gpuTypes = (0..<Int.random(in: 1...3, using: &rng)).map { _ in text() } }
+            if Int.random(in: 0..<4, using: &rng) == 0 { r.nodes = Int.random(in: 2...4, using: &rng) }
             requests.append(r)
         }
         try store.insert(requests)
@@ -49,6 +50,11 @@ struct ListPageTests {
             r.reasons = Bool.random(using: &rng) ? [Reason(code: text(), message: text())] : nil
             r.node = Bool.random(using: &rng) ? Int.random(in: 0...3, using: &rng) : nil  // 2 and 3 have no name
             r.gpuIndices = Bool.random(using: &rng) ? [Int.random(in: 0...7, using: &rng)] : nil
+            if r.nodes > 1, Bool.random(using: &rng) {
+                r.gang = (1..<r.nodes).map { _ in
+                    [Int.random(in: 0...3, using: &rng), Int.random(in: 0...7, using: &rng)]
+                }
+            }
             r.logFile = Bool.random(using: &rng) ? text() : nil
             requests[index] = r
             changes.append((r, "test", 1))

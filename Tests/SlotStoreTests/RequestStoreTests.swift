@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import SlotProtocol
-import SlotStore
+@testable import SlotStore
 import Testing
 
 @Suite("SlotStore: requests")
@@ -55,6 +55,50 @@ struct RequestStoreTests {
         try store.insert([request])
         #expect(try store.request(3) == request)
         #expect(try store.pendingSummaries().first?.gpuTypes == ["h100", "l40s"], "a restart re-queues the models")
+        var gang = Self.request(4)
+        gang.nodes = 3
+        try store.insert([gang])
+        #expect(try store.pendingSummaries().last?.nodes == 3, "a restart re-queues the gang")
+        gang.state = .running
+        gang.node = 2
+        gang.gpuIndices = [0, 1]
+        gang.gang = [[0, 4, 5], [1, 0, 1]]
+        try store.update([(gang, "started", 2)])
+        #expect(try store.request(4) == gang)
+        #expect(try store.request(4)?.nodeIndices == [2, 0, 1])
+        #expect(try store.request(4)?.info(nodeNames: ["a", "b", "c"]).nodeList == ["c", "a", "b"])
+    }
+
+    @Test("a database of the release before gangs opens with every request a gang of one, and keeps its slots")
+    func migratesTheReleaseBeforeGangs() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slotstore-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/slotd.sqlite"
+        // The schema as the release before wrote it: the same append-only migrations, up to its last one, and a
+        // running and a pending request as its insert and update wrote them.
+        let old = try DatabaseQueue(path: path)
+        try Migrations.migrator.migrate(old, upTo: "v6-request-gpu-types")
+        try old.write { db in
+            for (id, state) in [(1, "running"), (2, "pending")] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO request (id, uid, gid, account, sector, gpus, cpus, memoryMiB, durationMs, purpose, \
+                        command, workingDirectory, environment, submittedAt, state, network, category, node, \
+                        gpuIndices, startedAt) VALUES (?, 1000, 100, 'alice', 'health', 2, 16, 4096, 3600000, '', \
+                        '["sleep","60"]', '/tmp', '{}', ?, ?, 1, 'uni', ?, ?, ?)
+                        """,
+                    arguments: [id, 1_000 + id, state, id == 1 ? 0 : nil, id == 1 ? "[0,1]" : nil, id == 1 ? 5 : nil])
+            }
+        }
+        try old.close()
+        let store = try SlotStore(path: path, durability: .normal)
+        let running = try #require(try store.request(1))
+        #expect(running.nodes == 1 && running.gang == nil && running.node == 0 && running.gpuIndices == [0, 1])
+        #expect(running.nodeIndices == nil)
+        #expect(try store.pendingSummaries().map(\.nodes) == [1])
+        #expect(try store.runningRequests().map(\.id) == [1])
+        #expect(try store.nodeStates().isEmpty)
     }
 
     @Test("a batch that fails is rolled back whole: no request of it is stored")

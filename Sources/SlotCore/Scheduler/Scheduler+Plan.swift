@@ -44,7 +44,12 @@ extension Scheduler {
                 entry.request.resources, nodes: entry.request.nodes, duration: entry.request.duration,
                 notBefore: notBefore)
         else {
-            return (nil, "no estimate: no node can hold the request")
+            return (
+                nil,
+                unavailable > 0
+                    ? "no estimate: too few of the nodes that take new slots can hold it (\(unavailable) draining or down)"
+                    : "no estimate: no node can hold the request"
+            )
         }
         return (start, note)
     }

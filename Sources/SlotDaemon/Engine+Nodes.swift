@@ -1,0 +1,59 @@
+import SlotCore
+import SlotProtocol
+import SlotStore
+
+/// Nodes' states: an admin drains a node for repair (it runs what it has and takes nothing new), resumes it, or
+/// marks it down (its slots are lost). Each change is audited and kept across restarts.
+extension Engine {
+    func setNodeState(_ p: NodeStateParameters, _ caller: Caller) throws(WireError) -> NodeInfo {
+        let i = WireError.Interface.system
+        try Self.requireReason(p.reason, i)
+        try requireWritable()
+        guard let condition = NodeCondition(rawValue: p.state) else {
+            throw .invalid(i, parameter: "state", "one of up, draining, down")
+        }
+        guard let index = nodeNames.firstIndex(of: p.node) else {
+            let names = nodeNames.count <= 8 ? nodeNames.joined(separator: ", ") : "see slotctl resources"
+            throw .invalid(i, parameter: "node", "no node '\(p.node)' (nodes: \(names))")
+        }
+        let before = scheduler.nodeConditions[index]
+        let note = StoredNodeState(
+            name: p.node, state: condition.rawValue, reason: p.reason, changedAt: now, changedBy: caller.user)
+        do {
+            try store.setNodeState(
+                note,
+                audit: audit(
+                    caller, "node.\(condition.rawValue)", "node \(p.node)", p.reason,
+                    "\(before.rawValue) -> \(condition.rawValue)"))
+        } catch { throw .storeUnavailable("\(error)") }
+        nodeNotes[index] = condition == .up ? nil : note
+        perform(scheduler.handle(.nodeCondition(node: index, condition), now: now))
+        logger.notice("node \(p.node): \(before.rawValue) -> \(condition.rawValue) by \(caller.user): \(p.reason)")
+        return nodeInfo(index)
+    }
+
+    /// Applies the node states kept in the store (at start, after running slots were re-adopted).
+    func restoreNodeStates(_ notes: [StoredNodeState]) {
+        for note in notes {
+            guard let index = nodeNames.firstIndex(of: note.name), let condition = NodeCondition(rawValue: note.state)
+            else {
+                logger.warning("node state for '\(note.name)' ignored: no such node in the inventory, or bad state")
+                continue
+            }
+            nodeNotes[index] = note
+            perform(scheduler.handle(.nodeCondition(node: index, condition), now: now))
+        }
+    }
+
+    /// One node as `Resources` shows it: size, what is free, its model and its state.
+    func nodeInfo(_ index: Int) -> NodeInfo {
+        let node = scheduler.inventory.nodes[index]
+        let free = scheduler.freeByNode[index]
+        let condition = scheduler.nodeConditions[index]
+        let note = nodeNotes[index].map { "\($0.reason) (\($0.changedBy), \(Timestamp($0.changedAt)))" }
+        return NodeInfo(
+            name: node.name, gpus: node.gpus.count, cpus: node.cpus, memoryMiB: node.memoryMiB,
+            freeGPUs: free.gpus, freeCPUs: free.cpus, freeMemoryMiB: free.memoryMiB, gpuType: node.gpuType,
+            state: condition == .up ? nil : condition.rawValue, stateReason: condition == .up ? nil : note)
+    }
+}

@@ -152,7 +152,9 @@ let package = Package(
         .testTarget(
             name: "SlotProtocolTests", dependencies: ["SlotProtocol", "SlotTestSupport"], swiftSettings: strict),
         .testTarget(name: "SlotReportTests", dependencies: ["SlotReport", "SlotDomain"], swiftSettings: strict),
-        .testTarget(name: "SlotSimTests", dependencies: ["SlotSim", "SlotCore", "SlotPolicy"], swiftSettings: strict),
+        .testTarget(
+            name: "SlotSimTests", dependencies: ["SlotSim", "SlotCore", "SlotPolicy"], exclude: ["Fixtures"],
+            swiftSettings: strict),
         // Drive the built slotd and slotctl binaries; depending on them makes `swift test` build them first.
         .testTarget(
             name: "SlotDaemonTests",

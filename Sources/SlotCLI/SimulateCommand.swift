@@ -17,20 +17,25 @@ struct SimulateCommand: ParsableCommand {
               slotctl simulate --trace ../shared/traces/philly_pollux_jobs.csv
               slotctl simulate --trace ../shared/traces/HPC2N-2002-2.2-cln.first57days.swf --svg waits.svg
               slotctl simulate --trace T.csv --compare Policies/examples/equal-access.toml
+              slotctl simulate --trace history.sacct --nodes 32x8:h100,16x4:l40s
+            A Slurm accounting export (sacct, see docs/simulator.md for the command) or slotd's own CSV replays \
+            multi-node jobs as gangs and GPU types as such; give the cluster's nodes with --nodes.
             """
     )
 
     @Option(help: "The policy to simulate.", completion: .file(extensions: ["toml"]))
     var policy = "Policies/default.toml"
 
-    @Option(help: "The workload trace (Philly CSV or SWF).", completion: .file())
+    @Option(help: "The workload trace (Philly CSV, SWF, a sacct export or slotd's jobs CSV).", completion: .file())
     var trace: String
 
-    @Option(help: "Trace format: swf or philly (default: from the file extension).")
+    @Option(help: "Trace format: swf, philly, sacct or jobs (default: from the file name and its first line).")
     var format: TraceFormat?
 
     @Option(
-        help: "Machines: COUNTxGPUS[:CPUS[:MEMORY_GIB]], comma-separated (default: 16x8 for philly, 1x0:240 for swf).")
+        help:
+            "Machines: COUNTxGPUS[:TYPE][:CPUS[:MEMORY_GIB]], comma-separated (default: 16x8 for philly, 1x0:240 for swf; required for sacct and jobs)."
+    )
     var nodes: String?
 
     @Option(help: "Seed of the mapping from trace jobs to categories and sectors.")
@@ -51,16 +56,31 @@ struct SimulateCommand: ParsableCommand {
 
     func validate() throws {
         if let nodes, Inventory(spec: nodes) == nil {
-            throw ValidationError("--nodes '\(nodes)' is not COUNTxGPUS[:CPUS[:MEMORY_GIB]], e.g. 16x8 or 1x0:240")
+            throw ValidationError(
+                "--nodes '\(nodes)' is not COUNTxGPUS[:TYPE][:CPUS[:MEMORY_GIB]], e.g. 16x8, 4x8:h100 or 1x0:240")
         }
-        if format == nil, TraceFormat.guess(path: trace) == nil {
-            throw ValidationError("cannot tell the format of '\(trace)' from its name; pass --format swf or philly")
+        guard let format = format ?? TraceFormat.guess(path: trace, firstLine: Self.firstLine(of: trace)) else {
+            throw ValidationError(
+                "cannot tell the format of '\(trace)' from its name or first line; pass --format swf, philly, sacct or jobs"
+            )
+        }
+        if nodes == nil, format == .sacct || format == .jobs {
+            throw ValidationError(
+                "a \(format.rawValue) trace does not say what machines ran it: give --nodes, e.g. 4x8:h100")
         }
         guard backfillWindow >= 1 else { throw ValidationError("--backfill-window must be at least 1") }
     }
 
+    /// The first line of `path`, for guessing its format (nil when it cannot be read; reading it reports that).
+    static func firstLine(of path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 4_096)) ?? Data()
+        return String(decoding: head, as: UTF8.self).split(separator: "\n", maxSplits: 1).first.map(String.init)
+    }
+
     func run() throws {
-        let format = self.format ?? TraceFormat.guess(path: trace) ?? .philly
+        let format = self.format ?? TraceFormat.guess(path: trace, firstLine: Self.firstLine(of: trace)) ?? .philly
         let inventory = Inventory(spec: nodes ?? (format == .philly ? "16x8" : "1x0:240"))!
         let primary = try loadPolicy(policy)
         let jobs: [TraceJob]

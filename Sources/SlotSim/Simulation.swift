@@ -10,8 +10,13 @@ public struct JobOutcome: Sendable, Hashable, Codable {
     public var submittedAt: Int64
     public var start: Int64?
     public var end: Int64?
+    /// Every GPU and CPU of the job, over all its nodes.
     public var gpus: Int
     public var cpus: Int
+    /// Nodes it spans (a gang when more than one).
+    public var nodes = 1
+    /// Its GPUs by the type of the nodes it ran on (a gang may span types when it accepts any).
+    public var gpusByType: [String: Int] = [:]
     public var backfilled = false
     /// Ran into its time limit and was stopped there.
     public var expired = false
@@ -60,12 +65,13 @@ public struct Simulation {
         outcomes.reserveCapacity(jobs.count)
         for (index, job) in jobs.enumerated() {
             let request = mapping.request(for: job, index: index, id: UInt64(index))
-            outcomes.append(
-                JobOutcome(
-                    id: request.id, account: request.account,
-                    category: accounts[request.account]?.category ?? "", sector: request.sector,
-                    submittedAt: job.submittedAt, gpus: request.resources.gpus,
-                    cpus: request.resources.cpus))
+            var outcome = JobOutcome(
+                id: request.id, account: request.account,
+                category: accounts[request.account]?.category ?? "", sector: request.sector,
+                submittedAt: job.submittedAt, gpus: request.totalGPUs,
+                cpus: request.resources.cpus * request.nodes)
+            outcome.nodes = request.nodes
+            outcomes.append(outcome)
             runtimes.append(job.runtime)
         }
         var naturalEnds = Heap<NaturalEnd>()
@@ -81,6 +87,11 @@ public struct Simulation {
                     let index = Int(slot.requestID)
                     outcomes[index].start = slot.start
                     outcomes[index].backfilled = backfilled
+                    for placement in slot.placements where inventory.nodes.indices.contains(placement.node) {
+                        if let type = inventory.nodes[placement.node].gpuType {
+                            outcomes[index].gpusByType[type, default: 0] += placement.gpuIndices.count
+                        }
+                    }
                     let runtime = runtimes[index]
                     if slot.start + runtime < slot.end {
                         naturalEnds.insert(NaturalEnd(time: slot.start + runtime, id: slot.requestID))

@@ -13,6 +13,13 @@ extension SimulationReport {
             "Started \(started), rejected \(rejected)\(rejectedDetail.isEmpty ? "" : " (\(rejectedDetail))"), "
                 + "expired at their limit \(expired), backfilled starts \(backfilledStarts).")
         lines.append("\(utilisationResource) utilisation: \(fixed(utilisation * 100, 1))%")
+        if utilisationByGPUType.count > 1 || utilisationByGPUType.keys.contains(where: { $0 != GPU.unknownModel }) {
+            lines.append(
+                "GPU utilisation by type: "
+                    + utilisationByGPUType.sorted { $0.key < $1.key }.map { "\($0.key) \(fixed($0.value * 100, 1))%" }
+                    .joined(separator: ", "))
+        }
+        if multiNodeJobs > 0 { lines.append("Multi-node jobs: \(multiNodeJobs), \(multiNodeStarted) started as gangs") }
         if let stuck = firstStillQueued {
             lines.append(
                 "Still queued at the end: request \(stuck.requestID) (first in queue order), because: "

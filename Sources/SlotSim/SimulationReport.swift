@@ -29,6 +29,11 @@ public struct SimulationReport: Sendable, Codable {
     /// Share of the machines' GPU time (CPU time when they have no GPUs) used, from first submit to last event.
     public var utilisation: Double
     public var utilisationResource: String
+    /// GPU utilisation per GPU type of the inventory (same span), when it has GPUs.
+    public var utilisationByGPUType: [String: Double]
+    /// Jobs that spanned several nodes, and how many of them started.
+    public var multiNodeJobs: Int
+    public var multiNodeStarted: Int
     public var simulatedSeconds: Double
     public var wallSeconds: Double
     public var eventsPerSecond: Double
@@ -60,6 +65,18 @@ public struct SimulationReport: Sendable, Codable {
         }
         simulatedSeconds = Double(max(1, end - first)) / 1_000
         utilisation = capacity > 0 ? busy / (capacity * simulatedSeconds) : 0
+        var byType: [String: Double] = [:]
+        for type in run.inventory.gpuTypes {
+            let gpus = run.inventory.nodes.filter { $0.gpuType == type }.reduce(0) { $0 + $1.gpus.count }
+            let used = outcomes.reduce(0.0) { total, job in
+                guard let start = job.start, let gpus = job.gpusByType[type] else { return total }
+                return total + Double((job.end ?? end) - start) / 1_000 * Double(gpus)
+            }
+            byType[type] = gpus > 0 ? used / (Double(gpus) * simulatedSeconds) : 0
+        }
+        utilisationByGPUType = byType
+        multiNodeJobs = outcomes.filter { $0.nodes > 1 }.count
+        multiNodeStarted = outcomes.filter { $0.nodes > 1 && $0.start != nil }.count
         wallSeconds = run.wallSeconds
         eventsPerSecond = Double(run.events) / max(run.wallSeconds, 1e-9)
         let admitted = outcomes.filter { $0.rejected.isEmpty }

@@ -6,8 +6,15 @@ public struct TraceJob: Sendable, Hashable {
     public var runtime: Int64
     /// The time limit the trace records, milliseconds; nil when the trace has none (Philly).
     public var requestedLimit: Int64?
+    /// GPUs and CPUs on each node (the whole job when `nodes` is 1).
     public var gpus: Int
     public var cpus: Int
+    /// Nodes the job spanned (a gang when more than one).
+    public var nodes = 1
+    /// The GPU type it ran on or asked for (sacct's `gres/gpu:TYPE`, the CSV's `gpu_type`); nil: any.
+    public var gpuType: String?
+    /// Memory per node when the trace says (sacct, CSV); nil: the mapping's default.
+    public var memoryMiB: Int?
     /// Who submitted it: a Philly virtual cluster or an SWF user; becomes the account.
     public var owner: String
     /// The 1-based line of the trace file, for error messages.
@@ -33,10 +40,20 @@ public enum TraceFormat: String, Sendable, CaseIterable, Codable {
     case swf
     /// The Philly GPU trace CSV: `timestamp,duration,num_gpus,gpu_time,cluster`.
     case philly
+    /// A Slurm accounting export: `sacct --allocations --parsable2` with the fields of `docs/simulator.md`.
+    case sacct
+    /// slotd's own CSV for traces from elsewhere: `submit,duration,time_limit,nodes,gpus_per_node,gpu_type,
+    /// cpus_per_node,memory_gib_per_node,user`.
+    case jobs
 
-    /// Guesses the format from the file name (`.swf` or `.csv`).
-    public static func guess(path: String) -> TraceFormat? {
+    /// Guesses the format from the file name (`.swf`, `.sacct`) or, for a `.csv` or anything else, from its first
+    /// line: sacct's `|`-separated header, slotd's `submit,duration,...` or Philly's `timestamp,...`.
+    public static func guess(path: String, firstLine: String? = nil) -> TraceFormat? {
         if path.hasSuffix(".swf") { return .swf }
+        if path.hasSuffix(".sacct") { return .sacct }
+        let header = firstLine ?? ""
+        if header.contains("|"), header.contains("Submit") { return .sacct }
+        if header.hasPrefix("submit,duration") { return .jobs }
         if path.hasSuffix(".csv") { return .philly }
         return nil
     }

@@ -12,7 +12,8 @@ import SlotCore
 ///   15m, 1h, 2h, 4h, 8h, 12h, 24h, 48h, 72h, 7d, 14d, 30d, 90d; then capped at the category's `max_duration`. A job
 ///   that runs longer than its limit expires at the limit, as on the platform (Art. 25).
 /// - **Resources**: Philly: the job's GPUs, 4 CPUs and 16 GiB per GPU. SWF: the job's processors as CPUs, 1 GiB
-///   each, no GPUs.
+///   each, no GPUs. sacct and slotd's CSV: the job's nodes, and per node its GPUs, CPUs and memory (16 GiB per GPU,
+///   or 1 GiB per CPU without GPUs, when the trace gives none), on the GPU type it ran on if it names one.
 public struct TraceMapping: Sendable {
     public let seed: UInt64
     public let policy: Policy
@@ -42,13 +43,18 @@ public struct TraceMapping: Sendable {
         let sector = allowed.isEmpty ? "" : allowed[Int(rng.next() % UInt64(allowed.count))]
         let limit = job.requestedLimit ?? (Self.buckets.first { $0 >= job.runtime } ?? Self.buckets.last!)
         let capped = min(limit, category?.maxDuration.milliseconds ?? limit)
+        // sacct and the CSV give sizes per node (their readers fill memory when the trace has none).
+        let given = job.memoryMiB != nil
         let resources =
             job.gpus > 0
-            ? Resources(gpus: job.gpus, cpus: 4 * job.gpus, memoryMiB: 16 * 1_024 * job.gpus)
-            : Resources(gpus: 0, cpus: job.cpus, memoryMiB: 1_024 * job.cpus)
+            ? Resources(
+                gpus: job.gpus, cpus: given ? max(1, job.cpus) : 4 * job.gpus,
+                memoryMiB: job.memoryMiB ?? 16 * 1_024 * job.gpus)
+            : Resources(gpus: 0, cpus: max(1, job.cpus), memoryMiB: job.memoryMiB ?? 1_024 * job.cpus)
         return SlotRequest(
             id: id, account: account.name, sector: sector, resources: resources, duration: capped,
-            purpose: "trace line \(job.line)", submittedAt: job.submittedAt)
+            purpose: "trace line \(job.line)", submittedAt: job.submittedAt,
+            gpuTypes: job.gpuType.map { [$0] }, nodes: max(1, job.nodes))
     }
 
     static func fnv1a(_ text: String) -> UInt64 {

@@ -14,6 +14,8 @@ public enum TraceReader {
             switch format {
             case .swf: try swf(text, path: path)
             case .philly: try philly(text, path: path)
+            case .sacct: try sacct(text, path: path)
+            case .jobs: try jobsCSV(text, path: path)
             }
         guard !jobs.isEmpty else { throw .empty(path: path) }
         return jobs.enumerated().sorted { ($0.element.submittedAt, $0.offset) < ($1.element.submittedAt, $1.offset) }
@@ -85,7 +87,7 @@ public enum TraceReader {
 
     /// `YYYY-MM-DD HH:MM:SS` (UTC) to milliseconds since the epoch.
     static func epochMillis(_ text: Substring) -> Int64? {
-        let parts = text.split(whereSeparator: { $0 == "-" || $0 == " " || $0 == ":" }).map { Int64($0) }
+        let parts = text.split(whereSeparator: { $0 == "-" || $0 == " " || $0 == ":" || $0 == "T" }).map { Int64($0) }
         guard parts.count == 6, parts.allSatisfy({ $0 != nil }) else { return nil }
         let (y, m, d) = (parts[0]!, parts[1]!, parts[2]!)
         guard (1...12).contains(m), (1...31).contains(d) else { return nil }

@@ -25,6 +25,12 @@ public struct Policy: Sendable, Hashable, Codable {
     public var agreement: AgreementReference?
     /// How far an admin may raise a contested request's priority (Art. 7.2).
     public var contests: ContestRule
+    /// What one GPU-hour of a type costs against budgets (`[gpu_rates]`, e.g. h100 2.0, l40s 0.5); a type not
+    /// named costs 1.
+    public var gpuRates: [String: Double] = [:]
+
+    /// The budget rate of GPU type `type` (1 when the policy names none).
+    public func rate(ofGPUType type: String?) -> Double { type.flatMap { gpuRates[$0] } ?? 1 }
 
     public init(
         version: Int = Policy.formatVersion, effective: String, revision: String? = nil, notice: String? = nil,
@@ -77,6 +83,8 @@ public struct ApplicantCategory: Sendable, Hashable, Codable {
     public var gpuHoursPerPeriod: Int64
     /// Sector ids this category may request, or `["*"]` for all.
     public var sectors: [String]
+    /// The GPU types its applicants may use (`gpu_types`); nil: every type.
+    public var gpuTypes: [String]?
     public var source: SourceLocation
 
     public init(

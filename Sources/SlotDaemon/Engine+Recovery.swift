@@ -19,7 +19,8 @@ extension Engine {
         let policy = policyState.policy
         let window = max(policy.defaults.budgetPeriod.milliseconds, 10 * policy.fairShare.halfLife.milliseconds)
         for record in try store.usage(since: now - window) {
-            scheduler.restoreUsage(account: record.account, gpuHours: record.gpuHours, endedAt: record.endedAt)
+            let rate = record.node.map { scheduler.budgetRate(ofNode: $0) } ?? 1
+            scheduler.restoreUsage(account: record.account, gpuHours: record.gpuHours * rate, endedAt: record.endedAt)
         }
         let running = try store.runningRequests()
         let adoptions = executor.adopt()

@@ -57,12 +57,55 @@ extension PolicyLoader {
             let sectors = entry.strings("sectors").flatMap {
                 resolve($0, in: declaredSectors, at: entry.path + ["sectors"], sink: entry.sink)
             }
-            guard let name, let weight, let maxDuration, let gpus, let hours, let sectors else { return nil }
-            return ApplicantCategory(
+            let types = entry.table.contains(key: "gpu_types") ? gpuTypes(&entry) : .some(nil)
+            guard let name, let weight, let maxDuration, let gpus, let hours, let sectors, let types else {
+                return nil
+            }
+            var category = ApplicantCategory(
                 id: id, name: name, weight: weight, maxDuration: maxDuration, maxConcurrentGPUs: Int(gpus),
                 gpuHoursPerPeriod: hours, sectors: sectors, source: entry.location("weight")
             )
+            category.gpuTypes = types
+            return category
         }
+    }
+
+    /// A category's `gpu_types`: the GPU types its applicants may use, each a type name, once. `.some(nil)` is never
+    /// returned here; nil means an error was reported.
+    static func gpuTypes(_ entry: inout TableReader) -> [String]?? {
+        guard let types = entry.strings("gpu_types") else { return nil }
+        let expected =
+            "GPU type names (1 to 32 lower-case letters, digits, '-', '_' or '.'), each once, e.g. [\"h100\"]"
+        guard types.allSatisfy({ GPU.isValidType($0) }), Set(types).count == types.count else {
+            entry.sink.error(
+                "policy.range", at: entry.location("gpu_types"), "'gpu_types' = \(types) is not a list of GPU types",
+                expected: expected, hint: "write the types as `slotctl resources` shows them")
+            return nil
+        }
+        return .some(types)
+    }
+
+    /// `[gpu_rates]`: what one GPU-hour of each type costs against budgets, e.g. `h100 = 2.0` (absent types: 1).
+    static func readGPURates(_ top: inout TableReader) -> [String: Double]? {
+        guard let raw = top.table["gpu_rates"] else { return [:] }
+        let keys = raw.table?.keys ?? []
+        guard var table = top.table("gpu_rates", allowed: Array(keys)) else { return nil }
+        defer { table.finish() }
+        var rates: [String: Double] = [:]
+        var complete = true
+        for type in keys {
+            guard GPU.isValidType(type) else {
+                table.sink.error(
+                    "policy.id", at: table.location(type), "'\(type)' is not a GPU type",
+                    expected: "1 to 32 lower-case letters, digits, '-', '_' or '.', starting with a letter",
+                    hint: "write the type as `slotctl resources` shows it, e.g. h100")
+                _ = table.number(type, in: 0.01...100)
+                complete = false
+                continue
+            }
+            if let rate = table.number(type, in: 0.01...100) { rates[type] = rate } else { complete = false }
+        }
+        return complete ? rates : nil
     }
 
     /// Reads every `[section.<id>]` table with `body`; nil when the section is missing, empty, or any entry is bad

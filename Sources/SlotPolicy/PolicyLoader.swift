@@ -25,11 +25,12 @@ public enum PolicyLoader {
 
     static let topLevelKeys = [
         "version", "effective", "revision", "notice", "aging", "fair_share", "defaults", "sectors", "categories",
-        "agreement", "contests",
+        "agreement", "contests", "gpu_rates",
     ]
     static let sectorKeys = ["name", "weight", "description"]
     static let categoryKeys = [
         "name", "weight", "description", "max_duration", "max_concurrent_gpus", "gpu_hours_per_period", "sectors",
+        "gpu_types",
     ]
     static let weightRange: ClosedRange<Int64> = 0...100_000
     static let idPattern = "lowercase letters, digits and '_', starting with a letter, at most 32 characters"
@@ -114,15 +115,18 @@ public enum PolicyLoader {
         // cascade into an "unknown sector" error in every category that names it.
         let declaredSectors = root["sectors"]?.table?.keys ?? []
         let categories = readCategories(&top, declaredSectors: declaredSectors)
+        let rates = readGPURates(&top)
         top.finish()
         guard let version, let effective, let aging, let fairShare, let defaults, let sectors, let categories,
-            let agreement, let contests
+            let agreement, let contests, let rates
         else {
             return nil
         }
-        return Policy(
+        var policy = Policy(
             version: Int(version), effective: effective, revision: revision, notice: notice,
             sectors: sectors, categories: categories, aging: aging, fairShare: fairShare, defaults: defaults,
             agreement: agreement.reference, contests: contests)
+        policy.gpuRates = rates
+        return policy
     }
 }

@@ -110,6 +110,21 @@ struct TableReader {
         return "\(date.year)-\(two(date.month))-\(two(date.day))"
     }
 
+    /// A number (integer or float) in `range`.
+    mutating func number(_ key: String, in range: ClosedRange<Double>) -> Double? {
+        let expected = "a number in \(range.lowerBound)...\(range.upperBound), e.g. 1.5"
+        guard let raw = value(key, required: true, expected: "number") else { return nil }
+        guard let number = raw.double ?? raw.int.map(Double.init) else {
+            typeError(key, raw, expected: expected)
+            return nil
+        }
+        guard range.contains(number) else {
+            rangeError(key, "\(number)", expected: expected)
+            return nil
+        }
+        return number
+    }
+
     /// A non-empty array of strings.
     mutating func strings(_ key: String) -> [String]? {
         let expected = "a non-empty array of strings, e.g. [\"healthcare\", \"energy\"]"

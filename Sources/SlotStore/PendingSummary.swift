@@ -127,8 +127,11 @@ extension SlotStore {
 /// One ended slot's GPU use, for the scheduler's budget and fair-share ledger after a restart.
 public struct UsageRecord: Sendable, Hashable {
     public var account: String
+    /// GPU-hours as used (every node of a gang), before any budget rate.
     public var gpuHours: Double
     public var endedAt: Int64
+    /// The node it ran on (a gang's first), for the budget rate of its GPU type.
+    public var node: Int?
 }
 
 extension SlotStore {
@@ -139,7 +142,7 @@ extension SlotStore {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT account, gpus * nodes, startedAt, endedAt FROM request \
+                    SELECT account, gpus * nodes, startedAt, endedAt, node FROM request \
                     WHERE gpus > 0 AND startedAt IS NOT NULL AND endedAt IS NOT NULL AND endedAt >= ? \
                     ORDER BY endedAt, id
                     """, arguments: [since])
@@ -149,7 +152,7 @@ extension SlotStore {
                     UsageRecord(
                         account: row[0],
                         gpuHours: Double(gpus) * Double(max(0, ended - started))
-                            / 3_600_000, endedAt: ended))
+                            / 3_600_000, endedAt: ended, node: row[4]))
             }
             return records
         }

@@ -124,4 +124,60 @@ import Testing
         }
         #expect(starts > 100 && reservationsChecked > 50, "the workload must start slots and make reservations")
     }
+
+    /// The fixture's policy with universities' budget `budget`, SMEs limited to l40s, and an h100 hour costing 2.
+    static func typedPolicy(budget: Int64 = 1_000) -> Policy {
+        var policy = F.policy
+        for index in policy.categories.indices {
+            if policy.categories[index].id == "sme" { policy.categories[index].gpuTypes = ["l40s"] }
+            if policy.categories[index].id == "uni" { policy.categories[index].gpuHoursPerPeriod = budget }
+        }
+        policy.gpuRates = ["h100": 2]
+        return policy
+    }
+
+    @Test("Invariant: a category limited to some GPU types never runs on others, and asking only for others is refused")
+    func categoryTypes() throws {
+        let scheduler = Scheduler(
+            policy: Self.typedPolicy(), inventory: try #require(Inventory(spec: Self.mixed)), accounts: F.accounts)
+        var h100 = F.request(1, "bob", sector: "finance", gpus: 1)
+        h100.gpuTypes = ["h100"]
+        let refused = scheduler.handle(.submit(h100), now: 0).rejections
+        #expect(refused.map(\.code) == ["gpu-type-not-allowed"])
+        #expect("\(refused[0])".contains("'sme' may use GPU types l40s only"))
+        // Any type: only the l40s nodes (2 and 3), though the h100 nodes come first and are free.
+        for id in 2...3 as ClosedRange<UInt64> {
+            let slots = scheduler.handle(.submit(F.request(id, "bob", sector: "finance", gpus: 1)), now: 0).slots
+            #expect(slots.first.map { $0.node >= 2 } ?? false, "request \(id) on \(slots)")
+        }
+        var h100ForAlice = F.request(4, "alice", gpus: 1)
+        h100ForAlice.gpuTypes = ["h100"]
+        let alice = scheduler.handle(.submit(h100ForAlice), now: 0).slots
+        #expect(alice.first.map { $0.node < 2 } ?? false, "universities may use h100")
+    }
+
+    @Test(
+        "Invariant: budgets charge each type's GPU-hours at its rate, and admit on the dearest type a request accepts")
+    func ratedBudgets() throws {
+        let inventory = try #require(Inventory(spec: Self.mixed))
+        let scheduler = Scheduler(policy: Self.typedPolicy(budget: 30), inventory: inventory, accounts: F.accounts)
+        let any = Self.request(1, gpus: 1, types: nil, hours: 10)
+        let l40s = Self.request(2, gpus: 1, types: ["l40s"], hours: 10)
+        #expect(scheduler.admissionProblems(any).isEmpty && scheduler.admissionProblems(l40s).isEmpty)
+        // 1 GPU for 20 h accepting h100 may cost 40 > 30; on l40s only it costs 20.
+        #expect(
+            scheduler.admissionProblems(Self.request(3, gpus: 1, types: nil, hours: 20)).map(\.code) == [
+                "over-period-budget"
+            ])
+        #expect(scheduler.admissionProblems(Self.request(4, gpus: 1, types: ["l40s"], hours: 20)).isEmpty)
+        // 10 h on an h100 charges 20 of the 30.
+        let first = scheduler.handle(.submit(Self.request(5, gpus: 1, types: ["h100"], hours: 10)), now: 0)
+        #expect(first.slots.first.map { inventory.nodes[$0.node].gpuType } == "h100")
+        _ = scheduler.handle(.tick, now: 10 * F.hour)
+        let waiting = scheduler.handle(
+            .submit(Self.request(6, gpus: 1, types: ["h100"], hours: 6, at: 10 * F.hour)), now: 10 * F.hour)
+        #expect(waiting.started.isEmpty, "6 h on an h100 costs 12, and 10 are left")
+        let reasons = try #require(scheduler.explain(6, now: 10 * F.hour)).reasons
+        #expect(reasons.contains { if case .budgetExhausted(12, 10, _) = $0 { true } else { false } }, "\(reasons)")
+    }
 }

@@ -18,6 +18,8 @@ struct AccountLedger: Sendable {
     private(set) var usage: [AccountUsage] = []
     var periodMillis: Int64
     var halfLifeMillis: Int64
+    /// Each node's budget rate (`[gpu_rates]` of its GPU type): a GPU-hour there is charged this many.
+    var nodeRates: [Double] = []
 
     init(policy: Policy) {
         periodMillis = max(1, policy.defaults.budgetPeriod.milliseconds)
@@ -97,7 +99,12 @@ struct AccountLedger: Sendable {
         usage[account] = entry
     }
 
+    /// GPU-hours of `slot` from its start to `end`, each node's at its rate.
     private func gpuHours(_ slot: Slot, until end: Int64) -> Double {
-        Double(slot.totalGPUs) * Double(max(0, end - slot.start)) / 3_600_000
+        let hours = Double(max(0, end - slot.start)) / 3_600_000
+        return slot.placements.reduce(0) { total, placement in
+            let rate = nodeRates.indices.contains(placement.node) ? nodeRates[placement.node] : 1
+            return total + Double(placement.gpuIndices.count) * rate * hours
+        }
     }
 }

@@ -56,7 +56,12 @@ extension Scheduler {
         if request.nodes < 1 {
             problems.append(.notEnoughNodes(requested: request.nodes, available: 0, perNode: request.resources))
         } else if request.resources.gpus > 0, models == 0 {
-            problems.append(.noNodeWithGPUType(requested: request.gpuTypes ?? [], available: gpuTypes))
+            if gpuTypeBits(request.gpuTypes) == 0 {
+                problems.append(.noNodeWithGPUType(requested: request.gpuTypes ?? [], available: gpuTypes))
+            } else {
+                problems.append(
+                    .gpuTypeNotAllowed(category: category?.id ?? "", allowed: category?.gpuTypes ?? []))
+            }
         } else if !nodeSizes.contains(where: { $0.covers(request.resources) }) {
             let candidates = nodeSizes.filter { request.resources.gpus == 0 || $0.gpuTypeBits & models != 0 }
             let biggest: Resources =
@@ -77,10 +82,10 @@ extension Scheduler {
             if request.totalGPUs > category.maxConcurrentGPUs {
                 problems.append(.overConcurrentGPUCap(requested: request.totalGPUs, cap: category.maxConcurrentGPUs))
             }
-            if request.maximumGPUHours > Double(category.gpuHoursPerPeriod) {
+            if chargeableHours(request) > Double(category.gpuHoursPerPeriod) {
                 problems.append(
                     .overPeriodBudget(
-                        requestedGPUHours: request.maximumGPUHours,
+                        requestedGPUHours: chargeableHours(request),
                         budget: category.gpuHoursPerPeriod))
             }
         }
@@ -139,7 +144,7 @@ extension Scheduler {
                     request: request, handle: handle, classIndex: classIndex,
                     account: accountIndex(request.account))
                 addPending(entry)
-                hot[Int(handle.slot)] = entry.hot(id: request.id)
+                hot[Int(handle.slot)] = entry.hot(id: request.id, chargeable: chargeableHours(request))
                 return []
             case .failure(let refusal):
                 return [.reject(requestID: request.id, reasons: [.queueFull(detail: Self.publicDetail(refusal))])]

@@ -74,7 +74,7 @@ extension Scheduler {
             + reserved.resources.gpus * reserved.nodes.count
         let left = ledger.budgetLeft(candidate.account, budget: limits.gpuHoursPerPeriod, at: now)
         return gpus <= limits.maxConcurrentGPUs
-            && candidate.maximumGPUHours + reservedRequest.request.maximumGPUHours <= left
+            && candidate.maximumGPUHours + chargeableHours(reservedRequest.request) <= left
     }
 
     /// Why the account cannot start `request` now (its limits, not the machines'); empty when it can.
@@ -89,10 +89,10 @@ extension Scheduler {
             reasons.append(.accountGPUCap(cap: category.maxConcurrentGPUs, inUse: inUse))
         }
         let left = ledger.budgetLeft(index, budget: category.gpuHoursPerPeriod, at: now)
-        if request.maximumGPUHours > left {
+        if chargeableHours(request) > left {
             reasons.append(
                 .budgetExhausted(
-                    needed: request.maximumGPUHours, left: max(0, left),
+                    needed: chargeableHours(request), left: max(0, left),
                     resetsAt: ledger.periodEnd(at: now)))
         }
         return reasons

@@ -93,6 +93,7 @@ public final class Scheduler {
         self.backfillWindow = backfillWindow
         self.accounts = Dictionary(accounts.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
         self.ledger = AccountLedger(policy: policy)
+        self.ledger.nodeRates = Self.nodeRates(inventory, policy)
         let nodes = inventory.nodes.map { NodeState($0, typeBit: bit($0)) }
         self.nodes = nodes
         self.releases = Array(repeating: [], count: nodes.count)
@@ -230,6 +231,7 @@ public final class Scheduler {
         model = PriorityModel(policy: newPolicy)
         ledger.periodMillis = max(1, newPolicy.defaults.budgetPeriod.milliseconds)
         ledger.halfLifeMillis = max(1, newPolicy.fairShare.halfLife.milliseconds)
+        ledger.nodeRates = Self.nodeRates(inventory, newPolicy)
         refreshLimits()
         let old = pending
         queue = Self.makeQueue(model, capacity: queueCapacity, perClassCapacity: perClassCapacity)
@@ -237,9 +239,10 @@ public final class Scheduler {
         pendingByAccount = [:]
         // Oldest first keeps FIFO within each new class.
         var actions: [SchedulerAction] = []
-        for entry in old.values.sorted(by: {
+        for var entry in old.values.sorted(by: {
             ($0.request.submittedAt, $0.request.id) < ($1.request.submittedAt, $1.request.id)
         }) {
+            entry.request = typed(entry.request)  // the new policy may allow other GPU types
             let problems = admissionProblems(entry.request)
             let classified = problems.isEmpty ? classify(entry.request, now: now) : .failure(problems[0])
             let item = classified.map {
@@ -251,7 +254,7 @@ public final class Scheduler {
                     request: entry.request, handle: handle, classIndex: classIndex,
                     account: entry.account)
                 addPending(moved)
-                hot[Int(handle.slot)] = moved.hot(id: entry.request.id)
+                hot[Int(handle.slot)] = moved.hot(id: entry.request.id, chargeable: chargeableHours(moved.request))
             case (.failure(let reason), _):
                 actions.append(.reject(requestID: entry.request.id, reasons: problems.isEmpty ? [reason] : problems))
             case (_, .success(.failure(let refusal))):
@@ -274,11 +277,33 @@ extension Scheduler {
         return bits
     }
 
-    /// `request` with its resources limited to the GPU models it names: what every fit compares.
+    /// `request` with its resources limited to the GPU models it names and its account's category may use (the
+    /// policy's `gpu_types`): what every fit compares.
     func typed(_ request: SlotRequest) -> SlotRequest {
         var typed = request
-        typed.resources.gpuTypeBits = gpuTypeBits(request.gpuTypes)
+        let category = accounts[request.account].flatMap { policy.category($0.category) }
+        typed.resources.gpuTypeBits = gpuTypeBits(request.gpuTypes) & gpuTypeBits(category?.gpuTypes)
         return typed
+    }
+
+    /// The GPU-hours a budget is charged if `request` (typed) runs to its hard end: its GPU-hours at the highest
+    /// rate (`[gpu_rates]`) among the types it may run on.
+    public func chargeableHours(_ request: SlotRequest) -> Double {
+        guard request.totalGPUs > 0 else { return 0 }
+        var highest = 0.0
+        for (index, type) in gpuTypes.enumerated() where request.resources.gpuTypeBits & (1 << UInt64(index)) != 0 {
+            highest = max(highest, policy.rate(ofGPUType: type))
+        }
+        return request.maximumGPUHours * (highest > 0 ? highest : 1)
+    }
+
+    /// The budget rate of node `node`'s GPUs (1 for an unknown node).
+    public func budgetRate(ofNode node: Int) -> Double {
+        inventory.nodes.indices.contains(node) ? policy.rate(ofGPUType: inventory.nodes[node].gpuType) : 1
+    }
+
+    static func nodeRates(_ inventory: Inventory, _ policy: Policy) -> [Double] {
+        inventory.nodes.map { policy.rate(ofGPUType: $0.gpuType) }
     }
 }
 
@@ -289,10 +314,11 @@ struct PendingRequest: Sendable {
     var classIndex: Int
     var account: Int
 
-    func hot(id: UInt64) -> HotRequest {
+    /// The pass's view; `chargeable` is the worst-case GPU-hours at the budget rate (``Scheduler/chargeableHours``).
+    func hot(id: UInt64, chargeable: Double) -> HotRequest {
         HotRequest(
             id: id, account: account, resources: request.resources, nodes: request.nodes, duration: request.duration,
-            maximumGPUHours: request.maximumGPUHours)
+            maximumGPUHours: chargeable)
     }
 }
 

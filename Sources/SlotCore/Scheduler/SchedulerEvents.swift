@@ -58,6 +58,8 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
     case largerThanAnyNode(requested: Resources, largest: Resources)
     /// A gang needs more nodes that can each hold its per-node share than the platform has (or fewer than one).
     case notEnoughNodes(requested: Int, available: Int, perNode: Resources)
+    /// The account's category may not use any GPU type the request accepts (the policy's `gpu_types`).
+    case gpuTypeNotAllowed(category: String, allowed: [String])
     /// The request names only GPU models no node has.
     case noNodeWithGPUType(requested: [String], available: [String])
     case overConcurrentGPUCap(requested: Int, cap: Int)
@@ -78,6 +80,7 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
         case .largerThanAnyNode: "larger-than-any-node"
         case .notEnoughNodes: "not-enough-nodes"
         case .noNodeWithGPUType: "no-node-with-gpu-type"
+        case .gpuTypeNotAllowed: "gpu-type-not-allowed"
         case .overConcurrentGPUCap: "over-concurrent-gpu-cap"
         case .overPeriodBudget: "over-period-budget"
         case .duplicateID: "duplicate-id"
@@ -102,6 +105,9 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
         case .notEnoughNodes(let requested, let available, let perNode):
             "needs \(requested) nodes with \(perNode) each; the platform has \(available) such node"
                 + (available == 1 ? "" : "s")
+        case .gpuTypeNotAllowed(let category, let allowed):
+            "category '\(category)' may use GPU types \(allowed.joined(separator: ", ")) only, and this platform has "
+                + "none of them that the request accepts"
         case .noNodeWithGPUType(let requested, let available):
             "no node has a GPU of type \(requested.joined(separator: " or ")); this platform has "
                 + (available.isEmpty ? "no GPUs" : available.joined(separator: ", "))

@@ -8,6 +8,7 @@
 //     └─ SlotDaemon                    the daemon: engine (scheduler + store + executor), Varlink server (NIO),
 //         │                            identity (SO_PEERCRED), config, sd_notify, lifecycle
 //         ├─ SlotStore                 SQLite via GRDB (WAL): requests, transitions, accounts, audit hash chain
+//         ├─ SlotSlurm                 slots as Slurm batch jobs (sbatch/squeue/sinfo/scancel, one adapter)
 //         ├─ SlotSandbox               slot execution: systemd transient units, or child processes
 //         ├─ SlotReport                allocation reports from stored history (pure), CSV and SVG (Art. 8, 26.3)
 //         └─ SlotProtocol              Varlink envelopes, the io.slotd.* IDL, wire messages and named errors
@@ -69,6 +70,8 @@ let package = Package(
         .target(
             name: "SlotSandbox", dependencies: ["CSlotSpawn", "CSystemd"], exclude: ["README.md"],
             swiftSettings: strict),
+        // slotd in front of Slurm: the command-line adapter and the executor that runs slots as Slurm jobs.
+        .target(name: "SlotSlurm", dependencies: ["SlotSandbox", "SlotCore"], swiftSettings: strict),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CYAJL", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
         // Records the store keeps, the report counts and the wire carries: no dependencies.
@@ -149,6 +152,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SlotSandboxTests", dependencies: ["SlotSandbox"], swiftSettings: strict),
+        .testTarget(
+            name: "SlotSlurmTests", dependencies: ["SlotSlurm", "SlotSandbox", "SlotCore"], swiftSettings: strict),
         .testTarget(
             name: "SlotProtocolTests", dependencies: ["SlotProtocol", "SlotTestSupport"], swiftSettings: strict),
         .testTarget(name: "SlotReportTests", dependencies: ["SlotReport", "SlotDomain"], swiftSettings: strict),

@@ -1,0 +1,113 @@
+import Foundation
+import SlotSandbox
+import Synchronization
+
+/// Runs granted slots as Slurm batch jobs: slotd decides, Slurm runs. Each slot is one job in slotd's partition,
+/// pinned to the nodes slotd chose, as the applicant, tied to its request by its comment (`slotd:ID`). A poller
+/// follows the jobs with `squeue --json` and reports when each starts and ends, with Slurm's end state as the
+/// outcome; after a restart, `adopt()` finds slotd's jobs again by their comments.
+public final class SlurmExecutor: SlotExecutor {
+    public let tools: SlurmTools
+    public let partition: String
+    /// How often jobs are polled.
+    public let interval: Duration
+    private let onEvent: @Sendable (ProcessExecutor.Event) -> Void
+    /// Slot id → Slurm job id, and whether its start was reported.
+    private let jobs = Mutex<[UInt64: (job: Int, started: Bool)]>([:])
+    private let closed = Atomic<Bool>(false)
+
+    public init(
+        tools: SlurmTools, partition: String, interval: Duration = .milliseconds(500),
+        onEvent: @escaping @Sendable (ProcessExecutor.Event) -> Void
+    ) {
+        self.tools = tools
+        self.partition = partition
+        self.interval = interval
+        self.onEvent = onEvent
+        let thread = Thread { [weak self] in
+            while let self, !self.closed.load(ordering: .relaxed) {
+                self.poll()
+                Thread.sleep(
+                    forTimeInterval: Double(self.interval.components.attoseconds) / 1e18
+                        + Double(self.interval.components.seconds))
+            }
+        }
+        thread.name = "slotd-slurm-poll"
+        thread.start()
+    }
+
+    deinit { closed.store(true, ordering: .relaxed) }
+
+    public func startSlot(_ launch: SlotLaunch) throws(ExecutorError) {
+        let output: Data
+        do {
+            output = try tools.run(
+                "sbatch", SlurmSubmission.arguments(for: launch, partition: partition),
+                input: Data(SlurmSubmission.script(for: launch).utf8))
+        } catch { throw .failedToStart(id: launch.id, reason: "\(error)") }
+        // --parsable prints `JOBID` or `JOBID;CLUSTER`.
+        let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let job = Int(text.split(separator: ";").first ?? "") else {
+            throw .failedToStart(id: launch.id, reason: "sbatch printed '\(text.prefix(200))', not a job id")
+        }
+        jobs.withLock { $0[launch.id] = (job, false) }
+    }
+
+    public func stop(_ id: UInt64) throws(ExecutorError) {
+        guard let job = jobs.withLock({ $0[id]?.job }) else { throw .notRunning(id: id) }
+        do { _ = try tools.run("scancel", [String(job)]) } catch {
+            throw .failedToStart(id: id, reason: "scancel \(job): \(error)")
+        }
+    }
+
+    /// slotd's jobs Slurm still knows (running, pending, or ended within `MinJobAge`): each is followed again, and
+    /// one that ended while slotd was down is reported ended by the next poll, with its outcome.
+    public func adopt() -> [ProcessExecutor.Adoption] {
+        guard let found = try? ownJobs() else { return [] }
+        var adoptions: [ProcessExecutor.Adoption] = []
+        jobs.withLock { jobs in
+            for job in found {
+                guard let id = job.slotID, jobs[id] == nil else { continue }
+                jobs[id] = (job.jobID, false)
+                adoptions.append(.adopted(id: id, pid: Int32(truncatingIfNeeded: job.jobID)))
+            }
+        }
+        return adoptions
+    }
+
+    public var confinement: String {
+        "a Slurm batch job each in partition \(partition): Slurm's cgroups and limits as its slurm.conf sets them; "
+            + "Slurm ends it at its time limit (whole minutes) if slotd does not"
+    }
+
+    /// The Slurm job of slot `id`, while slotd follows it.
+    public func jobID(of id: UInt64) -> Int? { jobs.withLock { $0[id]?.job } }
+
+    private func ownJobs() throws(SlurmError) -> [SlurmJob] {
+        let data = try tools.run("squeue", ["--json", "--all", "--states=all", "--partition=\(partition)"])
+        return try SlurmJSON.jobs(data).filter { $0.slotID != nil }
+    }
+
+    /// One look at slotd's jobs: report starts and ends. A job Slurm no longer lists ended long enough ago that
+    /// its outcome is gone (`MinJobAge`).
+    func poll() {
+        let followed = jobs.withLock { $0 }
+        guard !followed.isEmpty, let found = try? ownJobs() else { return }
+        let byID = Dictionary(found.map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })
+        for (id, entry) in followed {
+            guard let job = byID[entry.job] else {
+                jobs.withLock { _ = $0.removeValue(forKey: id) }
+                onEvent(.ended(id: id, outcome: .endedAfterRestart))
+                continue
+            }
+            if !entry.started, job.state != "PENDING" {
+                jobs.withLock { $0[id]?.started = true }
+                onEvent(.started(id: id, pid: Int32(truncatingIfNeeded: job.jobID)))
+            }
+            if job.isFinished {
+                jobs.withLock { _ = $0.removeValue(forKey: id) }
+                onEvent(.ended(id: id, outcome: SlurmSubmission.outcome(of: job)))
+            }
+        }
+    }
+}

@@ -94,7 +94,8 @@ let package = Package(
         .target(
             name: "SlotDaemon",
             dependencies: [
-                "SlotCore", "SlotPolicy", "SlotProtocol", "SlotStore", "SlotSandbox", "SlotReport", "CSystemd",
+                "SlotCore", "SlotPolicy", "SlotProtocol", "SlotStore", "SlotSandbox", "SlotSlurm", "SlotReport",
+                "CSystemd",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -164,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "SlotDaemonTests",
             dependencies: [
-                "slotd", "slotctl", "SlotDaemon", "SlotClient", "SlotProtocol",
+                "slotd", "slotctl", "SlotDaemon", "SlotClient", "SlotProtocol", "SlotSlurm",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

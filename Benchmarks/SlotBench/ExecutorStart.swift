@@ -46,6 +46,7 @@ enum ExecutorStartBenchmark {
             switch event {
             case .started(let id, _): started.withLock { $0[id] = clock.now }
             case .ended(let id, let outcome): ended.withLock { $0[id] = outcome }
+            case .node: break
             }
         }
         var samples: [Double] = []

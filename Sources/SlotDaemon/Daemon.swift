@@ -40,7 +40,9 @@ public enum Daemon {
         let store = try SlotStore(
             path: config.stateDirectory + "/slotd.sqlite", durability: config.durability,
             faultFile: faultFile)
-        let inventory = try InventoryDetection.inventory(config.inventory)
+        let inventory =
+            config.executor == .slurm && ["detect", "slurm"].contains(config.inventory)
+            ? try Engine.slurmInventory(config) : try InventoryDetection.inventory(config.inventory)
         let (engine, recovered) = try await prepare(config, store: store, inventory: inventory, logger: logger)
         logger.info(
             """

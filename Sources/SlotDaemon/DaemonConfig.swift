@@ -25,11 +25,28 @@ public struct DaemonConfig: Sendable, Hashable {
     public var adminGroup: String
     public var durability: SlotStore.Durability
     public var limits: Limits
-    /// How slots run: `systemd` (transient units over D-Bus), `process` (child processes), or `auto`: systemd
-    /// when it is PID 1 and slotd runs as root, the process executor otherwise.
+    /// How slots run: `systemd` (transient units over D-Bus), `process` (child processes), `slurm` (batch jobs of
+    /// an existing Slurm cluster, see ``Slurm``), or `auto`: systemd when it is PID 1 and slotd runs as root, the
+    /// process executor otherwise.
     public var executor: Executor = .auto
 
-    public enum Executor: String, Sendable, Hashable, CaseIterable { case auto, systemd, process }
+    public enum Executor: String, Sendable, Hashable, CaseIterable { case auto, systemd, process, slurm }
+
+    /// The Slurm cluster slotd fronts (`[slurm]`, with `executor = "slurm"`).
+    public var slurm = Slurm()
+
+    public struct Slurm: Sendable, Hashable {
+        /// The partition only slotd submits to (guarded by Deploy/slurm/job_submit.lua).
+        public var partition = "slotd"
+        /// Where `sbatch`, `squeue`, `sinfo` and `scancel` are.
+        public var toolsDirectory = "/usr/bin"
+        /// `SLURM_CONF` for the tools; nil: Slurm's default (/etc/slurm/slurm.conf).
+        public var configuration: String?
+        /// The most seconds one tool call may take.
+        public var commandTimeoutSeconds = 10
+        /// How often slotd looks at its jobs and the nodes.
+        public var pollMilliseconds = 500
+    }
 
     /// Allocation reports (Art. 8, 26.3).
     public var reports = Reports()
@@ -155,7 +172,8 @@ public struct DaemonConfig: Sendable, Hashable {
         }
         if let executor = try reader.string("executor") {
             guard let value = Executor(rawValue: executor) else {
-                throw .invalid(path: path, key: "executor", reason: "expected \"auto\", \"systemd\" or \"process\"")
+                throw .invalid(
+                    path: path, key: "executor", reason: "expected \"auto\", \"systemd\", \"process\" or \"slurm\"")
             }
             config.executor = value
         }
@@ -188,6 +206,22 @@ public struct DaemonConfig: Sendable, Hashable {
                     reason: "must be a power of two (e.g. 16384, 32768, 65536)")
             }
             config.limits.queueClassCapacity = classCapacity
+            try inner.finish()
+        }
+        if let slurm = try reader.table("slurm") {
+            var inner = ConfigReader(path: path, table: slurm, prefix: "slurm.")
+            let s = config.slurm
+            config.slurm.partition = try inner.string("partition") ?? s.partition
+            config.slurm.toolsDirectory = try inner.string("tools_directory") ?? s.toolsDirectory
+            config.slurm.configuration = try inner.string("configuration") ?? s.configuration
+            for (key, value) in [
+                ("tools_directory", config.slurm.toolsDirectory), ("configuration", config.slurm.configuration ?? "/"),
+            ] where !value.hasPrefix("/") {
+                throw .invalid(path: path, key: "slurm." + key, reason: "must be an absolute path")
+            }
+            config.slurm.commandTimeoutSeconds =
+                try inner.int("command_timeout_seconds", 1...300) ?? s.commandTimeoutSeconds
+            config.slurm.pollMilliseconds = try inner.int("poll_milliseconds", 100...60_000) ?? s.pollMilliseconds
             try inner.finish()
         }
         if let reports = try reader.table("reports") {

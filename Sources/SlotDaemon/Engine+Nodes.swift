@@ -1,5 +1,6 @@
 import SlotCore
 import SlotProtocol
+import SlotSlurm
 import SlotStore
 
 /// Nodes' states: an admin drains a node for repair (it runs what it has and takes nothing new), resumes it, or
@@ -55,5 +56,36 @@ extension Engine {
             name: node.name, gpus: node.gpus.count, cpus: node.cpus, memoryMiB: node.memoryMiB,
             freeGPUs: free.gpus, freeCPUs: free.cpus, freeMemoryMiB: free.memoryMiB, gpuType: node.gpuType,
             state: condition == .up ? nil : condition.rawValue, stateReason: condition == .up ? nil : note)
+    }
+}
+
+/// Nodes as the Slurm cluster reports them (executor = "slurm").
+extension Engine {
+    static func slurmTools(_ config: DaemonConfig) -> SlurmTools {
+        SlurmTools(
+            directory: config.slurm.toolsDirectory, timeout: Double(config.slurm.commandTimeoutSeconds),
+            configuration: config.slurm.configuration)
+    }
+
+    /// The nodes of slotd's partition, with their GPUs and types, from `sinfo --json`.
+    static func slurmInventory(_ config: DaemonConfig) throws(ConfigError) -> Inventory {
+        let nodes: [SlurmNode]
+        do { nodes = try SlurmJSON.nodes(try slurmTools(config).run("sinfo", ["--json"])) } catch {
+            throw .inventory("cannot read the nodes from Slurm: \(error)")
+        }
+        guard let (inventory, _) = SlurmJSON.inventory(nodes, partition: config.slurm.partition) else {
+            throw .inventory(
+                "Slurm has no partition '\(config.slurm.partition)' with nodes ([slurm] partition in slotd.toml)")
+        }
+        return inventory
+    }
+
+    /// The cluster says node `name` is `state`: it applies unless an admin set the node's state in slotd, which
+    /// stays until the admin changes it.
+    func clusterNodeState(name: String, state: String, reason: String) {
+        guard let index = nodeNames.firstIndex(of: name), let condition = NodeCondition(rawValue: state) else { return }
+        guard nodeNotes[index] == nil, scheduler.nodeConditions[index] != condition else { return }
+        logger.notice("node \(name): \(scheduler.nodeConditions[index].rawValue) -> \(state) (Slurm: \(reason))")
+        perform(scheduler.handle(.nodeCondition(node: index, condition), now: now))
     }
 }

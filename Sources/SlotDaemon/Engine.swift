@@ -4,6 +4,7 @@ import SlotCore
 import SlotPolicy
 import SlotProtocol
 import SlotSandbox
+import SlotSlurm
 import SlotStore
 
 /// The daemon's single point of decision: it owns the scheduler, the store and the executor, and serialises every
@@ -134,9 +135,16 @@ public actor Engine {
         let useSystemd =
             switch config.executor {
             case .systemd: true
-            case .process: false
+            case .process, .slurm: false
             case .auto: Systemd.booted && getuid() == 0
             }
+        if config.executor == .slurm {
+            let executor = SlurmExecutor(
+                tools: Self.slurmTools(config), partition: config.slurm.partition,
+                interval: .milliseconds(config.slurm.pollMilliseconds), onEvent: onEvent)
+            logger.info("executor: slurm; slots: \(executor.confinement)")
+            return executor
+        }
         if useSystemd {
             let executor = try SystemdExecutor(
                 gracePeriod: grace, stateDirectory: config.stateDirectory,
@@ -364,6 +372,10 @@ public actor Engine {
 
     /// A slot ended (or was re-adopted and ended): record how, free its resources, and schedule again.
     func executorEvent(_ event: ProcessExecutor.Event) {
+        if case .node(let name, let state, let reason) = event {
+            clusterNodeState(name: name, state: state, reason: reason)
+            return
+        }
         guard case .ended(let id64, let outcome) = event else { return }
         let id = Int64(id64)
         let now = self.now

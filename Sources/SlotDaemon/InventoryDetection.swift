@@ -9,7 +9,7 @@ import SlotCore
 /// scheduler affinity, memory from `/proc/meminfo`. A declared inventory in the config overrides detection.
 public enum InventoryDetection {
     public static func inventory(_ spec: String) throws(ConfigError) -> Inventory {
-        if spec != "detect" {
+        if spec != "detect", spec != "slurm" {
             guard let declared = Inventory(spec: spec) else {
                 throw .inventory("'\(spec)' is not COUNTxGPUS[:CPUS[:MEMORY_GIB]] (e.g. 1x8:64:512) or \"detect\"")
             }

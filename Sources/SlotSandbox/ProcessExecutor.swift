@@ -32,6 +32,8 @@ public final class ProcessExecutor: Sendable {
     public enum Event: Sendable, Hashable {
         case started(id: UInt64, pid: Int32)
         case ended(id: UInt64, outcome: SlotOutcome)
+        /// A cluster executor saw a node's state change (`up`, `draining`, `down`), with the cluster's reason.
+        case node(name: String, state: String, reason: String)
     }
 
     /// How a slot ended and how long it ran, measured by the executor.

@@ -15,6 +15,9 @@ public final class SlurmExecutor: SlotExecutor {
     /// Slot id → Slurm job id, and whether its start was reported.
     private let jobs = Mutex<[UInt64: (job: Int, started: Bool)]>([:])
     private let closed = Atomic<Bool>(false)
+    /// Each node's last reported state, to report changes only.
+    private let nodeStates = Mutex<[String: String]>([:])
+    private let polls = Atomic<Int>(0)
 
     public init(
         tools: SlurmTools, partition: String, interval: Duration = .milliseconds(500),
@@ -80,6 +83,18 @@ public final class SlurmExecutor: SlotExecutor {
             + "Slurm ends it at its time limit (whole minutes) if slotd does not"
     }
 
+    private func pollNodes() {
+        guard let nodes = try? SlurmJSON.nodes(try tools.run("sinfo", ["--json"])) else { return }
+        for node in nodes where node.partitions.contains(partition) {
+            let state = node.condition.rawValue
+            let changed = nodeStates.withLock { known in
+                defer { known[node.name] = state }
+                return known[node.name] != state
+            }
+            if changed { onEvent(.node(name: node.name, state: state, reason: node.reason)) }
+        }
+    }
+
     /// The Slurm job of slot `id`, while slotd follows it.
     public func jobID(of id: UInt64) -> Int? { jobs.withLock { $0[id]?.job } }
 
@@ -91,6 +106,8 @@ public final class SlurmExecutor: SlotExecutor {
     /// One look at slotd's jobs: report starts and ends. A job Slurm no longer lists ended long enough ago that
     /// its outcome is gone (`MinJobAge`).
     func poll() {
+        // The nodes every fourth poll (and at the first): their changes reach the scheduler as node events.
+        if polls.wrappingAdd(1, ordering: .relaxed).oldValue % 4 == 0 { pollNodes() }
         let followed = jobs.withLock { $0 }
         guard !followed.isEmpty, let found = try? ownJobs() else { return }
         let byID = Dictionary(found.map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })

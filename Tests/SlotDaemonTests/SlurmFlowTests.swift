@@ -1,0 +1,104 @@
+import Foundation
+import SlotProtocol
+import SlotSlurm
+import XCTest
+
+/// slotd in front of a real Slurm cluster (Deploy/slurm/test-cluster, three GPU nodes on loopback): slotd decides,
+/// Slurm runs. Skipped, with the reason, where the cluster cannot start (not root, Slurm not installed).
+final class SlurmFlowTests: XCTestCase {
+    var cluster = ""
+
+    override func setUpWithError() throws {
+        guard getuid() == 0 else { throw XCTSkip("the Slurm test cluster needs root") }
+        guard FileManager.default.fileExists(atPath: "/usr/sbin/slurmctld") else {
+            throw XCTSkip("Slurm is not installed (apt-get install slurm-wlm munge)")
+        }
+        cluster = "/tmp/slotd-slurm-flow-\(UUID().uuidString.prefix(8))"
+        let result = try? Subprocess.run(
+            DaemonHarness.repository.path + "/Deploy/slurm/test-cluster", ["start", cluster],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SLOTD_SLURM_PORT": "17150"], timeout: 120)
+        guard let result, result.status == 0 else {
+            throw XCTSkip(
+                "the Slurm test cluster did not start: \(result.map { String(decoding: $0.errors, as: UTF8.self) } ?? "timed out")"
+            )
+        }
+    }
+
+    override func tearDown() {
+        guard !cluster.isEmpty else { return }
+        _ = try? Subprocess.run(
+            DaemonHarness.repository.path + "/Deploy/slurm/test-cluster", ["stop", cluster],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], timeout: 60)
+        try? FileManager.default.removeItem(atPath: cluster)
+    }
+
+    /// Invariant: the inventory comes from Slurm's partition (nodes, GPU types); a gang granted by slotd runs as a
+    /// Slurm job on exactly the nodes slotd chose, one process per node, and its end is recorded with Slurm's
+    /// outcome; cancel stops the Slurm job; a node Slurm drains is draining in slotd.
+    func testSlotdDecidesSlurmRuns() throws {
+        let daemon = try DaemonHarness(inventory: "slurm")
+        try daemon.configure(
+            """
+            executor = "slurm"
+            [slurm]
+            partition = "slotd"
+            configuration = "\(cluster)/slurm.conf"
+            poll_milliseconds = 200
+            """)
+        try daemon.start()
+        let resources = try daemon.json(ResourcesReply.self, ["resources"])
+        XCTAssertEqual(resources.nodes.map(\.name), ["node1", "node2", "node3"])
+        XCTAssertEqual(resources.nodes.map { $0.gpuType ?? "-" }, ["h100", "h100", "l40s"])
+        let gang = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--nodes", "2", "--gpus-per-node", "1", "--gpu-type", "h100",
+                "--cpus", "1", "--memory", "256M", "--duration", "10m", "--",
+                "sh", "-c", "echo rank=$SLURM_PROCID node=$SLURMD_NODENAME slot=$SLOTD_SLOT_ID",
+            ])
+        let id = String(gang.request.id)
+        var final = gang.request
+        XCTAssertTrue(
+            try eventually(30) {
+                final = try daemon.json(RequestReply.self, ["show", id]).request
+                return final.state.isFinal
+            }, "\(final.state)")
+        XCTAssertEqual(final.state, .completed, final.outcome ?? "")
+        let nodes = try XCTUnwrap(gang.request.nodeList)
+        XCTAssertEqual(Set(nodes), ["node1", "node2"], "the h100 nodes")
+        let log = try daemon.slotctl(["logs", id]).stdout
+        XCTAssertTrue(log.contains("rank=0 node=\(nodes[0]) slot=\(id)"), log)
+        XCTAssertTrue(log.contains("rank=1 node=\(nodes[1]) slot=\(id)"), log)
+        let tools = SlurmTools(configuration: cluster + "/slurm.conf")
+        let jobs = try SlurmJSON.jobs(try tools.run("squeue", ["--json", "--all", "--states=all"]))
+        let job = try XCTUnwrap(jobs.first { $0.slotID == gang.request.id.magnitude })
+        XCTAssertEqual(job.partition, "slotd")
+        XCTAssertEqual(job.state, "COMPLETED")
+        // Cancel reaches Slurm.
+        let long = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "1", "--gpu-type", "l40s", "--cpus", "1", "--memory",
+                "128M", "--duration", "10m", "--", "sleep", "300",
+            ])
+        XCTAssertEqual(long.request.nodeList ?? [long.request.node ?? ""], ["node3"])
+        XCTAssertTrue(
+            try eventually(20) {
+                try SlurmJSON.jobs(try tools.run("squeue", ["--json"])).contains {
+                    $0.slotID == long.request.id.magnitude && $0.state == "RUNNING"
+                }
+            })
+        _ = try daemon.slotctl(["cancel", String(long.request.id)])
+        XCTAssertTrue(
+            try eventually(20) {
+                try daemon.json(RequestReply.self, ["show", String(long.request.id)]).request.state == .cancelled
+            })
+        // Slurm drains a node: slotd places nothing new there.
+        _ = try tools.run("scontrol", ["update", "nodename=node2", "state=drain", "reason=fan"])
+        XCTAssertTrue(
+            try eventually(20) {
+                try daemon.json(ResourcesReply.self, ["resources"]).nodes.first { $0.name == "node2" }?.state
+                    == "draining"
+            })
+    }
+}

@@ -21,6 +21,10 @@ struct StatusCommand: ParsableCommand {
                 lines.append("database NOT WRITABLE: \(error)")
                 lines.append("  no slot is granted and no change accepted until it is; reads keep working")
             }
+            if let error = s.clusterError {
+                lines.append("cluster   \(error)")
+                lines.append("  requests are taken and queued; none starts until the cluster answers")
+            }
             if let error = s.policyError {
                 lines.append("policy reload REFUSED; the policy above stays in force:")
                 lines += error.split(separator: "\n").map { "  " + $0 }

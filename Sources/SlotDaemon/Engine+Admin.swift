@@ -1,5 +1,6 @@
 import Foundation
 import SlotSandbox
+import SlotSlurm
 import SlotCore
 import SlotPolicy
 import SlotProtocol
@@ -210,14 +211,17 @@ extension Engine {
 
     func status() -> StatusReply {
         let free = scheduler.freeByNode.reduce(0) { $0 + $1.gpus }
-        return StatusReply(
+        var reply = StatusReply(
             version: SlotdVersion.current, mode: config.mode.rawValue,
-            executor: executor is SystemdExecutor ? "systemd" : "process", startedAt: startedAt,
+            executor: executor is SystemdExecutor ? "systemd" : executor is SlurmExecutor ? "slurm" : "process",
+            startedAt: startedAt,
             pending: scheduler.pendingCount, running: scheduler.running.count,
             policyVersion: policyState.policy.revision ?? "version \(policyState.policy.version)",
             policyHash: policyState.hash, policyFile: policyState.file, policyError: policyState.error,
             nodes: scheduler.inventory.nodes.count, gpus: scheduler.inventory.totalGPUs, freeGPUs: free,
             confinement: executor.confinement, storeError: writeGuard.storeFailure)
+        reply.clusterError = clusterError
+        return reply
     }
 
     /// What the metrics' gauges show now.
@@ -239,6 +243,7 @@ extension Engine {
         return "\(s.running) running, \(s.pending) pending; \(s.freeGPUs)/\(s.gpus) GPUs free"
             + (s.policyError == nil ? "" : "; last policy reload refused")
             + (s.storeError == nil ? "" : "; DATABASE NOT WRITABLE, granting nothing")
+            + (s.clusterError == nil ? "" : "; CLUSTER UNREACHABLE, starting nothing")
     }
 
     func resources() -> ResourcesReply {

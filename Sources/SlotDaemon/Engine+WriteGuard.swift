@@ -99,7 +99,7 @@ extension Engine {
         )
         writeGuard.unrecorded = []
         writeGuard.storeFailure = nil
-        scheduler.granting = true
+        scheduler.granting = clusterUnreachable == nil
         perform(scheduler.handle(.tick, now: now))
     }
 }

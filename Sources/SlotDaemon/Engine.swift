@@ -51,6 +51,8 @@ public actor Engine {
     /// Watches (below): open ones, and those whose clients went away, for the engine to forget at its next turn.
     var watchers: [UUID: Watcher] = [:]
     let endedWatches = EndedWatches()
+    /// Since when the executor's cluster cannot be reached, and why (`Engine+Cluster`); nil while it can.
+    var clusterUnreachable: (since: Int64, reason: String, probedAt: Int64)?
     /// Nodes that are not up and why, by node index (`Engine+Nodes`).
     var nodeNotes: [Int: StoredNodeState] = [:]
     /// Counters and histograms for Prometheus (exported only when `[metrics]` asks for it).
@@ -209,6 +211,7 @@ public actor Engine {
     func tick() {
         forgetEndedWatches()
         retryStore()
+        retryCluster()
         perform(scheduler.handle(.tick, now: now))
     }
 
@@ -359,6 +362,8 @@ public actor Engine {
         }
         do {
             try executor.startSlot(launch)
+        } catch .unavailable(_, let reason) {
+            requeueUnstarted(request, because: reason)
         } catch {
             logger.warning("request \(request.id): \(error)")
             var failed = request

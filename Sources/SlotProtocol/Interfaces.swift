@@ -303,7 +303,10 @@ public enum Interfaces {
           gpus: int,
           freeGPUs: int,
           confinement: ?string,
-          storeError: ?string
+          storeError: ?string,
+          # While the cluster slots run on (Slurm's controller) cannot be reached: since when and why; requests
+          # are taken and queued, none starts until it answers.
+          clusterError: ?string
         )
 
         # The inventory: every node with its free resources and its state.

@@ -21,6 +21,8 @@ public struct StatusReply: Codable, Sendable, Hashable {
     public var confinement: String?
     /// Why the database cannot be written, while it cannot: nothing is granted and no change accepted meanwhile.
     public var storeError: String?
+    /// While the executor's cluster (Slurm's controller) cannot be reached: since when and why; no slot starts.
+    public var clusterError: String?
 
     public init(
         version: String, mode: String, executor: String, startedAt: Int64, pending: Int, running: Int,

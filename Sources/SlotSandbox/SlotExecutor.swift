@@ -6,6 +6,13 @@ public protocol SlotExecutor: Sendable {
     func adopt() -> [ProcessExecutor.Adoption]
     /// How slots are confined here, in one line for the log and `slotctl status`.
     var confinement: String { get }
+    /// Whether the executor can start slots now (a cluster executor asks its controller); nil when it can, else
+    /// why not. Asked while starts wait after ``ExecutorError/unavailable(id:reason:)``.
+    func probe() -> String?
+}
+
+extension SlotExecutor {
+    public func probe() -> String? { nil }
 }
 
 extension ProcessExecutor: SlotExecutor {

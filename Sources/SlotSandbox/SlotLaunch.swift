@@ -134,6 +134,9 @@ public enum ExecutorError: Error, Sendable, Hashable, CustomStringConvertible {
     case cgroupsUnavailable(reason: String)
     /// A systemd D-Bus call failed (e.g. access denied by polkit, bad property).
     case bus(method: String, unit: String, reason: String)
+    /// The cluster the executor hands slots to cannot be reached now (Slurm's controller down or slow): nothing was
+    /// started; the slot may be started again once it answers.
+    case unavailable(id: UInt64, reason: String)
 
     public var code: String {
         switch self {
@@ -143,12 +146,14 @@ public enum ExecutorError: Error, Sendable, Hashable, CustomStringConvertible {
         case .busUnavailable: "executor.bus-unavailable"
         case .cgroupsUnavailable: "executor.cgroups-unavailable"
         case .bus: "executor.bus-call-failed"
+        case .unavailable: "executor.unavailable"
         }
     }
 
     public var description: String {
         switch self {
         case .failedToStart(let id, let reason): "slot \(id) failed to start: \(reason)"
+        case .unavailable(let id, let reason): "slot \(id) not started: the cluster is unreachable: \(reason)"
         case .alreadyRunning(let id): "slot \(id) is already running"
         case .notRunning(let id): "slot \(id) is not running"
         case .busUnavailable(let reason): "cannot reach systemd over D-Bus: \(reason)"

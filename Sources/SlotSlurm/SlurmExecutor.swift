@@ -41,12 +41,30 @@ public final class SlurmExecutor: SlotExecutor {
 
     deinit { closed.store(true, ordering: .relaxed) }
 
+    /// Submits the slot's job, once: a job of this slot that Slurm already has (a submission whose answer was lost
+    /// to a timeout, or a start retried after the controller came back) is followed, not submitted again.
     public func startSlot(_ launch: SlotLaunch) throws(ExecutorError) {
+        guard launch.network else {
+            throw .failedToStart(
+                id: launch.id,
+                reason: "running without a network (Art. 17.4) is not available on the Slurm cluster yet; "
+                    + "submit without --no-network, or to a machine that runs slots itself")
+        }
+        let existing: [SlurmJob]
+        do { existing = try ownJobs() } catch { throw .unavailable(id: launch.id, reason: "\(error)") }
+        if let job = existing.first(where: { $0.slotID == launch.id }) {
+            jobs.withLock { $0[launch.id] = (job.jobID, false) }
+            return
+        }
         let output: Data
         do {
             output = try tools.run(
                 "sbatch", SlurmSubmission.arguments(for: launch, partition: partition),
                 input: Data(SlurmSubmission.script(for: launch).utf8))
+        } catch .timedOut(let tool, let seconds) {
+            throw .unavailable(id: launch.id, reason: "\(tool) did not answer within \(seconds) s")
+        } catch .failed(_, _, let message) where Self.unreachable(message) {
+            throw .unavailable(id: launch.id, reason: message.trimmingCharacters(in: .whitespacesAndNewlines))
         } catch { throw .failedToStart(id: launch.id, reason: "\(error)") }
         // --parsable prints `JOBID` or `JOBID;CLUSTER`.
         let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -76,6 +94,19 @@ public final class SlurmExecutor: SlotExecutor {
             }
         }
         return adoptions
+    }
+
+    /// Slurm's words for a controller it cannot reach.
+    static func unreachable(_ message: String) -> Bool {
+        ["Unable to contact slurm controller", "Connection refused", "Socket timed out", "Zero Bytes were transmitted"]
+            .contains { message.contains($0) }
+    }
+
+    public func probe() -> String? {
+        do {
+            _ = try tools.run("squeue", ["--json", "--partition=\(partition)", "--states=RUNNING"])
+            return nil
+        } catch { return "\(error)" }
     }
 
     public var confinement: String {

@@ -100,5 +100,35 @@ final class SlurmFlowTests: XCTestCase {
                 try daemon.json(ResourcesReply.self, ["resources"]).nodes.first { $0.name == "node2" }?.state
                     == "draining"
             })
+        // The controller goes away: requests are taken and wait, status says why; it returns: they start.
+        let pid = try String(contentsOfFile: cluster + "/slurmctld.pid", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        kill(pid_t(pid) ?? 0, SIGTERM)
+        XCTAssertTrue(eventually(10) { kill(pid_t(pid) ?? 0, 0) != 0 })
+        let waiting = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "1", "--cpus", "1", "--memory", "128M", "--duration",
+                "10m", "--", "sh", "-c", "echo after the outage",
+            ])
+        XCTAssertTrue(
+            try eventually(30) { try daemon.json(StatusReply.self, ["status"]).clusterError != nil },
+            "status names the outage")
+        XCTAssertEqual(
+            try daemon.json(RequestReply.self, ["show", String(waiting.request.id)]).request.state, .pending)
+        let restarted = try Subprocess.run(
+            "/usr/sbin/slurmctld", ["-i"],
+            environment: ["SLURM_CONF": cluster + "/slurm.conf", "PATH": "/usr/sbin:/usr/bin:/bin"], timeout: 30)
+        XCTAssertEqual(restarted.status, 0)
+        var after = waiting.request
+        XCTAssertTrue(
+            try eventually(60) {
+                after = try daemon.json(RequestReply.self, ["show", String(waiting.request.id)]).request
+                return after.state == .completed
+            }, "\(after.state) \(after.outcome ?? "")")
+        XCTAssertNil(try daemon.json(StatusReply.self, ["status"]).clusterError)
+        let submitted = try SlurmJSON.jobs(try tools.run("squeue", ["--json", "--all", "--states=all"]))
+            .filter { $0.slotID == waiting.request.id.magnitude }
+        XCTAssertEqual(submitted.count, 1, "submitted once")
     }
 }

@@ -19,19 +19,7 @@ extension Engine {
             logger.error("the cluster is unreachable: \(reason); starting nothing until it answers")
         }
         scheduler.granting = false
-        _ = scheduler.handle(.slotEnded(requestID: UInt64(started.id)), now: now)
-        var pending = started
-        pending.state = .pending
-        pending.startedAt = nil
-        pending.node = nil
-        pending.gpuIndices = nil
-        pending.gang = nil
-        pending.logFile = nil
-        commit([(pending, "re-queued: the cluster is unreachable (\(reason))", now)])
-        book.active[started.id] = nil
-        book.pendingRows[started.id] = PendingSummary(pending)
-        _ = scheduler.handle(.queueBatch([Self.schedulerRequest(PendingSummary(pending))]), now: now)
-        notify(pending)
+        commit([(requeue(started), "re-queued: the cluster is unreachable (\(reason))", now)])
     }
 
     /// Asks the cluster again every ``clusterProbeInterval``; when it answers, granting resumes.

@@ -273,7 +273,7 @@ public actor Engine {
         }
         guard commit(changes) else {
             // Not on disk, so not started: the database still says pending, and so does the scheduler again.
-            for (request, slot) in starts { undoStart(request, slot) }
+            for (request, _) in starts { undoStart(request) }
             return
         }
         for (request, slot) in starts { launch(request, slot) }
@@ -281,9 +281,15 @@ public actor Engine {
 
     /// Takes back a start whose record failed, before anything ran: the slot's resources are freed (the scheduler
     /// grants nothing meanwhile) and the request is pending again, in memory as on disk.
-    private func undoStart(_ started: StoredRequest, _ slot: Slot) {
+    private func undoStart(_ started: StoredRequest) {
         writeGuard.unrecorded.removeAll { $0.request.id == started.id && $0.request.state == .running }
-        _ = scheduler.handle(.slotEnded(requestID: slot.requestID), now: now)
+        notify(requeue(started))
+    }
+
+    /// Makes a granted request that never ran pending again, in the scheduler and in memory, and returns its
+    /// pending row (the caller records it, or not, and tells watchers).
+    func requeue(_ started: StoredRequest) -> StoredRequest {
+        _ = scheduler.handle(.slotEnded(requestID: UInt64(started.id)), now: now)
         var pending = started
         pending.state = .pending
         pending.startedAt = nil
@@ -294,7 +300,7 @@ public actor Engine {
         book.active[started.id] = nil
         book.pendingRows[started.id] = PendingSummary(pending)
         _ = scheduler.handle(.queueBatch([Self.schedulerRequest(PendingSummary(pending))]), now: now)
-        notify(pending)
+        return pending
     }
 
     func perform(_ actions: [SchedulerAction]) {

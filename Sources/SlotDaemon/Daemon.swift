@@ -42,7 +42,7 @@ public enum Daemon {
             faultFile: faultFile)
         let inventory =
             config.executor == .slurm && ["detect", "slurm"].contains(config.inventory)
-            ? try Engine.slurmInventory(config) : try InventoryDetection.inventory(config.inventory)
+            ? try Engine.slurmInventory(config, logger: logger) : try InventoryDetection.inventory(config.inventory)
         let (engine, recovered) = try await prepare(config, store: store, inventory: inventory, logger: logger)
         logger.info(
             """

@@ -33,7 +33,32 @@ extension Engine {
         }
         clusterUnreachable = nil
         logger.notice("the cluster answers again; granting slots")
+        adoptAwaited()
         scheduler.granting = writeGuard.storeFailure == nil
+    }
+
+    /// The slots kept running while the cluster was unreachable at start: those it still has are followed again,
+    /// the others are recorded as lost.
+    private func adoptAwaited() {
+        guard !awaitingAdoption.isEmpty else { return }
+        var adopted: Set<Int64> = []
+        for case .adopted(let id, _) in executor.adopt() { adopted.insert(Int64(id)) }
+        var lost: [StateChange] = []
+        for id in awaitingAdoption.subtracting(adopted).sorted() {
+            guard var request = book.active[id] else { continue }
+            request.state = .lost
+            request.endedAt = now
+            request.outcome = "the cluster no longer had it when it answered again after slotd restarted"
+            lost.append((request, "lost: not found in the cluster", now))
+            _ = scheduler.handle(.slotEnded(requestID: UInt64(id)), now: now)
+        }
+        // Cancelled or expired while they could not be reached: stop them now.
+        for id in awaitingAdoption.intersection(adopted) where book.stopping[id] != nil {
+            try? executor.stop(UInt64(id))
+        }
+        awaitingAdoption = []
+        commit(lost)
+        perform(scheduler.handle(.tick, now: now))
     }
 
     /// Why no slot starts now because of the cluster, for `slotctl status`.

@@ -1,3 +1,5 @@
+import Foundation
+import Logging
 import SlotCore
 import SlotProtocol
 import SlotSlurm
@@ -67,15 +69,26 @@ extension Engine {
             configuration: config.slurm.configuration)
     }
 
-    /// The nodes of slotd's partition, with their GPUs and types, from `sinfo --json`.
-    static func slurmInventory(_ config: DaemonConfig) throws(ConfigError) -> Inventory {
+    /// The nodes of slotd's partition, with their GPUs and types, from `sinfo --json`. Each answer is kept in the
+    /// state directory, so a restart while the controller is away starts with the nodes it last reported (and
+    /// starts nothing until it answers); with no answer ever kept, slotd cannot start.
+    static func slurmInventory(_ config: DaemonConfig, logger: Logger) throws(ConfigError) -> Inventory {
+        let kept = config.stateDirectory + "/slurm-inventory.json"
         let nodes: [SlurmNode]
         do { nodes = try SlurmJSON.nodes(try slurmTools(config).run("sinfo", ["--json"])) } catch {
-            throw .inventory("cannot read the nodes from Slurm: \(error)")
+            guard let data = FileManager.default.contents(atPath: kept),
+                let inventory = try? JSONDecoder().decode(Inventory.self, from: data)
+            else { throw .inventory("cannot read the nodes from Slurm, and none were kept from before: \(error)") }
+            logger.warning(
+                "cannot read the nodes from Slurm (\(error)); using the \(inventory.nodes.count) kept in \(kept)")
+            return inventory
         }
         guard let (inventory, _) = SlurmJSON.inventory(nodes, partition: config.slurm.partition) else {
             throw .inventory(
                 "Slurm has no partition '\(config.slurm.partition)' with nodes ([slurm] partition in slotd.toml)")
+        }
+        if let data = try? JSONEncoder().encode(inventory) {
+            FileManager.default.createFile(atPath: kept, contents: data)
         }
         return inventory
     }

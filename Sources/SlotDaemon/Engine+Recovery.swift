@@ -23,9 +23,21 @@ extension Engine {
             scheduler.restoreUsage(account: record.account, gpuHours: record.gpuHours * rate, endedAt: record.endedAt)
         }
         let running = try store.runningRequests()
-        let adoptions = executor.adopt()
+        // A cluster that cannot be asked now cannot say which slots still run: they are kept running until it
+        // answers, and only then adopted or recorded as lost (`Engine+Cluster`).
+        let unreachable = running.isEmpty ? nil : executor.probe()
+        let adoptions = unreachable == nil ? executor.adopt() : []
         var adopted: Set<Int64> = []
         for case .adopted(let id, _) in adoptions { adopted.insert(Int64(id)) }
+        if let unreachable {
+            adopted = Set(running.map(\.id))
+            awaitingAdoption = adopted
+            clusterUnreachable = (now, unreachable, now)
+            scheduler.granting = false
+            logger.error(
+                "the cluster is unreachable (\(unreachable)): \(running.count) running slot(s) kept as running until it answers"
+            )
+        }
         var lost: [(request: StoredRequest, detail: String, at: Int64)] = []
         for var request in running {
             if adopted.contains(request.id), let node = request.node, let start = request.startedAt {

@@ -53,6 +53,8 @@ public actor Engine {
     let endedWatches = EndedWatches()
     /// Since when the executor's cluster cannot be reached, and why (`Engine+Cluster`); nil while it can.
     var clusterUnreachable: (since: Int64, reason: String, probedAt: Int64)?
+    /// Running slots found in the store while the cluster was unreachable at start, to adopt when it answers.
+    var awaitingAdoption: Set<Int64> = []
     /// Nodes that are not up and why, by node index (`Engine+Nodes`).
     var nodeNotes: [Int: StoredNodeState] = [:]
     /// Counters and histograms for Prometheus (exported only when `[metrics]` asks for it).

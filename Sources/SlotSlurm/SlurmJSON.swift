@@ -110,13 +110,26 @@ public struct SlurmJob: Sendable, Hashable, Decodable {
 
 /// Reading the tools' JSON.
 public enum SlurmJSON {
-    struct Nodes: Decodable { var nodes: [SlurmNode] }
+    struct Nodes: Decodable {
+        var nodes: [SlurmNode]
+        var errors: [Problem]?
+    }
+    /// An entry of the `errors` list the tools print beside their data (e.g. the controller is unreachable).
+    struct Problem: Decodable {
+        var error: String?
+        var description: String?
+    }
     struct Jobs: Decodable { var jobs: [SlurmJob] }
 
     public static func nodes(_ data: Data) throws(SlurmError) -> [SlurmNode] {
-        do { return try JSONDecoder().decode(Nodes.self, from: data).nodes } catch {
+        let decoded: Nodes
+        do { decoded = try JSONDecoder().decode(Nodes.self, from: data) } catch {
             throw .unparsable(tool: "sinfo --json", reason: "\(error)")
         }
+        if decoded.nodes.isEmpty, let problem = decoded.errors?.first {
+            throw .failed(tool: "sinfo", status: 0, message: problem.description ?? problem.error ?? "an error")
+        }
+        return decoded.nodes
     }
 
     public static func jobs(_ data: Data) throws(SlurmError) -> [SlurmJob] {

@@ -44,6 +44,7 @@ final class SlurmFlowTests: XCTestCase {
             partition = "slotd"
             configuration = "\(cluster)/slurm.conf"
             poll_milliseconds = 200
+            command_timeout_seconds = 3
             """)
         try daemon.start()
         let resources = try daemon.json(ResourcesReply.self, ["resources"])
@@ -130,5 +131,37 @@ final class SlurmFlowTests: XCTestCase {
         let submitted = try SlurmJSON.jobs(try tools.run("squeue", ["--json", "--all", "--states=all"]))
             .filter { $0.slotID == waiting.request.id.magnitude }
         XCTAssertEqual(submitted.count, 1, "submitted once")
+
+        // slotd restarts while the controller is away: its running slot is kept running, not lost, and is
+        // followed again once the controller answers.
+        let running = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "1", "--cpus", "1", "--memory", "128M", "--duration",
+                "10m", "--", "sleep", "300",
+            ])
+        let runningID = String(running.request.id)
+        XCTAssertTrue(
+            try eventually(20) {
+                try SlurmJSON.jobs(try tools.run("squeue", ["--json"])).contains {
+                    $0.slotID == running.request.id.magnitude && $0.state == "RUNNING"
+                }
+            })
+        daemon.stop()
+        let controller = try String(contentsOfFile: cluster + "/slurmctld.pid", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        kill(pid_t(controller) ?? 0, SIGTERM)
+        XCTAssertTrue(eventually(10) { kill(pid_t(controller) ?? 0, 0) != 0 })
+        try daemon.start()
+        XCTAssertNotNil(try daemon.json(StatusReply.self, ["status"]).clusterError)
+        XCTAssertEqual(try daemon.json(RequestReply.self, ["show", runningID]).request.state, .running)
+        _ = try Subprocess.run(
+            "/usr/sbin/slurmctld", ["-i"],
+            environment: ["SLURM_CONF": cluster + "/slurm.conf", "PATH": "/usr/sbin:/usr/bin:/bin"], timeout: 30)
+        XCTAssertTrue(try eventually(60) { try daemon.json(StatusReply.self, ["status"]).clusterError == nil })
+        XCTAssertEqual(try daemon.json(RequestReply.self, ["show", runningID]).request.state, .running, "adopted")
+        _ = try daemon.slotctl(["cancel", runningID])
+        XCTAssertTrue(
+            try eventually(20) { try daemon.json(RequestReply.self, ["show", runningID]).request.state == .cancelled })
     }
 }

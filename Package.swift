@@ -71,7 +71,7 @@ let package = Package(
             name: "SlotSandbox", dependencies: ["CSlotSpawn", "CSystemd"], exclude: ["README.md"],
             swiftSettings: strict),
         // slotd in front of Slurm: the command-line adapter and the executor that runs slots as Slurm jobs.
-        .target(name: "SlotSlurm", dependencies: ["SlotSandbox", "SlotCore"], swiftSettings: strict),
+        .target(name: "SlotSlurm", dependencies: ["SlotSandbox", "SlotCore", "CSlotSpawn"], swiftSettings: strict),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CYAJL", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
         // Records the store keeps, the report counts and the wire carries: no dependencies.

@@ -363,10 +363,9 @@ public actor Engine {
         launch.cpus = slot.cpus
         launch.memoryMiB = slot.memoryMiB
         launch.network = request.network
-        if slot.placements.count > 1 {
-            launch.ranks = slot.placements.map {
-                SlotRank(node: StoredRequest.name(of: $0.node, nodeNames), gpuIndices: $0.gpuIndices)
-            }
+        // Every slot names its nodes (a cluster executor pins the job to them); only a gang fans out here.
+        launch.ranks = slot.placements.map {
+            SlotRank(node: StoredRequest.name(of: $0.node, nodeNames), gpuIndices: $0.gpuIndices)
         }
         do {
             try executor.startSlot(launch)

@@ -52,10 +52,14 @@ public final class SlurmExecutor: SlotExecutor {
         }
         let existing: [SlurmJob]
         do { existing = try ownJobs() } catch { throw .unavailable(id: launch.id, reason: "\(error)") }
-        if let job = existing.first(where: { $0.slotID == launch.id }) {
+        // The comment names the slot; the job's user must be the slot's too (defence in depth beside the gate,
+        // which refuses users' changes to the partition's jobs).
+        let owner = Int(launch.user?.uid ?? getuid())
+        if let job = existing.first(where: { $0.slotID == launch.id && $0.userID == owner }) {
             jobs.withLock { $0[launch.id] = (job.jobID, false) }
             return
         }
+        if let problem = Self.prepareLog(launch) { throw .failedToStart(id: launch.id, reason: problem) }
         let output: Data
         do {
             output = try tools.run(
@@ -96,6 +100,18 @@ public final class SlurmExecutor: SlotExecutor {
         return adoptions
     }
 
+    /// Creates the slot's log as slotd, never through a link, owned by the applicant, so that Slurm (which opens
+    /// `--output` as the job's user) appends to it, and the log directory stays slotd's alone. Nil when done.
+    static func prepareLog(_ launch: SlotLaunch) -> String? {
+        let fd = open(launch.logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o640)
+        guard fd >= 0 else { return "log \(launch.logFile): \(String(cString: strerror(errno)))" }
+        defer { close(fd) }
+        if let user = launch.user, fchown(fd, user.uid, user.gid) != 0 {
+            return "log \(launch.logFile): cannot give it to uid \(user.uid): \(String(cString: strerror(errno)))"
+        }
+        return nil
+    }
+
     /// Slurm's words for a controller it cannot reach.
     static func unreachable(_ message: String) -> Bool {
         ["Unable to contact slurm controller", "Connection refused", "Socket timed out", "Zero Bytes were transmitted"]
@@ -131,7 +147,9 @@ public final class SlurmExecutor: SlotExecutor {
 
     private func ownJobs() throws(SlurmError) -> [SlurmJob] {
         let data = try tools.run("squeue", ["--json", "--all", "--states=all", "--partition=\(partition)"])
-        return try SlurmJSON.jobs(data).filter { $0.slotID != nil }
+        // squeue --json (22.05) lists every job whatever the filters say: only the partition's count, where the
+        // submit gate lets nobody but slotd put a job or change one.
+        return try SlurmJSON.jobs(data).filter { $0.partition == partition && $0.slotID != nil }
     }
 
     /// One look at slotd's jobs: report starts and ends. A job Slurm no longer lists ended long enough ago that

@@ -1,3 +1,4 @@
+import CSlotSpawn
 import Foundation
 
 #if canImport(Glibc)
@@ -26,14 +27,17 @@ public enum Subprocess {
         timeout: Double, limit: Int = 64 << 20
     ) throws(Failure) -> Result {
         var stdin: [Int32] = [0, 0], stdout: [Int32] = [0, 0], stderr: [Int32] = [0, 0]
+        // Close-on-exec, so a tool started meanwhile by another thread holds none of these ends open.
         guard pipe(&stdin) == 0, pipe(&stdout) == 0, pipe(&stderr) == 0 else { throw .spawn(errno) }
+        for fd in stdin + stdout + stderr { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, stdin[0], 0)
         posix_spawn_file_actions_adddup2(&actions, stdout[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderr[1], 2)
-        for fd in stdin + stdout + stderr { posix_spawn_file_actions_addclose(&actions, fd) }
+        // Nothing of slotd's (sockets, the database) reaches the tool: every descriptor above stderr is closed.
+        _ = cslot_spawn_addclosefrom(&actions, 3)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }

@@ -85,6 +85,13 @@ final class SlurmFlowTests: XCTestCase {
         XCTAssertEqual(long.request.nodeList ?? [long.request.node ?? ""], ["node3"])
         XCTAssertTrue(
             try eventually(20) {
+                try SlurmJSON.jobs(try tools.run("squeue", ["--json"])).first {
+                    $0.slotID == long.request.id.magnitude
+                }?
+                .nodes == "node3"
+            }, "a one-node slot is pinned to the node slotd chose")
+        XCTAssertTrue(
+            try eventually(20) {
                 try SlurmJSON.jobs(try tools.run("squeue", ["--json"])).contains {
                     $0.slotID == long.request.id.magnitude && $0.state == "RUNNING"
                 }

@@ -45,6 +45,11 @@ final class SlurmClusterTests: XCTestCase {
         return (result.status, String(decoding: result.output + result.errors, as: UTF8.self))
     }
 
+    func restartedAdoptionIncludes103() -> Bool {
+        let executor = SlurmExecutor(tools: tools, partition: "slotd", onEvent: { _ in })
+        return executor.adopt().contains { if case .adopted(103, _) = $0 { true } else { false } }
+    }
+
     /// Events an executor reported, in order.
     final class Events: Sendable {
         let list = Mutex<[ProcessExecutor.Event]>([])
@@ -103,6 +108,19 @@ final class SlurmClusterTests: XCTestCase {
         long.ranks = [SlotRank(node: "node3", gpuIndices: [0, 1])]
         try executor.startSlot(long)
         _ = events.wait(20) { $0.contains { if case .started(102, _) = $0 { true } else { false } } }
+        // Its user cannot pass it off as another request's: the gate refuses users' changes to slotd's jobs.
+        let job = try XCTUnwrap(executor.jobID(of: 102))
+        let forged = try Subprocess.run(
+            "/usr/sbin/runuser",
+            ["-u", "nobody", "--", "/usr/bin/scontrol", "update", "jobid=\(job)", "comment=slotd:7"],
+            environment: ["SLURM_CONF": directory + "/slurm.conf", "PATH": "/usr/bin:/bin"], timeout: 30)
+        XCTAssertNotEqual(forged.status, 0, String(decoding: forged.output + forged.errors, as: UTF8.self))
+        let stillOurs = try SlurmJSON.jobs(try tools.run("squeue", ["--json"])).first { $0.jobID == job }
+        XCTAssertEqual(stillOurs?.slotID, 102)
+        // A job of the same comment outside the partition is not taken for slotd's.
+        _ = try tools.run(
+            "sbatch", ["--partition=general", "--comment=slotd:103", "--output=/dev/null", "--wrap=sleep 30"])
+        XCTAssertFalse(restartedAdoptionIncludes103())
         // A restarted slotd finds it by its comment and follows it.
         let later = Events()
         let restarted = SlurmExecutor(

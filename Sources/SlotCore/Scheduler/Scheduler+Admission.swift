@@ -82,10 +82,11 @@ extension Scheduler {
             if request.totalGPUs > category.maxConcurrentGPUs {
                 problems.append(.overConcurrentGPUCap(requested: request.totalGPUs, cap: category.maxConcurrentGPUs))
             }
-            if chargeableHours(request) > Double(category.gpuHoursPerPeriod) {
+            let chargeable = chargeableHours(request)
+            if chargeable > Double(category.gpuHoursPerPeriod) {
                 problems.append(
                     .overPeriodBudget(
-                        requestedGPUHours: chargeableHours(request),
+                        requestedGPUHours: chargeable,
                         budget: category.gpuHoursPerPeriod))
             }
         }

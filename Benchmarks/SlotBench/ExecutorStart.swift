@@ -46,7 +46,7 @@ enum ExecutorStartBenchmark {
             switch event {
             case .started(let id, _): started.withLock { $0[id] = clock.now }
             case .ended(let id, let outcome): ended.withLock { $0[id] = outcome }
-            case .node: break
+            case .node, .submitted, .startFailed, .outside: break
             }
         }
         var samples: [Double] = []

@@ -182,6 +182,11 @@ enum Format {
                     + ((r.gpuIndices ?? []).isEmpty || r.nodeList != nil
                         ? "" : ", GPUs \((r.gpuIndices ?? []).map(String.init).joined(separator: ","))"))
         }
+        if let job = r.clusterJob {
+            lines.append("  cluster    job \(job)" + (r.clusterState.map { ": \($0)" } ?? ""))
+        } else if let state = r.clusterState {
+            lines.append("  cluster    \(state)")
+        }
         if let ended = r.endedAt { lines.append("  ended      \(time(ended))") }
         if let outcome = r.outcome { lines.append("  outcome    \(outcome)") }
         for reason in r.reasons ?? [] { lines.append("  rejected   \(reason.message) [\(reason.code)]") }

@@ -215,7 +215,7 @@ extension Engine {
             version: SlotdVersion.current, mode: config.mode.rawValue,
             executor: executor is SystemdExecutor ? "systemd" : executor is SlurmExecutor ? "slurm" : "process",
             startedAt: startedAt,
-            pending: scheduler.pendingCount, running: scheduler.running.count,
+            pending: scheduler.pendingCount, running: scheduler.running.count - scheduler.outsideCount,
             policyVersion: policyState.policy.revision ?? "version \(policyState.policy.version)",
             policyHash: policyState.hash, policyFile: policyState.file, policyError: policyState.error,
             nodes: scheduler.inventory.nodes.count, gpus: scheduler.inventory.totalGPUs, freeGPUs: free,
@@ -232,7 +232,7 @@ extension Engine {
         }
         let free = scheduler.freeByNode.reduce(0) { $0 + $1.gpus }
         return DaemonMetrics.Snapshot(
-            pending: scheduler.pendingCount, running: scheduler.running.count,
+            pending: scheduler.pendingCount, running: scheduler.running.count - scheduler.outsideCount,
             pendingByClass: byClass, gpus: scheduler.inventory.totalGPUs,
             usedGPUs: scheduler.inventory.totalGPUs - free)
     }

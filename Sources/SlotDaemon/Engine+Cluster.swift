@@ -66,3 +66,49 @@ extension Engine {
         clusterUnreachable.map { "unreachable since \(Timestamp($0.since)): \($0.reason)" }
     }
 }
+
+/// A cluster executor hands slots over off the engine (sbatch may take seconds): its answers come back as events.
+extension Engine {
+    /// The cluster took slot `id` as job `job`: recorded, so a restart knows the slot was handed over.
+    func clusterSubmitted(_ id: Int64, job: Int) {
+        guard var request = book.active[id], request.state == .running, request.clusterJob == nil else { return }
+        request.clusterJob = Int64(job)
+        commit([(request, "submitted to the cluster as job \(job)", now)])
+    }
+
+    /// The cluster did not take slot `id`: pending again while it cannot be reached, failed otherwise.
+    func clusterStartFailed(_ id: Int64, reason: String, unavailable: Bool) {
+        guard let request = book.active[id], request.state == .running else { return }
+        if book.stopping.removeValue(forKey: id) != nil {
+            // Cancelled (or expired) while it was being handed over: it ends so, never started.
+            var stopped = request
+            stopped.state = .cancelled
+            stopped.endedAt = now
+            stopped.outcome = "stopped before the cluster started it"
+            commit([(stopped, "cancelled before it started: \(reason)", now)])
+            perform(scheduler.handle(.slotEnded(requestID: UInt64(id)), now: now))
+        } else if unavailable {
+            requeueUnstarted(request, because: reason)
+        } else {
+            startFailed(request, because: reason)
+        }
+    }
+
+    /// What the cluster runs outside slotd on its nodes is held in the scheduler as taken (`Scheduler+Outside`).
+    func clusterOutside(_ holds: [OutsideHold]) {
+        let now = self.now
+        let mapped = holds.compactMap { hold -> (UInt64, Int, Int, Int, Int, Int64)? in
+            guard let node = nodeNames.firstIndex(of: hold.node) else { return nil }
+            // One hold per job and node: the job id in the high bits, the node's index in the low 16.
+            let key = UInt64(truncatingIfNeeded: hold.job) << 16 | UInt64(node & 0xFFFF)
+            return (key, node, hold.gpus, hold.cpus, hold.memoryMiB, hold.end ?? now + 365 * 86_400_000)
+        }
+        if holds.count != outsideSeen {
+            logger.info("work outside slotd holds \(holds.reduce(0) { $0 + $1.gpus }) GPU(s) on the cluster's nodes")
+            outsideSeen = holds.count
+        }
+        perform(
+            scheduler.holdOutside(
+                mapped.map { (key: $0.0, node: $0.1, gpus: $0.2, cpus: $0.3, memoryMiB: $0.4, end: $0.5) }, now: now))
+    }
+}

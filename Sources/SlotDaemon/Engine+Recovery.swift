@@ -39,7 +39,24 @@ extension Engine {
             )
         }
         var lost: [(request: StoredRequest, detail: String, at: Int64)] = []
+        var recorded: [(request: StoredRequest, detail: String, at: Int64)] = []  // re-queued, or their job found
+        var adoptedJobs: [Int64: Int64] = [:]
+        for case .adopted(let id, let job) in adoptions { adoptedJobs[Int64(id)] = Int64(job) }
         for var request in running {
+            if executor.submitsJobs, !adopted.contains(request.id), request.clusterJob == nil {
+                // Granted, but slotd stopped before the cluster took it (no job recorded, none in the cluster with
+                // its comment): it never ran, so it is granted again, once.
+                request = requeueNeverSubmitted(request)
+                recorded.append((request, "re-queued: slotd stopped before the cluster took it", now))
+                continue
+            }
+            if executor.submitsJobs, adopted.contains(request.id), request.clusterJob == nil,
+                let job = adoptedJobs[request.id]
+            {
+                // The cluster took it but slotd stopped before recording the job: recorded now.
+                request.clusterJob = job
+                recorded.append((request, "submitted to the cluster as job \(job) (found after a restart)", now))
+            }
             if adopted.contains(request.id), let node = request.node, let start = request.startedAt {
                 book.active[request.id] = request
                 let further = (request.gang ?? []).compactMap { rank in
@@ -53,7 +70,11 @@ extension Engine {
             } else {
                 request.state = .lost
                 request.endedAt = now
-                request.outcome = "its process was gone when slotd restarted"
+                request.outcome =
+                    request.clusterJob.map {
+                        "the cluster no longer lists its job \($0) (it ended while slotd was away, longer ago than the "
+                            + "cluster keeps finished jobs: MinJobAge)"
+                    } ?? "its process was gone when slotd restarted"
                 lost.append((request, "lost: not running after restart", now))
             }
         }
@@ -62,7 +83,7 @@ extension Engine {
             book.stopping[id] = .cancelled
             try? executor.stop(UInt64(id))
         }
-        try store.update(lost)
+        try store.update(recorded + lost)
         // Nodes drained or down before the restart stay so (a down node's re-adopted slots are lost again).
         restoreNodeStates(try store.nodeStates())
         // Pages of pending requests, each filed in the engine's rows and queued in the scheduler before the next
@@ -87,6 +108,18 @@ extension Engine {
             _ = scheduler.handle(.boost(requestID: UInt64(contest.requestId), Self.boost(contest)), now: now)
         }
         return (pendingCount, adopted.count, lost.count)
+    }
+
+    /// A running row whose slot never reached the cluster, as a pending one (queued again after recovery's pages).
+    private func requeueNeverSubmitted(_ request: StoredRequest) -> StoredRequest {
+        var pending = request
+        pending.state = .pending
+        pending.startedAt = nil
+        pending.node = nil
+        pending.gpuIndices = nil
+        pending.gang = nil
+        pending.logFile = nil
+        return pending
     }
 
     /// Makes sure `name` has an account (dev mode: the invoking user gets one so the first submit works).

@@ -230,7 +230,10 @@ extension Engine {
     }
 
     func get(_ id: Int64, _ caller: Caller) throws(WireError) -> RequestInfo {
-        try visibleRequest(id, caller).info(nodeNames: nodeNames)
+        let request = try visibleRequest(id, caller)
+        var info = request.info(nodeNames: nodeNames)
+        if request.state == .running { info.clusterState = executor.describe(UInt64(id)) }
+        return info
     }
 
     /// The queue in service order. Others' requests are anonymised: position, class and size (Art. 10).
@@ -252,7 +255,9 @@ extension Engine {
             }
             entries.append(running)
         }
-        return QueueReply(pending: scheduler.pendingCount, running: scheduler.running.count, entries: entries)
+        return QueueReply(
+            pending: scheduler.pendingCount, running: scheduler.running.count - scheduler.outsideCount, entries: entries
+        )
     }
 
     private func entry(
@@ -300,7 +305,20 @@ extension Engine {
             positionInClass: explanation.positionInClass,
             queueClass: explanation.queueClass.map { "\($0.category)/\($0.sector)/\($0.band)" },
             reasons: explanation.reasons.map { Reason(code: $0.code, message: $0.description) },
-            estimatedStart: explanation.estimatedStart, estimateNote: explanation.estimateNote)
+            estimatedStart: explanation.estimatedStart,
+            estimateNote: explanation.state == .running
+                ? runningNote(id, explanation.estimateNote) : explanation.estimateNote)
+    }
+
+    /// A running slot's note, with what the cluster says of it and which time limit applies.
+    private func runningNote(_ id: Int64, _ note: String) -> String {
+        guard executor.submitsJobs else { return note }
+        var parts = [note]
+        if let state = executor.describe(UInt64(id)) { parts.append(state) }
+        parts.append(
+            "slotd stops it at its hard end; while slotd is down, the cluster's own time limit (whole minutes, "
+                + "rounded up, checked about every 30 s) ends it")
+        return parts.joined(separator: "; ")
     }
 
     /// A chunk of the workload's log, for its owner (and admins).

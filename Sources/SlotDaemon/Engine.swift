@@ -55,6 +55,8 @@ public actor Engine {
     var clusterUnreachable: (since: Int64, reason: String, probedAt: Int64)?
     /// Running slots found in the store while the cluster was unreachable at start, to adopt when it answers.
     var awaitingAdoption: Set<Int64> = []
+    /// How many holds of work outside slotd were last logged (a change is logged, not every poll).
+    var outsideSeen = 0
     /// Nodes that are not up and why, by node index (`Engine+Nodes`).
     var nodeNotes: [Int: StoredNodeState] = [:]
     /// Counters and histograms for Prometheus (exported only when `[metrics]` asks for it).
@@ -143,6 +145,15 @@ public actor Engine {
             case .auto: Systemd.booted && getuid() == 0
             }
         if config.executor == .slurm {
+            let tools = Self.slurmTools(config)
+            switch SlurmSettings.check(tools, partition: config.slurm.partition) {
+            case nil: logger.warning("cannot ask Slurm for its settings now; they are not checked")
+            case let problems? where !problems.isEmpty:
+                throw ConfigError.invalid(
+                    path: "slurm.conf", key: "",
+                    reason: "Slurm is not set up as slotd needs: " + problems.joined(separator: "; "))
+            default: break
+            }
             let executor = SlurmExecutor(
                 tools: Self.slurmTools(config), partition: config.slurm.partition,
                 interval: .milliseconds(config.slurm.pollMilliseconds), onEvent: onEvent)
@@ -259,6 +270,10 @@ public actor Engine {
                 request.state = .cancelled
                 request.endedAt = now
                 changes.append((request, "cancelled while pending", now))
+            case .stop(let slot) where Scheduler.isOutside(slot.requestID),
+                .expire(let slot) where Scheduler.isOutside(slot.requestID),
+                .lost(let slot, _) where Scheduler.isOutside(slot.requestID):
+                break  // work outside slotd: the cluster ends it, not slotd
             case .stop(let slot):
                 book.stopping[Int64(slot.requestID)] = .cancelled
                 try? executor.stop(slot.requestID)
@@ -273,6 +288,7 @@ public actor Engine {
                 break
             }
         }
+        if !starts.isEmpty { FailPoint.hit("grant") }
         guard commit(changes) else {
             // Not on disk, so not started: the database still says pending, and so does the scheduler again.
             for (request, _) in starts { undoStart(request) }
@@ -372,21 +388,37 @@ public actor Engine {
         } catch .unavailable(_, let reason) {
             requeueUnstarted(request, because: reason)
         } catch {
-            logger.warning("request \(request.id): \(error)")
-            var failed = request
-            failed.state = .failed
-            failed.endedAt = now
-            failed.outcome = "\(error)"
-            commit([(failed, "failed to start: \(error)", now)])
-            perform(scheduler.handle(.slotEnded(requestID: UInt64(request.id)), now: now))
+            startFailed(request, because: "\(error)")
         }
+    }
+
+    /// A granted slot the executor could not start ends as failed, with why.
+    func startFailed(_ request: StoredRequest, because reason: String) {
+        logger.warning("request \(request.id): \(reason)")
+        var failed = request
+        failed.state = .failed
+        failed.endedAt = now
+        failed.outcome = reason
+        commit([(failed, "failed to start: \(reason)", now)])
+        perform(scheduler.handle(.slotEnded(requestID: UInt64(request.id)), now: now))
     }
 
     /// A slot ended (or was re-adopted and ended): record how, free its resources, and schedule again.
     func executorEvent(_ event: ProcessExecutor.Event) {
-        if case .node(let name, let state, let reason) = event {
+        switch event {
+        case .node(let name, let state, let reason):
             clusterNodeState(name: name, state: state, reason: reason)
             return
+        case .submitted(let id, let job):
+            clusterSubmitted(Int64(id), job: job)
+            return
+        case .startFailed(let id, let reason, let unavailable):
+            clusterStartFailed(Int64(id), reason: reason, unavailable: unavailable)
+            return
+        case .outside(let holds):
+            clusterOutside(holds)
+            return
+        case .started, .ended: break
         }
         guard case .ended(let id64, let outcome) = event else { return }
         let id = Int64(id64)

@@ -42,6 +42,10 @@ public struct RequestInfo: Codable, Sendable, Hashable {
     public var nodes: Int?
     /// A running gang's nodes, rank order (`node` is the first).
     public var nodeList: [String]?
+    /// The cluster's job of a slot handed to a cluster (the Slurm job id).
+    public var clusterJob: Int64?
+    /// What the cluster says of that job now (Get only).
+    public var clusterState: String?
 
     public init(
         id: Int64, state: RequestState, account: String, uid: Int64, sector: String, gpus: Int, cpus: Int,

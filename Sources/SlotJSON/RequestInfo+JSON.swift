@@ -8,6 +8,8 @@ extension RequestInfo {
     public func write(to w: JSONWriter) {
         w.beginObject()
         w.key("account"); w.string(account)
+        if let clusterJob { w.key("clusterJob"); w.int(clusterJob) }
+        if let clusterState { w.key("clusterState"); w.string(clusterState) }
         w.key("command"); w.strings(command)
         w.key("cpus"); w.int(cpus)
         w.key("durationSeconds"); w.int(durationSeconds)
@@ -52,7 +54,7 @@ extension RequestInfo {
         var command: [String]?, workingDirectory: String?, submittedAt: Int64?
         var startedAt: Int64?, endedAt: Int64?, outcome: String?, exitCode: Int?, reasons: [Reason]?
         var node: String?, gpuIndices: [Int]?, logFile: String?, network: Bool?, gpuTypes: [String]?
-        var nodes: Int?, nodeList: [String]?
+        var nodes: Int?, nodeList: [String]?, clusterJob: Int64?, clusterState: String?
         try r.beginObject()
         while let key = try r.nextKey() {
             if r.readNull() { continue }
@@ -89,6 +91,8 @@ extension RequestInfo {
             case "gpuTypes": gpuTypes = try r.strings()
             case "nodes": nodes = try r.int()
             case "nodeList": nodeList = try r.strings()
+            case "clusterJob": clusterJob = try r.int64()
+            case "clusterState": clusterState = try r.string()
             default: try r.skipValue()
             }
         }
@@ -113,6 +117,8 @@ extension RequestInfo {
         self.gpuTypes = gpuTypes
         self.nodes = nodes
         self.nodeList = nodeList
+        self.clusterJob = clusterJob
+        self.clusterState = clusterState
     }
 }
 

@@ -59,7 +59,11 @@ public enum Interfaces {
           # How many nodes the slot spans when more than one (a gang); gpus, cpus and memoryMiB are per node.
           nodes: ?int,
           # A running gang's nodes in rank order (node is the first).
-          nodeList: ?[]string
+          nodeList: ?[]string,
+          # The cluster's job of a slot handed to a cluster (executor slurm: the Slurm job id).
+          clusterJob: ?int,
+          # What the cluster says of that job now (Get only): its state and, while it waits, Slurm's reason.
+          clusterState: ?string
         )
 
         # Another user's request as anyone may see it: position, class and size only.

@@ -34,6 +34,14 @@ public final class ProcessExecutor: Sendable {
         case ended(id: UInt64, outcome: SlotOutcome)
         /// A cluster executor saw a node's state change (`up`, `draining`, `down`), with the cluster's reason.
         case node(name: String, state: String, reason: String)
+        /// A cluster executor handed the slot over: the cluster's job `job` is now the slot's (it may still wait in
+        /// the cluster's own queue before ``started(id:pid:)``).
+        case submitted(id: UInt64, job: Int)
+        /// A cluster executor could not hand the slot over; `unavailable`: the cluster could not be reached and
+        /// nothing was submitted, so the slot may be granted again once it answers.
+        case startFailed(id: UInt64, reason: String, unavailable: Bool)
+        /// What runs on the cluster's nodes outside slotd, as last seen: the whole list each time it changes.
+        case outside([OutsideHold])
     }
 
     /// How a slot ended and how long it ran, measured by the executor.

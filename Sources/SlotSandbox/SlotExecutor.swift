@@ -9,10 +9,17 @@ public protocol SlotExecutor: Sendable {
     /// Whether the executor can start slots now (a cluster executor asks its controller); nil when it can, else
     /// why not. Asked while starts wait after ``ExecutorError/unavailable(id:reason:)``.
     func probe() -> String?
+    /// Whether slots are jobs of a cluster that records each one it took: a slot with no job id on record that the
+    /// cluster does not list was never handed over, and may be granted again after a restart (`Engine+Recovery`).
+    var submitsJobs: Bool { get }
+    /// What the cluster says of slot `id` now (its job, state and reason), for `show` and `explain`; nil if nothing.
+    func describe(_ id: UInt64) -> String?
 }
 
 extension SlotExecutor {
     public func probe() -> String? { nil }
+    public var submitsJobs: Bool { false }
+    public func describe(_ id: UInt64) -> String? { nil }
 }
 
 extension ProcessExecutor: SlotExecutor {

@@ -18,6 +18,13 @@ public final class SlurmExecutor: SlotExecutor {
     /// Each node's last reported state, to report changes only.
     private let nodeStates = Mutex<[String: String]>([:])
     private let polls = Atomic<Int>(0)
+    /// Slots whose sbatch has not answered yet; one stopped meanwhile is taken out, and cancelled once it has a job.
+    private let submitting = Mutex<Set<UInt64>>([])
+    private let submissions = DispatchQueue(label: "slotd-slurm-submit")
+    /// Each followed job's last state and Slurm's reason, for ``describe(_:)``.
+    private let seen = Mutex<[UInt64: (state: String, reason: String)]>([:])
+    /// The holds of work outside slotd last reported.
+    private let outside = Mutex<[OutsideHold]>([])
 
     public init(
         tools: SlurmTools, partition: String, interval: Duration = .milliseconds(500),
@@ -41,45 +48,70 @@ public final class SlurmExecutor: SlotExecutor {
 
     deinit { closed.store(true, ordering: .relaxed) }
 
+    /// Hands the slot to Slurm off the caller's thread: the engine records the grant, returns, and learns the
+    /// job's id (``ProcessExecutor/Event/submitted(id:job:)``) or why it was not taken
+    /// (``ProcessExecutor/Event/startFailed(id:reason:unavailable:)``), so a slow controller holds up nobody's
+    /// calls. Submissions go one at a time, in grant order.
+    public func startSlot(_ launch: SlotLaunch) throws(ExecutorError) {
+        submitting.withLock { _ = $0.insert(launch.id) }
+        submissions.async { [self] in
+            switch submit(launch) {
+            case .success(let job):
+                onEvent(.submitted(id: launch.id, job: job))
+                let cancelled = submitting.withLock { $0.remove(launch.id) == nil }
+                jobs.withLock { $0[launch.id] = (job, false) }
+                if cancelled { try? stop(launch.id) }  // stopped while sbatch ran
+            case .failure(let error):
+                submitting.withLock { _ = $0.remove(launch.id) }
+                if case .unavailable(_, let reason) = error {
+                    onEvent(.startFailed(id: launch.id, reason: reason, unavailable: true))
+                } else {
+                    onEvent(.startFailed(id: launch.id, reason: "\(error)", unavailable: false))
+                }
+            }
+        }
+    }
+
     /// Submits the slot's job, once: a job of this slot that Slurm already has (a submission whose answer was lost
     /// to a timeout, or a start retried after the controller came back) is followed, not submitted again.
-    public func startSlot(_ launch: SlotLaunch) throws(ExecutorError) {
-        guard launch.network else {
-            throw .failedToStart(
-                id: launch.id,
-                reason: "running without a network (Art. 17.4) is not available on the Slurm cluster yet; "
-                    + "submit without --no-network, or to a machine that runs slots itself")
-        }
+    func submit(_ launch: SlotLaunch) -> Result<Int, ExecutorError> {
         let existing: [SlurmJob]
-        do { existing = try ownJobs() } catch { throw .unavailable(id: launch.id, reason: "\(error)") }
+        do { existing = try ownJobs() } catch { return .failure(.unavailable(id: launch.id, reason: "\(error)")) }
         // The comment names the slot; the job's user must be the slot's too (defence in depth beside the gate,
         // which refuses users' changes to the partition's jobs).
         let owner = Int(launch.user?.uid ?? getuid())
         if let job = existing.first(where: { $0.slotID == launch.id && $0.userID == owner }) {
-            jobs.withLock { $0[launch.id] = (job.jobID, false) }
-            return
+            return .success(job.jobID)
         }
-        if let problem = Self.prepareLog(launch) { throw .failedToStart(id: launch.id, reason: problem) }
+        if let problem = Self.prepareLog(launch) { return .failure(.failedToStart(id: launch.id, reason: problem)) }
+        FailPoint.hit("submit")
         let output: Data
         do {
             output = try tools.run(
                 "sbatch", SlurmSubmission.arguments(for: launch, partition: partition),
                 input: Data(SlurmSubmission.script(for: launch).utf8))
         } catch .timedOut(let tool, let seconds) {
-            throw .unavailable(id: launch.id, reason: "\(tool) did not answer within \(seconds) s")
+            return .failure(.unavailable(id: launch.id, reason: "\(tool) did not answer within \(seconds) s"))
         } catch .failed(_, _, let message) where Self.unreachable(message) {
-            throw .unavailable(id: launch.id, reason: message.trimmingCharacters(in: .whitespacesAndNewlines))
-        } catch { throw .failedToStart(id: launch.id, reason: "\(error)") }
+            return .failure(
+                .unavailable(id: launch.id, reason: message.trimmingCharacters(in: .whitespacesAndNewlines)))
+        } catch { return .failure(.failedToStart(id: launch.id, reason: "\(error)")) }
+        FailPoint.hit("submitted")
         // --parsable prints `JOBID` or `JOBID;CLUSTER`.
         let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let job = Int(text.split(separator: ";").first ?? "") else {
-            throw .failedToStart(id: launch.id, reason: "sbatch printed '\(text.prefix(200))', not a job id")
+            return .failure(
+                .failedToStart(id: launch.id, reason: "sbatch printed '\(text.prefix(200))', not a job id"))
         }
-        jobs.withLock { $0[launch.id] = (job, false) }
+        return .success(job)
     }
 
     public func stop(_ id: UInt64) throws(ExecutorError) {
-        guard let job = jobs.withLock({ $0[id]?.job }) else { throw .notRunning(id: id) }
+        guard let job = jobs.withLock({ $0[id]?.job }) else {
+            // Still being submitted: it is cancelled as soon as sbatch answers.
+            if submitting.withLock({ $0.remove(id) != nil }) { return }
+            throw .notRunning(id: id)
+        }
         do { _ = try tools.run("scancel", [String(job)]) } catch {
             throw .failedToStart(id: id, reason: "scancel \(job): \(error)")
         }
@@ -125,6 +157,17 @@ public final class SlurmExecutor: SlotExecutor {
         } catch { return "\(error)" }
     }
 
+    public var submitsJobs: Bool { true }
+
+    public func describe(_ id: UInt64) -> String? {
+        guard let job = jobs.withLock({ $0[id]?.job }) else {
+            return submitting.withLock { $0.contains(id) } ? "being submitted to Slurm" : nil
+        }
+        guard let state = seen.withLock({ $0[id] }) else { return "Slurm job \(job)" }
+        let reason = state.reason.isEmpty || state.reason == "None" ? "" : " (\(state.reason))"
+        return "Slurm job \(job): \(state.state)\(reason)"
+    }
+
     public var confinement: String {
         "a Slurm batch job each in partition \(partition): Slurm's cgroups and limits as its slurm.conf sets them; "
             + "Slurm ends it at its time limit (whole minutes) if slotd does not"
@@ -146,10 +189,26 @@ public final class SlurmExecutor: SlotExecutor {
     public func jobID(of id: UInt64) -> Int? { jobs.withLock { $0[id]?.job } }
 
     private func ownJobs() throws(SlurmError) -> [SlurmJob] {
-        let data = try tools.run("squeue", ["--json", "--all", "--states=all", "--partition=\(partition)"])
-        // squeue --json (22.05) lists every job whatever the filters say: only the partition's count, where the
-        // submit gate lets nobody but slotd put a job or change one.
-        return try SlurmJSON.jobs(data).filter { $0.partition == partition && $0.slotID != nil }
+        // Only the partition's count, where the submit gate lets nobody but slotd put a job or change one.
+        try partitionJobs().filter { $0.partition == partition && $0.slotID != nil }
+    }
+
+    /// Every job Slurm lists: squeue --json (22.05) lists them all whatever the filters say.
+    private func partitionJobs() throws(SlurmError) -> [SlurmJob] {
+        try SlurmJSON.jobs(try tools.run("squeue", ["--json", "--all", "--states=all"]))
+    }
+
+    /// Reports what jobs slotd did not start hold on the partition's nodes, when it changed. A job of slotd's
+    /// partition without slotd's comment counts too (one an operator put there by hand).
+    private func reportOutside(_ all: [SlurmJob]) {
+        let members = Set(nodeStates.withLock { Array($0.keys) })
+        let holds = all.filter { !($0.partition == partition && $0.slotID != nil) }.flatMap(\.holds)
+            .filter { members.contains($0.node) }
+        let changed = outside.withLock { known in
+            defer { known = holds }
+            return known != holds
+        }
+        if changed { onEvent(.outside(holds)) }
     }
 
     /// One look at slotd's jobs: report starts and ends. A job Slurm no longer lists ended long enough ago that
@@ -158,20 +217,26 @@ public final class SlurmExecutor: SlotExecutor {
         // The nodes every fourth poll (and at the first): their changes reach the scheduler as node events.
         if polls.wrappingAdd(1, ordering: .relaxed).oldValue % 4 == 0 { pollNodes() }
         let followed = jobs.withLock { $0 }
-        guard !followed.isEmpty, let found = try? ownJobs() else { return }
+        guard let all = try? partitionJobs() else { return }
+        reportOutside(all)
+        guard !followed.isEmpty else { return }
+        let found = all.filter { $0.partition == partition && $0.slotID != nil }
         let byID = Dictionary(found.map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })
         for (id, entry) in followed {
             guard let job = byID[entry.job] else {
                 jobs.withLock { _ = $0.removeValue(forKey: id) }
+                seen.withLock { _ = $0.removeValue(forKey: id) }
                 onEvent(.ended(id: id, outcome: .endedAfterRestart))
                 continue
             }
+            seen.withLock { $0[id] = (job.state, job.stateReason) }
             if !entry.started, job.state != "PENDING" {
                 jobs.withLock { $0[id]?.started = true }
                 onEvent(.started(id: id, pid: Int32(truncatingIfNeeded: job.jobID)))
             }
             if job.isFinished {
                 jobs.withLock { _ = $0.removeValue(forKey: id) }
+                seen.withLock { _ = $0.removeValue(forKey: id) }
                 onEvent(.ended(id: id, outcome: SlurmSubmission.outcome(of: job)))
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SlotCore
+import SlotSandbox
 
 /// One node as `sinfo --json` (Slurm 22.05, OpenAPI v0.0.38) describes it: the fields slotd reads.
 public struct SlurmNode: Sendable, Hashable, Decodable {
@@ -73,9 +74,24 @@ public struct SlurmJob: Sendable, Hashable, Decodable {
     public var stateReason: String
     public var exitCode: Int
     public var userID: Int
+    /// Each allocated node with its memory (MiB) and cores, in Slurm's order; empty while pending.
+    public var allocated: [(node: String, cpus: Int, memoryMiB: Int)] = []
+    /// Each allocated node's GRES, in the same order: `gpu:h100:1(IDX:0)`.
+    public var gresDetail: [String] = []
+    /// When Slurm ends it at the latest, in seconds since the epoch (0: not known).
+    public var endTime: Int64 = 0
+
+    public static func == (a: SlurmJob, b: SlurmJob) -> Bool {
+        a.jobID == b.jobID && a.state == b.state && a.comment == b.comment && a.nodes == b.nodes
+            && a.stateReason == b.stateReason && a.exitCode == b.exitCode && a.userID == b.userID
+    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(jobID) }
 
     enum CodingKeys: String, CodingKey {
         case name, comment, partition, nodes
+        case resources = "job_resources"
+        case gresDetail = "gres_detail"
+        case endTime = "end_time"
         case jobID = "job_id"
         case state = "job_state"
         case stateReason = "state_reason"
@@ -94,6 +110,71 @@ public struct SlurmJob: Sendable, Hashable, Decodable {
         stateReason = try c.decodeIfPresent(String.self, forKey: .stateReason) ?? ""
         exitCode = (try? c.decodeIfPresent(Int.self, forKey: .exitCode)) ?? 0
         userID = try c.decodeIfPresent(Int.self, forKey: .userID) ?? -1
+        gresDetail = (try? c.decodeIfPresent([String].self, forKey: .gresDetail)) ?? []
+        endTime = (try? c.decodeIfPresent(Int64.self, forKey: .endTime)) ?? 0
+        if let resources = try? c.decodeIfPresent(Resources.self, forKey: .resources) {
+            allocated = resources.nodes.map { ($0.name, $0.cores, $0.memory) }
+        }
+    }
+
+    /// `job_resources`: the allocated nodes, each with its memory and the cores marked allocated per socket.
+    struct Resources: Decodable {
+        struct AllocatedNode: Decodable {
+            var name: String
+            var memory: Int
+            var cores: Int
+            enum CodingKeys: String, CodingKey {
+                case name = "nodename"
+                case memory = "memory_allocated"
+                case sockets
+            }
+            struct Socket: Decodable { var cores: [String: String]? }
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                name = try c.decode(String.self, forKey: .name)
+                memory = (try? c.decodeIfPresent(Int.self, forKey: .memory)) ?? 0
+                let sockets = (try? c.decodeIfPresent([String: Socket].self, forKey: .sockets)) ?? [:]
+                cores = sockets.values.reduce(0) { $0 + ($1.cores?.count ?? 0) }
+            }
+        }
+        var nodes: [AllocatedNode]
+        enum CodingKeys: String, CodingKey { case nodes = "allocated_nodes" }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            nodes = (try? c.decodeIfPresent([AllocatedNode].self, forKey: .nodes)) ?? []
+        }
+    }
+
+    /// GPUs in one `gres_detail` entry: `gpu:h100:2(IDX:0-1)` → 2; several GPU entries add up.
+    static func gpus(inDetail detail: String) -> Int {
+        var count = 0
+        var depth = 0
+        var entry = ""
+        // Entries are comma-separated, but IDX lists hold commas too: split only outside parentheses.
+        for character in detail + "," {
+            if character == "(" { depth += 1 }
+            if character == ")" { depth -= 1 }
+            if character == ",", depth == 0 {
+                let fields = entry.split(separator: "(")[0].split(separator: ":")
+                if fields.first == "gpu", let last = fields.last, let n = Int(last) { count += n }
+                entry = ""
+            } else {
+                entry.append(character)
+            }
+        }
+        return count
+    }
+
+    /// What this job holds on each node, for a job slotd did not start; empty unless it runs.
+    public var holds: [OutsideHold] {
+        guard ["RUNNING", "COMPLETING", "SUSPENDED", "CONFIGURING"].contains(state) else { return [] }
+        return allocated.enumerated().map { index, node in
+            OutsideHold(
+                job: jobID, node: node.node,
+                gpus: gresDetail.indices.contains(index) ? Self.gpus(inDetail: gresDetail[index]) : 0,
+                cpus: node.cpus, memoryMiB: node.memoryMiB,
+                end: endTime > 0 && endTime < 1 << 40 ? endTime * 1_000 : nil)
+        }
     }
 
     /// The slot id slotd tied this job to (`--comment=slotd:ID`); nil for a job slotd did not start.

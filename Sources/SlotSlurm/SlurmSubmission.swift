@@ -28,7 +28,10 @@ public enum SlurmSubmission {
     }
 
     /// The batch script: the request's environment (nothing of slotd's), then its command, once per node with
-    /// `srun` for a gang. Every word is single-quoted, so nothing in it is interpreted by the shell.
+    /// `srun` for a gang. Every word is single-quoted, so nothing in it is interpreted by the shell. A slot without
+    /// a network (Art. 17.4) runs in a network namespace of its own, with only a loopback that is down, made by
+    /// util-linux's `unshare` as the applicant (an unprivileged user namespace maps the applicant to itself): where
+    /// a node cannot make one, the slot fails with unshare's error in its log, never runs with the network.
     public static func script(for launch: SlotLaunch) -> String {
         // The first line after the shebang is a command: sbatch reads no `#SBATCH` directive after it, so nothing in
         // the request's environment or command can add one.
@@ -39,11 +42,15 @@ public enum SlurmSubmission {
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where Self.isName(name) {
             lines.append("export \(name)=\(quote(value))")
         }
-        let command = launch.command.map(quote).joined(separator: " ")
+        let words = (launch.network ? [] : Self.withoutNetwork) + launch.command
+        let command = words.map(quote).joined(separator: " ")
         lines.append(
             launch.ranks.count > 1 ? "exec srun --ntasks-per-node=1 --export=ALL \(command)" : "exec \(command)")
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// What runs the command without a network on a Slurm node.
+    static let withoutNetwork = ["unshare", "--net", "--map-current-user", "--"]
 
     /// `it's` → `'it'\''s'`.
     static func quote(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }

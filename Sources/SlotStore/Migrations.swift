@@ -141,6 +141,11 @@ enum Migrations {
                 t.column("changedBy", .text).notNull()
             }
         }
+        // Slots handed to a cluster (issue 19): the cluster's job id, recorded once it took the job, so a restart
+        // tells a slot never handed over (granted again) from one whose job ended while slotd was away.
+        migrator.registerMigration("v8-request-cluster-job") { db in
+            try db.alter(table: "request") { t in t.add(column: "clusterJob", .integer) }
+        }
         return migrator
     }
 }

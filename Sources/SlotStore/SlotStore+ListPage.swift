@@ -20,7 +20,7 @@ extension SlotStore {
         "memoryMiB", "network", "node", "outcome", "purpose", "reasons", "sector", "startedAt", "state",
         "submittedAt", "uid", "workingDirectory",
         "gpuTypes",  // added later: last, so the others keep their positions
-        "nodes", "gang",
+        "nodes", "gang", "clusterJob",
     ]
 
     /// The page of `requests(states:uid:before:limit:)`, each row written as `RequestInfo`'s JSON
@@ -87,6 +87,7 @@ private struct Columns {
         }
         w.beginObject()
         w.key("account"); text(0, to: w)
+        if let clusterJob = int(ifPresent: 25) { w.key("clusterJob"); w.int(clusterJob) }
         w.key("command")
         if isNull(1) { w.strings([]) } else { try json(1) }
         w.key("cpus"); w.int(int(2))

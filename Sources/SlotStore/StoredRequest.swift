@@ -42,6 +42,8 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
     /// A running gang's further nodes, rank 1 on: each entry the node index, then its GPU indices. `node` and
     /// `gpuIndices` are rank 0.
     public var gang: [[Int]]?
+    /// The cluster's job of a slot handed to a cluster (the Slurm job id), once the cluster took it.
+    public var clusterJob: Int64?
 
     public init(
         id: Int64, uid: Int64, gid: Int64, account: String, sector: String, gpus: Int, cpus: Int,
@@ -72,6 +74,7 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         "id", "uid", "gid", "account", "sector", "gpus", "cpus", "memoryMiB", "durationMs", "purpose",
         "workingDirectory", "submittedAt", "state", "startedAt", "endedAt", "outcome", "exitCode", "node", "logFile",
         "network", "category", "command", "environment", "reasons", "gpuIndices", "gpuTypes", "nodes", "gang",
+        "clusterJob",
     ]
     public static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
 
@@ -126,6 +129,7 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
             while try r.hasNextElement() { ranks.append(try r.ints()) }
             return ranks
         }
+        clusterJob = row[28]
     }
 
     private static func json<T>(
@@ -160,6 +164,7 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         info.gpuTypes = gpuTypes
         info.nodes = nodes > 1 ? nodes : nil
         info.nodeList = nodeIndices.map { ranks in ranks.map { Self.name(of: $0, nodeNames) } }
+        info.clusterJob = clusterJob
         return info
     }
 

@@ -112,3 +112,20 @@ extension Engine {
                 mapped.map { (key: $0.0, node: $0.1, gpus: $0.2, cpus: $0.3, memoryMiB: $0.4, end: $0.5) }, now: now))
     }
 }
+
+extension Engine {
+    /// This installation's mark, made once and kept in the state directory: the cluster's jobs of another slotd (or
+    /// of this one before its state was wiped) are never taken for this one's.
+    static func instance(_ config: DaemonConfig) throws -> String {
+        let path = config.stateDirectory + "/instance"
+        if let kept = try? String(contentsOfFile: path, encoding: .utf8) {
+            let mark = kept.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !mark.isEmpty, mark.allSatisfy({ $0.isLetter || $0.isNumber }) { return mark }
+        }
+        let mark = String(UInt64.random(in: 1...UInt64.max), radix: 36)
+        do { try (mark + "\n").write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw ConfigError.inventory("cannot keep this installation's mark in \(path): \(error)")
+        }
+        return mark
+    }
+}

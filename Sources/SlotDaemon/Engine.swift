@@ -155,7 +155,7 @@ public actor Engine {
             default: break
             }
             let executor = SlurmExecutor(
-                tools: Self.slurmTools(config), partition: config.slurm.partition,
+                tools: tools, partition: config.slurm.partition, instance: try Self.instance(config),
                 interval: .milliseconds(config.slurm.pollMilliseconds), onEvent: onEvent)
             logger.info("executor: slurm; slots: \(executor.confinement)")
             return executor

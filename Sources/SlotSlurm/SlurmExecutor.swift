@@ -9,6 +9,8 @@ import Synchronization
 public final class SlurmExecutor: SlotExecutor {
     public let tools: SlurmTools
     public let partition: String
+    /// This slotd installation's mark in its jobs' comments (``SlurmSubmission/comment(_:instance:)``).
+    public let instance: String
     /// How often jobs are polled.
     public let interval: Duration
     private let onEvent: @Sendable (ProcessExecutor.Event) -> Void
@@ -27,11 +29,12 @@ public final class SlurmExecutor: SlotExecutor {
     private let outside = Mutex<[OutsideHold]>([])
 
     public init(
-        tools: SlurmTools, partition: String, interval: Duration = .milliseconds(500),
+        tools: SlurmTools, partition: String, instance: String = "", interval: Duration = .milliseconds(500),
         onEvent: @escaping @Sendable (ProcessExecutor.Event) -> Void
     ) {
         self.tools = tools
         self.partition = partition
+        self.instance = instance
         self.interval = interval
         self.onEvent = onEvent
         let thread = Thread { [weak self] in
@@ -88,7 +91,7 @@ public final class SlurmExecutor: SlotExecutor {
         let output: Data
         do {
             output = try tools.run(
-                "sbatch", SlurmSubmission.arguments(for: launch, partition: partition),
+                "sbatch", SlurmSubmission.arguments(for: launch, partition: partition, instance: instance),
                 input: Data(SlurmSubmission.script(for: launch).utf8))
         } catch .timedOut(let tool, let seconds) {
             return .failure(.unavailable(id: launch.id, reason: "\(tool) did not answer within \(seconds) s"))
@@ -190,7 +193,12 @@ public final class SlurmExecutor: SlotExecutor {
 
     private func ownJobs() throws(SlurmError) -> [SlurmJob] {
         // Only the partition's count, where the submit gate lets nobody but slotd put a job or change one.
-        try partitionJobs().filter { $0.partition == partition && $0.slotID != nil }
+        try partitionJobs().filter(isOwn)
+    }
+
+    /// A job of this installation's, in slotd's partition.
+    private func isOwn(_ job: SlurmJob) -> Bool {
+        job.partition == partition && job.slotID != nil && job.slotInstance == instance
     }
 
     /// Every job Slurm lists: squeue --json (22.05) lists them all whatever the filters say.
@@ -202,7 +210,7 @@ public final class SlurmExecutor: SlotExecutor {
     /// partition without slotd's comment counts too (one an operator put there by hand).
     private func reportOutside(_ all: [SlurmJob]) {
         let members = Set(nodeStates.withLock { Array($0.keys) })
-        let holds = all.filter { !($0.partition == partition && $0.slotID != nil) }.flatMap(\.holds)
+        let holds = all.filter { !isOwn($0) }.flatMap(\.holds)
             .filter { members.contains($0.node) }
         let changed = outside.withLock { known in
             defer { known = holds }
@@ -220,7 +228,7 @@ public final class SlurmExecutor: SlotExecutor {
         guard let all = try? partitionJobs() else { return }
         reportOutside(all)
         guard !followed.isEmpty else { return }
-        let found = all.filter { $0.partition == partition && $0.slotID != nil }
+        let found = all.filter(isOwn)
         let byID = Dictionary(found.map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })
         for (id, entry) in followed {
             guard let job = byID[entry.job] else {

@@ -179,7 +179,14 @@ public struct SlurmJob: Sendable, Hashable, Decodable {
 
     /// The slot id slotd tied this job to (`--comment=slotd:ID`); nil for a job slotd did not start.
     public var slotID: UInt64? {
-        comment.hasPrefix("slotd:") ? UInt64(comment.dropFirst(6)) : nil
+        guard comment.hasPrefix("slotd:") else { return nil }
+        return UInt64(comment.dropFirst(6).split(separator: ":", omittingEmptySubsequences: false)[0])
+    }
+
+    /// The slotd installation that submitted it (`slotd:ID:INSTANCE`); empty for `slotd:ID`.
+    public var slotInstance: String {
+        let parts = comment.dropFirst(6).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count == 2 ? String(parts[1]) : ""
     }
 
     /// True once Slurm will not run it any further.

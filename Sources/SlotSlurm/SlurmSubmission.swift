@@ -4,16 +4,21 @@ import SlotSandbox
 /// How a granted slot becomes a Slurm batch job: pinned to the nodes slotd chose, in slotd's partition, as the
 /// applicant, tied to its request by name and comment. Pure, so the arguments are tested without Slurm.
 public enum SlurmSubmission {
-    /// The job name and comment slotd gives the job of slot `id` (how it finds its own jobs again).
-    public static func comment(_ id: UInt64) -> String { "slotd:\(id)" }
+    /// The comment slotd gives the job of slot `id` (how it finds its own jobs again): the slot and the slotd
+    /// installation (`instance`, kept in its state directory), so that a new installation's request 1 is never taken
+    /// for an old one's job that Slurm still lists.
+    public static func comment(_ id: UInt64, instance: String) -> String {
+        instance.isEmpty ? "slotd:\(id)" : "slotd:\(id):\(instance)"
+    }
 
     /// `sbatch` arguments for `launch` (its `ranks` name the nodes). The time limit is Slurm's backstop while slotd
     /// is down: whole minutes, rounded up (slotd itself stops the slot at its exact end).
-    public static func arguments(for launch: SlotLaunch, partition: String) -> [String] {
+    public static func arguments(for launch: SlotLaunch, partition: String, instance: String = "") -> [String] {
         let nodes = launch.ranks.isEmpty ? [] : launch.ranks.map(\.node)
         var arguments = [
             "--parsable", "--partition=\(partition)", "--job-name=slotd-\(launch.id)",
-            "--comment=\(comment(launch.id))", "--nodes=\(max(1, nodes.count))", "--ntasks-per-node=1",
+            "--comment=\(comment(launch.id, instance: instance))", "--nodes=\(max(1, nodes.count))",
+            "--ntasks-per-node=1",
             "--time=\(max(1, (launch.timeLimit + 59_999) / 60_000))",
             "--chdir=\(launch.workingDirectory)", "--output=\(launch.logFile)", "--open-mode=append",
             "--export=NONE", "--no-requeue",

@@ -150,6 +150,24 @@ final class DaemonHarness {
         self.process = nil
     }
 
+    /// Waits up to `seconds` for slotd to exit by itself (a fail point killed it); true when it did. Reaps it as
+    /// ``crash()`` does, and forgets it.
+    func awaitExit(_ seconds: Double) -> Bool {
+        guard let process else { return true }
+        let pid = process.processIdentifier
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while Date() < deadline {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid || (reaped < 0 && errno == ECHILD) || !process.isRunning {
+                self.process = nil
+                return true
+            }
+            usleep(20_000)
+        }
+        return false
+    }
+
     func connect() throws -> VarlinkConnection { try VarlinkConnection(path: socket) }
 
     struct Output {

@@ -171,4 +171,146 @@ final class SlurmFlowTests: XCTestCase {
         XCTAssertTrue(
             try eventually(20) { try daemon.json(RequestReply.self, ["show", runningID]).request.state == .cancelled })
     }
+
+    func slurmDaemon(_ extra: [String: String] = [:]) throws -> DaemonHarness {
+        let daemon = try DaemonHarness(inventory: "slurm")
+        try daemon.configure(
+            """
+            executor = "slurm"
+            [slurm]
+            partition = "slotd"
+            configuration = "\(cluster)/slurm.conf"
+            poll_milliseconds = 200
+            command_timeout_seconds = 3
+            """)
+        daemon.extraEnvironment = extra
+        return daemon
+    }
+
+    /// The jobs of `daemon`'s request `id` that Slurm lists, in any state.
+    func jobs(of id: Int64, _ daemon: DaemonHarness) throws -> [SlurmJob] {
+        let tools = SlurmTools(configuration: cluster + "/slurm.conf")
+        let instance = try String(contentsOfFile: daemon.state + "/instance", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return try SlurmJSON.jobs(try tools.run("squeue", ["--json", "--all", "--states=all"]))
+            .filter { $0.slotID == id.magnitude && $0.slotInstance == instance && $0.partition == "slotd" }
+    }
+
+    /// Invariant (never twice, never lost): slotd killed with SIGKILL at each point of a start (granted but not
+    /// recorded; recorded but not handed to Slurm; handed to Slurm but its job not recorded) and restarted runs the
+    /// request exactly once: one Slurm job, one run's output, completed.
+    func testKilledAtEachPointOfAStartRunsItOnce() throws {
+        for point in ["grant", "submit", "submitted"] {
+            let daemon = try slurmDaemon(["SLOTD_FAILPOINT": point])
+            try daemon.start()
+            let submitted = try daemon.slotctl(
+                [
+                    "submit", "--json", "--sector", "healthcare", "--gpus", "1", "--cpus", "1", "--memory", "128M",
+                    "--duration", "10m", "--", "sh", "-c", "echo ran-once-$SLOTD_SLOT_ID",
+                ])
+            XCTAssertTrue(daemon.awaitExit(30), "\(point): the fail point killed slotd: \(daemon.stderr)")
+            daemon.extraEnvironment = [:]
+            try daemon.start()
+            // The reply may have been lost with slotd (at `grant`): the request is found by listing.
+            let listed = try daemon.json(ListReply.self, ["list", "--all"] + HostileUserDaemonTests.everyState)
+                .requests
+            XCTAssertEqual(listed.count, 1, "\(point): the request was kept, once (\(submitted.stdout))")
+            let id = try XCTUnwrap(listed.first?.id)
+            var final = try XCTUnwrap(listed.first)
+            XCTAssertTrue(
+                try eventually(40) {
+                    final = try daemon.json(RequestReply.self, ["show", String(id)]).request
+                    return final.state.isFinal
+                }, "\(point): \(final.state)")
+            XCTAssertEqual(final.state, .completed, "\(point): \(final.outcome ?? "")")
+            XCTAssertEqual(try jobs(of: id, daemon).count, 1, "\(point): submitted to Slurm once")
+            XCTAssertNotNil(final.clusterJob, "\(point): the job id is recorded")
+            let log = try daemon.slotctl(["logs", String(id)]).stdout
+            XCTAssertEqual(log.components(separatedBy: "ran-once-\(id)").count - 1, 1, "\(point): ran once: \(log)")
+            daemon.stop()
+        }
+    }
+
+    /// Invariant: work on the partition's nodes that slotd did not start takes capacity slotd does not grant; a
+    /// slot sees only the GPUs Slurm gave it (cgroup devices); a slot without a network has none on the node;
+    /// `show` and `explain` name the Slurm job.
+    func testOutsideWorkGPUsAndNetworkOnSlurmNodes() throws {
+        let daemon = try slurmDaemon()
+        try daemon.start()
+        let tools = SlurmTools(configuration: cluster + "/slurm.conf")
+        // An operator's job in the general partition takes both l40s GPUs of node3.
+        let outside = try tools.run(
+            "sbatch",
+            [
+                "--parsable", "--partition=general", "--nodelist=node3", "--gres=gpu:l40s:2", "--mem=64M",
+                "--output=/dev/null", "--wrap=sleep 300",
+            ])
+        let outsideJob = String(decoding: outside, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(
+            try eventually(20) {
+                try SlurmJSON.jobs(try tools.run("squeue", ["--json"])).contains {
+                    String($0.jobID) == outsideJob && $0.state == "RUNNING"
+                }
+            })
+        usleep(1_000_000)  // a few polls: slotd has seen it
+        let waiting = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "1", "--gpu-type", "l40s", "--cpus", "1", "--memory",
+                "64M", "--duration", "10m", "--", "sh", "-c", "echo l40s",
+            ])
+        usleep(1_500_000)
+        XCTAssertEqual(
+            try daemon.json(RequestReply.self, ["show", String(waiting.request.id)]).request.state, .pending,
+            "node3's GPUs are taken by work outside slotd")
+        _ = try tools.run("scancel", [outsideJob])
+        XCTAssertTrue(
+            try eventually(30) {
+                try daemon.json(RequestReply.self, ["show", String(waiting.request.id)]).request.state == .completed
+            }, "granted once the outside job ended")
+
+        // Devices: a one-GPU slot opens its GPU (no driver behind it: ENXIO) and is denied the other (EPERM).
+        let probe = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "1", "--gpu-type", "h100", "--cpus", "1", "--memory",
+                "64M", "--duration", "10m", "--", "sh", "-c",
+                "for d in \(cluster)/dev/$SLURMD_NODENAME-nvidia*; do head -c1 $d; done 2>&1; sleep 2",
+            ])
+        let probeID = String(probe.request.id)
+        XCTAssertTrue(
+            try eventually(20) {
+                try daemon.json(RequestReply.self, ["show", probeID]).request.clusterState?.contains("RUNNING") == true
+            }, "show gives Slurm's state")
+        let shown = try daemon.slotctl(["show", probeID]).stdout
+        XCTAssertTrue(shown.contains("cluster    job "), shown)
+        let explained = try daemon.json(ExplainReply.self, ["explain", probeID])
+        XCTAssertTrue(explained.estimateNote.contains("Slurm job"), explained.estimateNote)
+        XCTAssertTrue(explained.estimateNote.contains("time limit"), explained.estimateNote)
+        XCTAssertTrue(
+            try eventually(20) {
+                try daemon.json(RequestReply.self, ["show", probeID]).request.state.isFinal
+            })
+        let devices = try daemon.slotctl(["logs", probeID]).stdout
+        XCTAssertEqual(devices.components(separatedBy: "No such device or address").count - 1, 1, devices)
+        XCTAssertEqual(devices.components(separatedBy: "Operation not permitted").count - 1, 1, devices)
+
+        // No network: only a loopback in the slot's own namespace.
+        let isolated = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "1", "--cpus", "1", "--memory", "64M", "--duration",
+                "10m", "--no-network", "--", "cat", "/proc/net/dev",
+            ])
+        var final = isolated.request
+        XCTAssertTrue(
+            try eventually(30) {
+                final = try daemon.json(RequestReply.self, ["show", String(isolated.request.id)]).request
+                return final.state.isFinal
+            })
+        XCTAssertEqual(final.state, .completed, final.outcome ?? "")
+        let interfaces = try daemon.slotctl(["logs", String(isolated.request.id)]).stdout
+            .split(separator: "\n").filter { $0.contains(":") && !$0.contains("|") }
+        XCTAssertEqual(interfaces.map { $0.split(separator: ":")[0].trimmingCharacters(in: .whitespaces) }, ["lo"])
+    }
 }

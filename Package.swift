@@ -134,6 +134,7 @@ let package = Package(
             name: "SlotBench",
             dependencies: [
                 "SlotQueue", "SlotCore", "SlotSandbox", "SlotClient", "SlotProtocol", "SlotStore", "SlotPolicy",
+                "SlotSlurm",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

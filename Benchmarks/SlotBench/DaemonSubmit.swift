@@ -198,6 +198,8 @@ enum BenchError: Error {
     case slotDidNotStart(UInt64, after: String, ended: String?)
     /// `--state-directory` already holds a state; the bench builds a fresh one and will not overwrite it.
     case stateDirectoryInUse(String)
+    /// The Slurm suite's cluster or tools failed.
+    case slurm(String)
 }
 
 final class LatencyLog: @unchecked Sendable {

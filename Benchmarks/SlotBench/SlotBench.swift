@@ -64,7 +64,16 @@ struct SlotBench: ParsableCommand {
             """)
     var stateDirectory: String?
 
-    enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon, restart, codec }
+    @Option(help: "Slurm suite: alternated runs of one slotd job and one sbatch job (start and end latencies).")
+    var slurmRuns = 20
+
+    @Option(help: "Slurm suite: short jobs submitted at once, through slotd and with plain sbatch.")
+    var slurmJobs = 500
+
+    @Option(help: "Slurm suite: slotd's poll_milliseconds.")
+    var slurmPoll = 500
+
+    enum Suite: String, ExpressibleByArgument { case queue, scheduler, executor, daemon, restart, codec, slurm }
 
     func validate() throws {
         guard items >= 1_000 else { throw ValidationError("--items must be at least 1000") }
@@ -79,6 +88,7 @@ struct SlotBench: ParsableCommand {
         if suite == .daemon { return try runDaemonSuite() }
         if suite == .restart { return try runRestartSuite() }
         if suite == .codec { return try runCodecSuite() }
+        if suite == .slurm { return try runSlurmSuite() }
         let w = Workload(items: items, classes: classes)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var rows: [Row] = []
@@ -373,5 +383,46 @@ extension SlotBench {
                 "slotctl list --all (default limit, the newest 100): \(fixed(r.listDefaultSeconds * 1e3, 1)) ms "
                     + "(median of 5)")
         }
+    }
+}
+
+extension SlotBench {
+    /// slotd in front of Slurm against plain sbatch (`SlurmBenchmark`); needs root, slurm-wlm and munge.
+    func runSlurmSuite() throws {
+        let r = try SlurmBenchmark.run(runs: slurmRuns, count: slurmJobs, poll: slurmPoll)
+        func summary(_ samples: [Double]) -> (p50: Double, p99: Double) {
+            let sorted = samples.sorted()
+            guard !sorted.isEmpty else { return (.nan, .nan) }
+            return (sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
+        }
+        let rows: [(String, [Double])] = [
+            ("submit to running, slotd", r.submitToRunning.slotd),
+            ("submit to running, sbatch", r.submitToRunning.sbatch),
+            ("grant to running, slotd", r.grantToRunning),
+            ("end noticed, slotd", r.endNoticed.slotd),
+            ("end seen by squeue every 20 ms", r.endNoticed.squeue),
+        ]
+        if json {
+            let fields = rows.map { name, samples in
+                let s = summary(samples)
+                return "{\"what\":\"\(name)\",\"n\":\(samples.count),\"p50_s\":\(s.p50),\"p99_s\":\(s.p99)}"
+            }
+            print(
+                "{\"suite\":\"slurm\",\"poll_ms\":\(slurmPoll),\"latencies\":[\(fields.joined(separator: ","))],"
+                    + "\"jobs\":\(r.batch.count),\"slotd_s\":\(r.batch.slotd),\"sbatch_s\":\(r.batch.sbatch)}")
+            return
+        }
+        print("slotd in front of Slurm (3-node test cluster, poll \(slurmPoll) ms), \(slurmRuns) alternated runs:")
+        for (name, samples) in rows {
+            let s = summary(samples)
+            print("  \(name): p50 \(fixed(s.p50 * 1e3, 1)) ms, p99 \(fixed(s.p99 * 1e3, 1)) ms (n=\(samples.count))")
+        }
+        let slotdP50 = summary(r.submitToRunning.slotd).p50, sbatchP50 = summary(r.submitToRunning.sbatch).p50
+        print("  submit to running, slotd ÷ sbatch (p50): \(fixed(slotdP50 / sbatchP50, 2))×")
+        print(
+            "  \(r.batch.count) one-GPU `true` jobs: slotd \(fixed(r.batch.slotd, 1)) s, sbatch \(fixed(r.batch.sbatch, 1)) s "
+                + "(\(fixed(r.batch.slotd / r.batch.sbatch, 2))×)")
+        let noticed = summary(r.endNoticed.slotd).p99
+        print("  end noticed p99 \(fixed(noticed, 2)) s (target ≤ 2 s: \(noticed <= 2 ? "met" : "MISSED"))")
     }
 }

@@ -431,6 +431,7 @@ public actor Engine {
         case (nil, .timedOut): request.state = .expired
         case (nil, .exited(0)): request.state = .completed
         case (nil, .endedAfterRestart): request.state = .completed
+        case (nil, .nodeFailed): request.state = .lost
         default: request.state = .failed
         }
         if case .exited(let code) = outcome { request.exitCode = Int(code) }

@@ -109,6 +109,8 @@ public enum SlotOutcome: Sendable, Hashable, Codable, CustomStringConvertible {
     case endedAfterRestart
     /// Killed by the kernel's or systemd's OOM killer at its memory limit.
     case outOfMemory
+    /// Its node failed or was set down under it (a cluster's NODE_FAIL): the slot is lost, not its own failure.
+    case nodeFailed
 
     public var description: String {
         switch self {
@@ -118,6 +120,7 @@ public enum SlotOutcome: Sendable, Hashable, Codable, CustomStringConvertible {
         case .stopped: "stopped on request"
         case .endedAfterRestart: "ended after a daemon restart (exit status unknown)"
         case .outOfMemory: "killed at its memory limit (out of memory)"
+        case .nodeFailed: "its node failed or was set down under it"
         }
     }
 }

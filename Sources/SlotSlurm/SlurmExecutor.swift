@@ -23,6 +23,9 @@ public final class SlurmExecutor: SlotExecutor {
     /// Slots whose sbatch has not answered yet; one stopped meanwhile is taken out, and cancelled once it has a job.
     private let submitting = Mutex<Set<UInt64>>([])
     private let submissions = DispatchQueue(label: "slotd-slurm-submit")
+    /// Slots whose submission failed for want of the controller: the next attempt first looks for their job (the
+    /// controller may have taken it and its answer been lost).
+    private let attempted = Mutex<Set<UInt64>>([])
     /// Each followed job's last state and Slurm's reason, for ``describe(_:)``.
     private let seen = Mutex<[UInt64: (state: String, reason: String)]>([:])
     /// The holds of work outside slotd last reported.
@@ -76,16 +79,30 @@ public final class SlurmExecutor: SlotExecutor {
     }
 
     /// Submits the slot's job, once: a job of this slot that Slurm already has (a submission whose answer was lost
-    /// to a timeout, or a start retried after the controller came back) is followed, not submitted again.
+    /// to a timeout, then retried once the controller came back) is followed, not submitted again. A first attempt
+    /// needs no look: a slot granted again after a restart is one the cluster did not list (`Engine+Recovery`).
     func submit(_ launch: SlotLaunch) -> Result<Int, ExecutorError> {
-        let existing: [SlurmJob]
-        do { existing = try ownJobs() } catch { return .failure(.unavailable(id: launch.id, reason: "\(error)")) }
-        // The comment names the slot; the job's user must be the slot's too (defence in depth beside the gate,
-        // which refuses users' changes to the partition's jobs).
-        let owner = Int(launch.user?.uid ?? getuid())
-        if let job = existing.first(where: { $0.slotID == launch.id && $0.userID == owner }) {
-            return .success(job.jobID)
+        if attempted.withLock({ $0.contains(launch.id) }) {
+            let existing: [SlurmJob]
+            do { existing = try ownJobs() } catch {
+                return .failure(.unavailable(id: launch.id, reason: "\(error)"))
+            }
+            // The comment names the slot; the job's user must be the slot's too (defence in depth beside the gate,
+            // which refuses users' changes to the partition's jobs).
+            let owner = Int(launch.user?.uid ?? getuid())
+            if let job = existing.first(where: { $0.slotID == launch.id && $0.userID == owner }) {
+                attempted.withLock { _ = $0.remove(launch.id) }
+                return .success(job.jobID)
+            }
         }
+        let result = sbatch(launch)
+        attempted.withLock {
+            if case .failure(.unavailable) = result { $0.insert(launch.id) } else { $0.remove(launch.id) }
+        }
+        return result
+    }
+
+    private func sbatch(_ launch: SlotLaunch) -> Result<Int, ExecutorError> {
         if let problem = Self.prepareLog(launch) { return .failure(.failedToStart(id: launch.id, reason: problem)) }
         FailPoint.hit("submit")
         let output: Data
@@ -230,6 +247,9 @@ public final class SlurmExecutor: SlotExecutor {
         guard !followed.isEmpty else { return }
         let found = all.filter(isOwn)
         let byID = Dictionary(found.map { ($0.jobID, $0) }, uniquingKeysWith: { first, _ in first })
+        // A job its node took down with it: the node's state goes first, so the slot is recorded lost with its node,
+        // not as a failure of its own.
+        if followed.values.contains(where: { byID[$0.job]?.state == "NODE_FAIL" }) { pollNodes() }
         for (id, entry) in followed {
             guard let job = byID[entry.job] else {
                 jobs.withLock { _ = $0.removeValue(forKey: id) }

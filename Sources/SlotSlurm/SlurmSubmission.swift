@@ -78,7 +78,8 @@ public enum SlurmSubmission {
         case "CANCELLED": .stopped
         case "TIMEOUT", "DEADLINE": .timedOut
         case "OUT_OF_MEMORY": .outOfMemory
-        default: .killed(signal: 9)  // NODE_FAIL, BOOT_FAIL, PREEMPTED: the job died with its node
+        case "NODE_FAIL", "BOOT_FAIL": .nodeFailed
+        default: .killed(signal: 9)  // PREEMPTED, DEADLINE...: killed by Slurm
         }
     }
 }

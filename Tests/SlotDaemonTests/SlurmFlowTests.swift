@@ -229,6 +229,28 @@ final class SlurmFlowTests: XCTestCase {
             XCTAssertEqual(log.components(separatedBy: "ran-once-\(id)").count - 1, 1, "\(point): ran once: \(log)")
             daemon.stop()
         }
+        // slotd is killed while a one-minute slot runs: Slurm's --time ends it; the restarted slotd records it expired.
+        let daemon = try slurmDaemon()
+        try daemon.start()
+        let long = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "1", "--cpus", "1", "--memory", "64M", "--duration",
+                "1m", "--", "sleep", "600",
+            ])
+        XCTAssertTrue(try eventually(30) { try jobs(of: long.request.id, daemon).first?.state == "RUNNING" })
+        daemon.crash()
+        XCTAssertTrue(
+            try eventually(180) { try jobs(of: long.request.id, daemon).first?.state == "TIMEOUT" },
+            "Slurm's time limit ended it with slotd down")
+        try daemon.start()
+        var ended = long.request
+        XCTAssertTrue(
+            try eventually(30) {
+                ended = try daemon.json(RequestReply.self, ["show", String(long.request.id)]).request
+                return ended.state.isFinal
+            })
+        XCTAssertEqual(ended.state, .expired, ended.outcome ?? "")
     }
 
     /// Invariant: work on the partition's nodes that slotd did not start takes capacity slotd does not grant; a
@@ -312,5 +334,28 @@ final class SlurmFlowTests: XCTestCase {
         let interfaces = try daemon.slotctl(["logs", String(isolated.request.id)]).stdout
             .split(separator: "\n").filter { $0.contains(":") && !$0.contains("|") }
         XCTAssertEqual(interfaces.map { $0.split(separator: ":")[0].trimmingCharacters(in: .whitespaces) }, ["lo"])
+
+        // Slurm sets a node down under a running slot (NODE_FAIL): slotd records the slot lost, not failed.
+        let doomed = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "1", "--gpu-type", "l40s", "--cpus", "1", "--memory",
+                "64M", "--duration", "10m", "--", "sleep", "300",
+            ])
+        XCTAssertTrue(
+            try eventually(20) {
+                try SlurmJSON.jobs(try tools.run("squeue", ["--json"])).contains {
+                    $0.slotID == doomed.request.id.magnitude && $0.state == "RUNNING"
+                }
+            })
+        _ = try tools.run("scontrol", ["update", "nodename=node3", "state=down", "reason=psu"])
+        var lost = doomed.request
+        XCTAssertTrue(
+            try eventually(30) {
+                lost = try daemon.json(RequestReply.self, ["show", String(doomed.request.id)]).request
+                return lost.state.isFinal
+            })
+        // (The test cluster's ReturnToService=2 brings the node back at once, its slurmd being alive.)
+        XCTAssertEqual(lost.state, .lost, lost.outcome ?? "")
     }
 }

@@ -61,7 +61,8 @@ import Testing
         #expect(SlurmSubmission.outcome(of: try job("CANCELLED")) == .stopped)
         #expect(SlurmSubmission.outcome(of: try job("TIMEOUT")) == .timedOut)
         #expect(SlurmSubmission.outcome(of: try job("OUT_OF_MEMORY")) == .outOfMemory)
-        #expect(SlurmSubmission.outcome(of: try job("NODE_FAIL")) == .killed(signal: 9))
+        #expect(SlurmSubmission.outcome(of: try job("NODE_FAIL")) == .nodeFailed)
+        #expect(SlurmSubmission.outcome(of: try job("PREEMPTED")) == .killed(signal: 9))
         #expect(try job("RUNNING").isFinished == false && job("COMPLETED").isFinished)
         #expect(try job("RUNNING").slotID == 9)
     }

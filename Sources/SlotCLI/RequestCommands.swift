@@ -39,6 +39,9 @@ struct SubmitCommand: ParsableCommand {
     @Flag(help: "Wait until the request ends; exit with the workload's exit status.") var wait = false
     @Flag(help: "Run with no network at all (Art. 17.4: restricted data).") var noNetwork = false
     @Option(
+        help: "The project to run on: its award, window and category (`slotctl project list`; default: your account).")
+    var project: String?
+    @Option(
         name: .customLong("gpu-type"),
         help:
             "GPU models the slot may run on, comma-separated, e.g. h100 or h100,a100 (default: any; `slotctl resources` lists them)."
@@ -82,7 +85,9 @@ struct SubmitCommand: ParsableCommand {
             memoryMiB: memory?.mebibytes, durationSeconds: duration?.seconds, purpose: purpose, command: command,
             workingDirectory: cwd, environment: env.isEmpty ? nil : env, network: noNetwork ? false : nil,
             gpuTypes: gpuTypes, nodes: nodes)
-        let reply = try client.call("io.slotd.Requests.Submit", parameters, as: RequestReply.self)
+        var withProject = parameters
+        withProject.project = project
+        let reply = try client.call("io.slotd.Requests.Submit", withProject, as: RequestReply.self)
         let request = reply.request
         guard wait else {
             client.emit(reply) { "request \(request.id) \(request.state.rawValue)" }

@@ -17,7 +17,7 @@ public struct Slotctl: ParsableCommand {
             WatchCommand.self, LogsCommand.self, QueueCommand.self, ResourcesCommand.self, NodeCommand.self,
             WhoamiCommand.self,
             StatusCommand.self, PolicyCommand.self, AccountCommand.self, AuditCommand.self, AdminCommand.self,
-            AgreementCommand.self, ContestCommand.self, ReportCommand.self, SimulateCommand.self,
+            AgreementCommand.self, ContestCommand.self, ReportCommand.self, SimulateCommand.self, ProjectCommand.self,
         ]
     )
 

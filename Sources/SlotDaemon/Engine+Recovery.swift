@@ -14,6 +14,7 @@ extension Engine {
             setAccount(account.name, account)
             _ = scheduler.handle(.accountChanged(Account(name: account.name, category: account.category)), now: now)
         }
+        try recoverProjects()
         // Budgets and fair share: replay what ended within the longer of the budget period and ten half-lives
         // (older use has decayed below a thousandth), so a restart does not make heavy users look new.
         let policy = policyState.policy

@@ -42,7 +42,15 @@ extension Engine {
         guard let account = accounts[caller.user] else { throw WireError.noAccount(user: caller.user) }
         try requireAgreement(account.name)
         try admitNewRequest(caller)
-        let request = try makeRequest(p, caller, account: account)
+        var p = p
+        let project = try p.project.map { id throws(WireError) in try projectForSubmit(id, caller) }
+        if let project, p.sector == nil, project.sectors.count == 1 { p.sector = project.sectors[0] }
+        var request = try makeRequest(p, caller, account: account)
+        if let project {
+            // Scheduled, ranked and charged as the project: its award, window and the applicant's category.
+            request.account = Self.projectAccount(project.id)
+            request.category = project.category
+        }
         let acknowledgement = Acknowledgement()
         commits.batch.append(PendingSubmit(request: request, acknowledgement: acknowledgement))
         commits.submitsInBatch[caller.uid, default: 0] += 1

@@ -44,6 +44,8 @@ public actor Engine {
     /// off the engine (kept in step by `setAccount`).
     var policyState: PolicyState
     var accounts: [String: StoredAccount] = [:]
+    /// Projects by id (`Engine+Projects`).
+    var projects: [String: StoredProject] = [:]
     let roster = AccountRoster()
     /// Rights (`Engine+Rights`): agreement acceptances, when each account accepted each version and text
     /// (Art. 15.2.5).
@@ -446,7 +448,9 @@ public actor Engine {
     func visibleRequest(_ id: Int64, _ caller: Caller) throws(WireError) -> StoredRequest {
         let request: StoredRequest?
         do { request = try book.active[id] ?? store.request(id) } catch { throw .internalError("\(error)") }
-        guard let request, caller.isAdmin || request.uid == Int64(caller.uid) else { throw .notFound(id) }
+        guard let request,
+            caller.isAdmin || request.uid == Int64(caller.uid) || isPrincipalInvestigator(of: request.account, caller)
+        else { throw .notFound(id) }
         return request
     }
 }

@@ -5,7 +5,7 @@ import SlotProtocol
 /// (with its IDL text in `Interfaces.swift`; `RouteTableTests` holds the two together, and checks the table in
 /// `docs/daemon.md` against this one).
 enum Routes {
-    static let all: [Route] = service + requests + accounts + rights + policy + system
+    static let all: [Route] = service + requests + accounts + rights + policy + system + projects
 
     /// The route of each method.
     static let byMethod: [String: Route] = Dictionary(uniqueKeysWithValues: all.map { ($0.method, $0) })
@@ -55,6 +55,18 @@ enum Routes {
         },
         .stream("io.slotd.Requests.Watch", WatchParameters.self, .anyone, .ownerOrAdmin) { d, p, caller in
             try await d.watch(p, caller)
+        },
+    ]
+
+    static let projects: [Route] = [
+        .call("io.slotd.Projects.Create", ProjectCreateParameters.self, .admin) { d, p, caller in
+            try Dispatcher.encode(ProjectReply(project: try await d.engine.createProject(p, caller)))
+        },
+        .call("io.slotd.Projects.Change", ProjectChangeParameters.self, .admin) { d, p, caller in
+            try Dispatcher.encode(ProjectReply(project: try await d.engine.changeProject(p, caller)))
+        },
+        .call("io.slotd.Projects.List", .anyone) { d, caller in
+            try Dispatcher.encode(ProjectListReply(projects: await d.engine.listProjects(caller)))
         },
     ]
 

@@ -10,12 +10,13 @@ public enum Interfaces {
         "io.slotd.System": system,
         "io.slotd.Contests": contests,
         "io.slotd.Reports": reports,
+        "io.slotd.Projects": projects,
     ]
 
     /// Interface names in the order GetInfo lists them.
     public static let names = [
         "org.varlink.service", "io.slotd.Requests", "io.slotd.Accounts", "io.slotd.Policy",
-        "io.slotd.System", "io.slotd.Contests", "io.slotd.Reports",
+        "io.slotd.System", "io.slotd.Contests", "io.slotd.Reports", "io.slotd.Projects",
     ]
 
     public static let requests = """
@@ -107,7 +108,8 @@ public enum Interfaces {
           environment: ?[string]string,
           network: ?bool,
           gpuTypes: ?[]string,
-          nodes: ?int
+          nodes: ?int,
+          project: ?string
         ) -> (request: Request)
 
         # One of the caller's requests (admins: any request).
@@ -223,6 +225,70 @@ public enum Interfaces {
         error PermissionDenied (reason: string)
 
         # A parameter is out of range or malformed (unknown category, empty reason...).
+        error InvalidParameter (parameter: string, reason: string)
+        """
+
+    public static let projects = """
+        # Projects: an applicant's award of GPU-hours to use within a window, in some sectors, for its members
+        # (Art. 25.1, 25.2, 26.2). A request on a project (Submit's project) ranks under the applicant's category, is
+        # refused when the window is not open, the sector was not awarded or the award would be exceeded (running
+        # slots counted in full), and never outlives the window. Admins create and change projects, with a reason,
+        # audited; the PI and members see their projects; nobody else learns that a project exists (Art. 10).
+        interface io.slotd.Projects
+
+        # A project. registration (the applicant's registration identifier) is shown to admins only.
+        type Project (
+          id: string,
+          applicant: string,
+          applicantKind: string,
+          registration: ?string,
+          category: string,
+          pi: string,
+          members: []string,
+          sectors: []string,
+          purpose: string,
+          awardGPUHours: float,
+          opens: int,
+          closes: int,
+          usedGPUHours: float,
+          committedGPUHours: float,
+          createdAt: int
+        )
+
+        # Creates a project (admin; reason required). applicantKind is person or organisation; the window is
+        # [opens, closes).
+        method Create(
+          id: string,
+          applicant: string,
+          applicantKind: string,
+          registration: string,
+          category: string,
+          pi: string,
+          members: []string,
+          sectors: []string,
+          purpose: string,
+          awardGPUHours: float,
+          opens: int,
+          closes: int,
+          reason: string
+        ) -> (project: Project)
+
+        # The caller's projects (as PI or member); admins: every project.
+        method List() -> (projects: []Project)
+
+        # Extends a project's window (closes), tops up its award (addGPUHours) or adds members (admin; reason
+        # required; audited).
+        method Change(id: string, closes: ?int, addGPUHours: ?float, addMembers: ?[]string, reason: string) -> (
+          project: Project
+        )
+
+        # No such project (or not one of the caller's).
+        error NotFound (reason: string)
+
+        # The caller is not an admin.
+        error PermissionDenied (reason: string)
+
+        # A parameter is out of range or malformed.
         error InvalidParameter (parameter: string, reason: string)
         """
 

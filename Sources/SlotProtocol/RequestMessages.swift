@@ -17,6 +17,8 @@ public struct SubmitParameters: Codable, Sendable, Hashable {
     public var gpuTypes: [String]?
     /// A gang of this many nodes, the sizes per node; nil: one node.
     public var nodes: Int?
+    /// The project the request is on (its award, window and category); nil: the caller's own account.
+    public var project: String?
 
     public init(
         sector: String?, gpus: Int, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String,

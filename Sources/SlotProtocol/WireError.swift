@@ -185,6 +185,9 @@ extension WireError {
         case contestsInvalidParameter = "io.slotd.Contests.InvalidParameter"
         case reportsPermissionDenied = "io.slotd.Reports.PermissionDenied"
         case reportsInvalidParameter = "io.slotd.Reports.InvalidParameter"
+        case projectsNotFound = "io.slotd.Projects.NotFound"
+        case projectsPermissionDenied = "io.slotd.Projects.PermissionDenied"
+        case projectsInvalidParameter = "io.slotd.Projects.InvalidParameter"
         case serviceInterfaceNotFound = "org.varlink.service.InterfaceNotFound"
         case serviceMethodNotFound = "org.varlink.service.MethodNotFound"
         case serviceMethodNotImplemented = "org.varlink.service.MethodNotImplemented"
@@ -197,6 +200,7 @@ extension WireError {
     public enum Interface: String, Sendable, CaseIterable {
         case requests = "io.slotd.Requests", accounts = "io.slotd.Accounts", policy = "io.slotd.Policy"
         case system = "io.slotd.System", contests = "io.slotd.Contests", reports = "io.slotd.Reports"
+        case projects = "io.slotd.Projects"
 
         /// Its `InvalidParameter`.
         public var invalidParameter: Name {
@@ -207,6 +211,7 @@ extension WireError {
             case .system: .systemInvalidParameter
             case .contests: .contestsInvalidParameter
             case .reports: .reportsInvalidParameter
+            case .projects: .projectsInvalidParameter
             }
         }
 
@@ -219,6 +224,7 @@ extension WireError {
             case .system: .systemPermissionDenied
             case .contests: .contestsPermissionDenied
             case .reports: .reportsPermissionDenied
+            case .projects: .projectsPermissionDenied
             }
         }
     }

@@ -146,6 +146,25 @@ enum Migrations {
         migrator.registerMigration("v8-request-cluster-job") { db in
             try db.alter(table: "request") { t in t.add(column: "clusterJob", .integer) }
         }
+        // Projects with awards for a window (issue 20). Existing accounts keep working unchanged: a request on no
+        // project is charged to its user's account and category budget, as before.
+        migrator.registerMigration("v9-projects") { db in
+            try db.create(table: "project") { t in
+                t.primaryKey("id", .text)
+                t.column("applicant", .text).notNull()
+                t.column("applicantKind", .text).notNull()
+                t.column("registration", .text).notNull()
+                t.column("category", .text).notNull()
+                t.column("pi", .text).notNull()
+                t.column("members", .text).notNull()
+                t.column("sectors", .text).notNull()
+                t.column("purpose", .text).notNull()
+                t.column("awardGPUHours", .double).notNull()
+                t.column("opens", .integer).notNull()
+                t.column("closes", .integer).notNull()
+                t.column("createdAt", .integer).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -65,6 +65,8 @@ import Testing
         info.gpuTypes = ["h100", "a100"]
         info.nodes = 2
         info.nodeList = ["node0", "node1"]
+        info.clusterJob = 4_711
+        info.clusterState = "Slurm job 4711: PENDING (Resources)"
         return info
     }
 

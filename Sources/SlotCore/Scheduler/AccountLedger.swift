@@ -99,8 +99,13 @@ struct AccountLedger: Sendable {
         usage[account] = entry
     }
 
+    /// GPU-hours committed to `account`'s running slots, each at its full length.
+    func committedGPUHours(_ account: Int) -> Double {
+        account < usage.count ? usage[account].committedGPUHours : 0
+    }
+
     /// GPU-hours of `slot` from its start to `end`, each node's at its rate.
-    private func gpuHours(_ slot: Slot, until end: Int64) -> Double {
+    func gpuHours(_ slot: Slot, until end: Int64) -> Double {
         let hours = Double(max(0, end - slot.start)) / 3_600_000
         return slot.placements.reduce(0) { total, placement in
             let rate = nodeRates.indices.contains(placement.node) ? nodeRates[placement.node] : 1

@@ -5,6 +5,10 @@ struct AccountLimits: Sendable {
     var category: Int?
     var maxConcurrentGPUs: Int
     var gpuHoursPerPeriod: Int64
+    /// A project's window (`Int64.min ..< Int64.max` without one) and award (infinite without one).
+    var opens = Int64.min
+    var closes = Int64.max
+    var awardGPUHours = Double.infinity
 }
 
 /// What the allocation pass needs about a pending request, trivially copyable (no strings, no reference counting),
@@ -27,6 +31,7 @@ extension Scheduler {
         let index = accountLimits.count
         accountIndices[name] = index
         accountLimits.append(limits(name: name))
+        windowed = windowed || accountLimits[index].closes != .max
         ledger.ensure(index)
         return index
     }
@@ -36,14 +41,22 @@ extension Scheduler {
             let index = policy.categories.firstIndex(where: { $0.id == account.category })
         else { return AccountLimits(name: name, category: nil, maxConcurrentGPUs: 0, gpuHoursPerPeriod: 0) }
         let category = policy.categories[index]
-        return AccountLimits(
+        var resolved = AccountLimits(
             name: name, category: index, maxConcurrentGPUs: category.maxConcurrentGPUs,
             gpuHoursPerPeriod: category.gpuHoursPerPeriod)
+        if let award = account.award {
+            resolved.opens = award.opens
+            resolved.closes = award.closes
+            resolved.awardGPUHours = award.gpuHours
+            resolved.gpuHoursPerPeriod = .max / 4  // the award takes the place of the category's budget
+        }
+        return resolved
     }
 
     /// Re-resolves every account's limits (after an account or policy change).
     func refreshLimits() {
         for index in accountLimits.indices { accountLimits[index] = limits(name: accountLimits[index].name) }
+        windowed = accountLimits.contains { $0.closes != .max }
     }
 
     /// The pass's fast check: true when the account's own limits stop `request` from starting now.
@@ -53,6 +66,10 @@ extension Scheduler {
         guard limits.category != nil else { return true }
         if ledger.runningGPUs(request.account) + request.resources.gpus * request.nodes > limits.maxConcurrentGPUs {
             return true
+        }
+        if limits.awardGPUHours < .infinity {
+            if now < limits.opens || now >= limits.closes { return true }
+            if request.maximumGPUHours > awardLeft(request.account) { return true }
         }
         return request.maximumGPUHours > ledger.budgetLeft(request.account, budget: limits.gpuHoursPerPeriod, at: now)
     }

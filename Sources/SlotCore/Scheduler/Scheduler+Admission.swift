@@ -125,7 +125,10 @@ extension Scheduler {
         }
         let key = AccountSector(account: request.account, sector: request.sector)
         var facts = memo[key] ?? sectorFacts(account: account, sector: request.sector)
-        let problems = admissionProblems(request, facts)
+        // A project's award takes the place of its category's budget per period.
+        let problems =
+            admissionProblems(request, facts).filter { account.award == nil || $0.code != "over-period-budget" }
+            + awardProblems(request, account: account, now: now)
         guard problems.isEmpty else {
             memo[key] = facts
             return [.reject(requestID: request.id, reasons: problems)]

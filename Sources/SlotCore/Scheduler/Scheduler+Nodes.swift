@@ -12,7 +12,7 @@ extension Scheduler {
         let slot = Slot(
             requestID: request.id, account: accountLimits[request.account].name, placements: placements,
             cpus: request.resources.cpus, memoryMiB: request.resources.memoryMiB, start: now,
-            end: now + request.duration)
+            end: min(now + request.duration, accountLimits[request.account].closes))
         track(slot, account: request.account)
         return slot
     }

@@ -34,6 +34,10 @@ public final class Scheduler {
     var hot: [HotRequest]
     /// The account index of each running slot.
     var slotAccounts: [UInt64: Int] = [:]
+    /// GPU-hours each project account's award has used in ended slots (`Scheduler+Awards`).
+    var awardSpent: [Int: Double] = [:]
+    /// Whether any account has a window (then each event checks for closed ones).
+    var windowed = false
     var pending: [UInt64: PendingRequest] = [:]
     public internal(set) var running: [UInt64: Slot] = [:]
     var hardEnds = Heap<HardEnd>()
@@ -133,6 +137,9 @@ public final class Scheduler {
         case .boost(let id, let boost):
             if !setBoost(boost, for: id) { actions.append(.ignored(reason: "request \(id) is not pending")) }
         }
+        if windowed {
+            actions += closeWindows(now: now)
+        }
         return actions + schedulePass(now: now)
     }
 
@@ -147,7 +154,8 @@ public final class Scheduler {
     /// while requests wait (budgets reset then, so a request held by its budget can start).
     public func nextWakeup(after now: Int64) -> Int64? {
         let periodEnd = pending.isEmpty ? nil : ledger.periodEnd(at: now)
-        return [nextDeadline, periodEnd, nextBoostEnd.map { max($0, now + 1) }].compactMap { $0 }.min()
+        return [nextDeadline, periodEnd, nextBoostEnd.map { max($0, now + 1) }, nextWindowClose(after: now)]
+            .compactMap { $0 }.min()
     }
 
     public var pendingCount: Int { pending.count }
@@ -208,7 +216,9 @@ public final class Scheduler {
     func finish(_ id: UInt64, now: Int64) -> Slot? {
         guard let slot = running.removeValue(forKey: id) else { return nil }
         untrack(slot)
-        ledger.slotEnded(slot, account: slotAccounts.removeValue(forKey: id) ?? accountIndex(slot.account), at: now)
+        let account = slotAccounts.removeValue(forKey: id) ?? accountIndex(slot.account)
+        chargeAward(slot, account: account, now: now)
+        ledger.slotEnded(slot, account: account, at: now)
         return slot
     }
 

@@ -67,6 +67,14 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
     case duplicateID(id: UInt64)
     /// The pending queue is full (back-pressure); nothing was queued. Retry later.
     case queueFull(detail: String)
+    /// The project's window has not opened yet (ms since the epoch).
+    case projectWindowNotOpen(project: String, opens: Int64)
+    /// The project's window has closed: nothing more runs on its award.
+    case projectWindowClosed(project: String, closed: Int64)
+    /// The request could use more than is left of the project's award (running and granted slots counted in full).
+    case awardExceeded(project: String, requestedGPUHours: Double, leftGPUHours: Double)
+    /// The project was not awarded for this sector.
+    case sectorNotInProject(project: String, sector: String, sectors: [String])
 
     /// A stable dotted code for the wire and scripts.
     public var code: String {
@@ -85,6 +93,10 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
         case .overPeriodBudget: "over-period-budget"
         case .duplicateID: "duplicate-id"
         case .queueFull: "queue-full"
+        case .projectWindowNotOpen: "project-window-not-open"
+        case .projectWindowClosed: "project-window-closed"
+        case .awardExceeded: "award-exceeded"
+        case .sectorNotInProject: "sector-not-in-project"
         }
     }
 
@@ -117,6 +129,15 @@ public enum Rejection: Error, Sendable, Hashable, Codable, CustomStringConvertib
             "needs up to \(formatHours(hours)) GPU-hours; the category budget is \(budget) per period"
         case .duplicateID(let id): "request id \(id) is already in use"
         case .queueFull(let detail): "the pending queue is full (\(detail)); try again later"
+        case .projectWindowNotOpen(let project, let opens):
+            "project \(project)'s window opens at \(Timestamp(opens))"
+        case .projectWindowClosed(let project, let closed):
+            "project \(project)'s window closed at \(Timestamp(closed)); an admin may extend it"
+        case .awardExceeded(let project, let requested, let left):
+            "needs up to \(formatHours(requested)) GPU-hours; project \(project) has \(formatHours(max(0, left))) "
+                + "left of its award (running slots counted in full)"
+        case .sectorNotInProject(let project, let sector, let sectors):
+            "project \(project) was awarded for \(sectors.joined(separator: ", ")), not \(sector)"
         }
     }
 }

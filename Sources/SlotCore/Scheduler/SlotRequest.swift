@@ -44,10 +44,31 @@ public struct SlotRequest: Sendable, Hashable, Codable {
 public struct Account: Sendable, Hashable, Codable {
     public var name: String
     public var category: String
+    /// A project's award: its requests must fit its window, sectors and GPU-hours (Art. 25.1); nil for an account
+    /// limited only by its category, as before projects.
+    public var award: Award?
 
-    public init(name: String, category: String) {
+    public init(name: String, category: String, award: Award? = nil) {
         self.name = name
         self.category = category
+        self.award = award
+    }
+}
+
+/// What a project was awarded: GPU-hours (at the policy's GPU-type rates) to use within a window, in some sectors.
+public struct Award: Sendable, Hashable, Codable {
+    public var gpuHours: Double
+    /// The window, ms since the epoch: requests are admitted from `opens` until `closes`, and no slot outlives it.
+    public var opens: Int64
+    public var closes: Int64
+    /// The sectors the project's requests may name.
+    public var sectors: [String]
+
+    public init(gpuHours: Double, opens: Int64, closes: Int64, sectors: [String]) {
+        self.gpuHours = gpuHours
+        self.opens = opens
+        self.closes = closes
+        self.sectors = sectors
     }
 }
 

@@ -25,7 +25,8 @@ struct ProjectCommand: ParsableCommand {
         subcommands: [Create.self, List.self, Change.self])
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a project (admins; audited).")
+        static let configuration = CommandConfiguration(
+            commandName: "create", abstract: "Create a project (admins; audited).")
         @Argument(help: "The project's id: letters, digits, '.', '_', '-'.") var id: String
         @Option(help: "The applicant: a person's or an organisation's name.") var applicant: String
         @Option(help: "person or organisation.") var kind = "organisation"
@@ -55,6 +56,7 @@ struct ProjectCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "Your projects (as PI or member), with the award used and left; admins: every project.")
         @OptionGroup var client: ClientOptions
 
@@ -80,6 +82,7 @@ struct ProjectCommand: ParsableCommand {
 
     struct Change: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "change",
             abstract: "Extend a project's window, top up its award, add members (admins; audited).")
         @Argument(help: "The project's id.") var id: String
         @Option(help: "The window's new close: YYYY-MM-DD (UTC) or ms since the epoch.") var closes: TimeArgument?

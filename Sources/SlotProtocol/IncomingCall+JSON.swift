@@ -66,7 +66,7 @@ extension SubmitParameters {
     init?(strictJSON r: inout JSONReader) throws(JSONCodecError) {
         var sector: String?, gpus: Int?, cpus: Int?, memoryMiB: Int?, durationSeconds: Int64?, purpose: String?
         var command: [String]?, workingDirectory: String?, environment: [String: String]?, network: Bool?
-        var gpuTypes: [String]?, nodes: Int?
+        var gpuTypes: [String]?, nodes: Int?, project: String?
         var seen = Set<String>()
         try r.beginObject()
         while let key = try r.nextKey() {
@@ -90,6 +90,7 @@ extension SubmitParameters {
             case "network": network = null ? nil : try r.bool()
             case "gpuTypes": gpuTypes = null ? nil : try r.strings()
             case "nodes": nodes = null ? nil : try r.int()
+            case "project": project = null ? nil : try r.string()
             default: if !null { try r.skipValue() }
             }
         }
@@ -98,5 +99,6 @@ extension SubmitParameters {
             sector: sector, gpus: gpus, cpus: cpus, memoryMiB: memoryMiB, durationSeconds: durationSeconds,
             purpose: purpose, command: command, workingDirectory: workingDirectory, environment: environment,
             network: network, gpuTypes: gpuTypes, nodes: nodes)
+        self.project = project
     }
 }

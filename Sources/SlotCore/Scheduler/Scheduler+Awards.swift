@@ -12,15 +12,17 @@ extension Scheduler {
     func awardProblems(_ request: SlotRequest, account: Account, now: Int64) -> [Rejection] {
         guard let award = account.award else { return [] }
         var problems: [Rejection] = []
+        // The daemon names a project's account `project:ID`; its reasons name the project.
+        let name = account.name.hasPrefix("project:") ? String(account.name.dropFirst(8)) : account.name
         if !award.sectors.contains(request.sector) {
-            problems.append(.sectorNotInProject(project: account.name, sector: request.sector, sectors: award.sectors))
+            problems.append(.sectorNotInProject(project: name, sector: request.sector, sectors: award.sectors))
         }
-        if now < award.opens { problems.append(.projectWindowNotOpen(project: account.name, opens: award.opens)) }
-        if now >= award.closes { problems.append(.projectWindowClosed(project: account.name, closed: award.closes)) }
+        if now < award.opens { problems.append(.projectWindowNotOpen(project: name, opens: award.opens)) }
+        if now >= award.closes { problems.append(.projectWindowClosed(project: name, closed: award.closes)) }
         let left = awardLeft(accountIndex(account.name))
         let wanted = chargeableHours(request)
         if wanted > left {
-            problems.append(.awardExceeded(project: account.name, requestedGPUHours: wanted, leftGPUHours: left))
+            problems.append(.awardExceeded(project: name, requestedGPUHours: wanted, leftGPUHours: left))
         }
         return problems
     }
@@ -52,7 +54,12 @@ extension Scheduler {
                 _ = queue.cancel(entry.handle)
                 actions.append(
                     .reject(
-                        requestID: id, reasons: [.projectWindowClosed(project: limits.name, closed: limits.closes)]))
+                        requestID: id,
+                        reasons: [
+                            .projectWindowClosed(
+                                project: limits.name.hasPrefix("project:")
+                                    ? String(limits.name.dropFirst(8)) : limits.name, closed: limits.closes)
+                        ]))
             }
         }
         return actions

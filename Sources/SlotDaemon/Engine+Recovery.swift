@@ -47,7 +47,7 @@ extension Engine {
             if executor.submitsJobs, !adopted.contains(request.id), request.clusterJob == nil {
                 // Granted, but slotd stopped before the cluster took it (no job recorded, none in the cluster with
                 // its comment): it never ran, so it is granted again, once.
-                request = requeueNeverSubmitted(request)
+                request = request.neverStarted
                 recorded.append((request, "re-queued: slotd stopped before the cluster took it", now))
                 continue
             }
@@ -109,18 +109,6 @@ extension Engine {
             _ = scheduler.handle(.boost(requestID: UInt64(contest.requestId), Self.boost(contest)), now: now)
         }
         return (pendingCount, adopted.count, lost.count)
-    }
-
-    /// A running row whose slot never reached the cluster, as a pending one (queued again after recovery's pages).
-    private func requeueNeverSubmitted(_ request: StoredRequest) -> StoredRequest {
-        var pending = request
-        pending.state = .pending
-        pending.startedAt = nil
-        pending.node = nil
-        pending.gpuIndices = nil
-        pending.gang = nil
-        pending.logFile = nil
-        return pending
     }
 
     /// Makes sure `name` has an account (dev mode: the invoking user gets one so the first submit works).

@@ -310,13 +310,7 @@ public actor Engine {
     /// pending row (the caller records it, or not, and tells watchers).
     func requeue(_ started: StoredRequest) -> StoredRequest {
         _ = scheduler.handle(.slotEnded(requestID: UInt64(started.id)), now: now)
-        var pending = started
-        pending.state = .pending
-        pending.startedAt = nil
-        pending.node = nil
-        pending.gpuIndices = nil
-        pending.gang = nil
-        pending.logFile = nil
+        let pending = started.neverStarted
         book.active[started.id] = nil
         book.pendingRows[started.id] = PendingSummary(pending)
         _ = scheduler.handle(.queueBatch([Self.schedulerRequest(PendingSummary(pending))]), now: now)

@@ -168,6 +168,19 @@ public struct StoredRequest: Codable, Sendable, Hashable, FetchableRecord, Persi
         return info
     }
 
+    /// A granted request that never ran, pending again: what its start recorded is cleared.
+    public var neverStarted: StoredRequest {
+        var pending = self
+        pending.state = .pending
+        pending.startedAt = nil
+        pending.node = nil
+        pending.gpuIndices = nil
+        pending.gang = nil
+        pending.logFile = nil
+        pending.clusterJob = nil
+        return pending
+    }
+
     /// Every node of a running gang, rank order; nil for a slot within one node or one not running.
     public var nodeIndices: [Int]? {
         guard let node, let gang, !gang.isEmpty else { return nil }

@@ -36,16 +36,7 @@ final class SlurmFlowTests: XCTestCase {
     /// Slurm job on exactly the nodes slotd chose, one process per node, and its end is recorded with Slurm's
     /// outcome; cancel stops the Slurm job; a node Slurm drains is draining in slotd.
     func testSlotdDecidesSlurmRuns() throws {
-        let daemon = try DaemonHarness(inventory: "slurm")
-        try daemon.configure(
-            """
-            executor = "slurm"
-            [slurm]
-            partition = "slotd"
-            configuration = "\(cluster)/slurm.conf"
-            poll_milliseconds = 200
-            command_timeout_seconds = 3
-            """)
+        let daemon = try slurmDaemon()
         try daemon.start()
         let resources = try daemon.json(ResourcesReply.self, ["resources"])
         XCTAssertEqual(resources.nodes.map(\.name), ["node1", "node2", "node3"])
@@ -335,6 +326,47 @@ final class SlurmFlowTests: XCTestCase {
             .split(separator: "\n").filter { $0.contains(":") && !$0.contains("|") }
         XCTAssertEqual(interfaces.map { $0.split(separator: ":")[0].trimmingCharacters(in: .whitespaces) }, ["lo"])
 
+        // Priority holds across the cluster: with every GPU taken, a finance request (weight 100) submitted before
+        // a healthcare one (weight 400) still starts after it when one GPU frees.
+        func submit(_ sector: String, _ command: [String]) throws -> RequestInfo {
+            try daemon.json(
+                RequestReply.self,
+                [
+                    "submit", "--sector", sector, "--gpus", "1", "--cpus", "1", "--memory", "64M", "--duration", "10m",
+                    "--",
+                ]
+                    + command
+            ).request
+        }
+        let blockers = try (0..<6).map { _ in try submit("healthcare", ["sleep", "300"]) }
+        XCTAssertTrue(blockers.allSatisfy { $0.state == .running }, "\(blockers.map(\.state))")
+        XCTAssertTrue(
+            try eventually(30) {
+                let running = try SlurmJSON.jobs(try tools.run("squeue", ["--json"])).filter { $0.state == "RUNNING" }
+                return Set(blockers.map { $0.id.magnitude }).isSubset(of: Set(running.compactMap(\.slotID)))
+            }, "the six run in Slurm")
+        let low = try submit("finance", ["true"])
+        let high = try submit("healthcare", ["true"])
+        let seen =
+            try daemon.slotctl(["list", "--all"]).stdout + String(decoding: try tools.run("squeue", []), as: UTF8.self)
+        XCTAssertEqual([low.state, high.state], [.pending, .pending], seen)
+        _ = try daemon.slotctl(["cancel", String(blockers[0].id)])
+        var started: [Int64?] = []
+        XCTAssertTrue(
+            try eventually(40) {
+                let both = try [high, low].map { try daemon.json(RequestReply.self, ["show", String($0.id)]).request }
+                started = both.map(\.startedAt)
+                return both.allSatisfy { $0.state == .completed }
+            })
+        XCTAssertLessThan(started[0] ?? .max, started[1] ?? .max, "the higher priority started first")
+        for blocker in blockers.dropFirst() { _ = try daemon.slotctl(["cancel", String(blocker.id)]) }
+        XCTAssertTrue(
+            try eventually(30) {
+                try blockers.allSatisfy {
+                    try daemon.json(RequestReply.self, ["show", String($0.id)]).request.state.isFinal
+                }
+            })
+
         // Slurm sets a node down under a running slot (NODE_FAIL): slotd records the slot lost, not failed.
         let doomed = try daemon.json(
             RequestReply.self,
@@ -357,5 +389,6 @@ final class SlurmFlowTests: XCTestCase {
             })
         // (The test cluster's ReturnToService=2 brings the node back at once, its slurmd being alive.)
         XCTAssertEqual(lost.state, .lost, lost.outcome ?? "")
+
     }
 }

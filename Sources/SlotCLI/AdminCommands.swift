@@ -9,6 +9,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let s = try client.call("io.slotd.System.Status", Empty(), as: StatusReply.self)
+        let notices = client.json ? [] : ProjectCommand.notices(client)
         client.emit(s) {
             var lines = [
                 "slotd \(s.version) (\(s.mode) mode, \(s.executor) executor), up since \(Format.time(s.startedAt))",
@@ -29,6 +30,7 @@ struct StatusCommand: ParsableCommand {
                 lines.append("policy reload REFUSED; the policy above stays in force:")
                 lines += error.split(separator: "\n").map { "  " + $0 }
             }
+            lines += notices.map { "notice    " + $0 }
             return lines.joined(separator: "\n")
         }
     }
@@ -171,8 +173,9 @@ struct AuditCommand: ParsableCommand {
 
 struct AdminCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "admin", abstract: "Operator tasks: backups and the review of contests.",
-        subcommands: [Backup.self, Contests.self, Resolve.self])
+        commandName: "admin",
+        abstract: "Operator tasks: backups, the review of contests and applications, the year's awards.",
+        subcommands: [Backup.self, Contests.self, Resolve.self, Applications.self, Awards.self])
 
     struct Backup: ParsableCommand {
         static let configuration = CommandConfiguration(

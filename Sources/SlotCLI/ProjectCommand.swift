@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+import SlotClient
 import SlotProtocol
 
-/// `slotctl project create|list|change`: projects with an award of GPU-hours for a window (Art. 25.1).
+/// `slotctl project apply|applications|contest|create|list|change`: projects with an award of GPU-hours for a window (Art. 25.1).
 struct ProjectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "project",
@@ -13,16 +14,22 @@ struct ProjectCommand: ParsableCommand {
             counted in full), and never outlives the window: its end is clamped to the window's close. At the \
             close, the project's pending requests are rejected with the reason. Admins create projects and \
             extend or top them up, with a reason, audited; the PI and members see theirs; nobody else sees a \
-            project at all.
+            project at all. Anyone may apply for one (`slotctl project apply`): the policy approves small \
+            applications automatically on its routes, admins decide the others. A request that names no project \
+            goes to your only project whose window is open, if you have exactly one; otherwise to your account. \
+            Members are told a week (the policy's notice_before_close) before the window closes, in \
+            `slotctl status`, `slotctl list` and `slotctl project list`.
 
             Examples:
+              slotctl project apply mylab --applicant "A. Researcher" --registration 900101300123 \
+                --category individual_researcher --sector healthcare --gpu-hours 500 --days 30 --purpose "..."
               slotctl project create kazllm --applicant "KazNU" --kind organisation --registration 990140000123 \\
                 --category university --pi alice --member bob --sector education --award 10000 \\
                 --opens 2027-01-01 --closes 2027-04-01 --purpose "Kazakh LLM" --reason "gateway route, ref 12"
               slotctl submit --project kazllm --gpus 8 -- torchrun train.py
               slotctl project change kazllm --closes 2027-05-01 --reason "extension granted, ref 31"
             """,
-        subcommands: [Create.self, List.self, Change.self])
+        subcommands: [Apply.self, Applications.self, Contest.self, Create.self, List.self, Change.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -75,7 +82,8 @@ struct ProjectCommand: ParsableCommand {
                         "\(Format.time(p.opens)) – \(Format.time(p.closes))",
                     ])
                 }
-                return reply.projects.isEmpty ? "no projects" : table.text
+                let notices = reply.projects.compactMap(\.notice).map { "notice: " + $0 }
+                return reply.projects.isEmpty ? "no projects" : ([table.text] + notices).joined(separator: "\n")
             }
         }
     }
@@ -102,6 +110,15 @@ struct ProjectCommand: ParsableCommand {
         }
     }
 
+    /// What the caller's projects have to tell (a window closing soon); nothing when the call fails, so a command
+    /// that shows them never fails for their sake.
+    static func notices(_ client: ClientOptions) -> [String] {
+        guard let connection = try? VarlinkConnection(path: client.socketPath) else { return [] }
+        connection.timeout = client.replyTimeout
+        let reply = try? connection.call("io.slotd.Projects.List", Empty(), as: ProjectListReply.self)
+        return reply?.projects.compactMap(\.notice) ?? []
+    }
+
     static func hours(_ value: Double) -> String { String(format: "%.1f", value) }
 
     static func describe(_ p: ProjectInfo) -> String {
@@ -112,7 +129,7 @@ struct ProjectCommand: ParsableCommand {
             "  sectors \(p.sectors.joined(separator: ", ")); purpose \(p.purpose)",
             "  award \(hours(p.awardGPUHours)) GPU-hours; used \(hours(p.usedGPUHours)), running \(hours(p.committedGPUHours))",
             "  window \(Format.time(p.opens)) – \(Format.time(p.closes))",
-        ].joined(separator: "\n")
+        ].joined(separator: "\n") + (p.notice.map { "\nnotice: " + $0 } ?? "")
     }
 }
 

@@ -32,7 +32,12 @@ struct ReportCommand: ParsableCommand {
     var from: DateArgument?
     @Option(help: "Last day of the period, included (YYYY-MM-DD), or an exclusive ISO 8601 time (default: now).")
     var to: DateArgument?
-    @Option(help: "Group by sector, category or account (account: admins' internal view, not for publication).")
+    @Option(
+        help: """
+            Group by sector, category, account, project or applicant (the last three: admins' internal view, or a \
+            PI's own projects; not for publication). By project and applicant, AWARD, AWARD USED and AWARD LEFT \
+            cover each project's whole window.
+            """)
     var by: ReportGrouping = .sector
     @Flag(help: "Print CSV (RFC 4180) instead of a table.") var csv = false
     @Option(
@@ -80,9 +85,10 @@ struct ReportCommand: ParsableCommand {
             guard let map, !map.isEmpty else { return "-" }
             return map.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
+        let awards = r.by == .project || r.by == .applicant
         func row(_ g: ReportGroup) -> [String] {
             guard !g.suppressed else { return [g.key, "<\(r.minGroupAccounts)", "suppressed"] }
-            return [
+            let figures: [String] = [
                 g.key, g.accounts.map(String.init) ?? "-", g.requests.map(String.init) ?? "-",
                 number(g.gpuHoursGranted), number(g.gpuHoursUsed),
                 g.share.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
@@ -91,6 +97,11 @@ struct ReportCommand: ParsableCommand {
                 g.waitP95Seconds.map { Format.duration(Int64($0)) } ?? "-",
                 number(g.energyKWh), counts(g.rejections), counts(g.contests),
             ]
+            guard awards else { return figures }
+            let award: [String] = [
+                number(g.awardGPUHours), number(g.awardUsedGPUHours), number(g.awardLeftGPUHours),
+            ]
+            return figures + award
         }
         let header =
             "Allocation \(Format.time(r.from)) to \(Format.time(r.to)) by \(r.by.rawValue), "
@@ -102,7 +113,7 @@ struct ReportCommand: ParsableCommand {
                     r.by.rawValue.uppercased(), "ACCOUNTS", "REQUESTS", "GPU-H GRANTED", "GPU-H USED", "SHARE",
                     "WEIGHT SHARE",
                     "WAIT MEAN", "WAIT P95", "ENERGY KWH", "REJECTIONS", "CONTESTS",
-                ],
+                ] + (awards ? ["AWARD", "AWARD USED", "AWARD LEFT"] : []),
                 r.groups.map(row) + [row(r.total)])
     }
 }

@@ -153,6 +153,12 @@ struct ListCommand: ParsableCommand {
         client.emit(ListReply(requests: requests)) {
             table.rowCount > 0 ? table.text : "no requests" + (states.isEmpty ? " pending or running" : "")
         }
+        // On stderr, so scripts reading the table are not disturbed.
+        if !client.json {
+            for notice in ProjectCommand.notices(client) {
+                FileHandle.standardError.write(Data("notice: \(notice)\n".utf8))
+            }
+        }
     }
 
     static func cells(_ r: RequestInfo) -> [String] {

@@ -28,6 +28,8 @@ public struct Policy: Sendable, Hashable, Codable {
     /// What one GPU-hour of a type costs against budgets (`[gpu_rates]`, e.g. h100 2.0, l40s 0.5); a type not
     /// named costs 1.
     public var gpuRates: [String: Double] = [:]
+    /// `[projects]`: the notice before a window closes and the application routes.
+    public var projects = ProjectRule()
 
     /// The budget rate of GPU type `type` (1 when the policy names none).
     public func rate(ofGPUType type: String?) -> Double { type.flatMap { gpuRates[$0] } ?? 1 }

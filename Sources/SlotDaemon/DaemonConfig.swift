@@ -34,6 +34,10 @@ public struct DaemonConfig: Sendable, Hashable {
 
     /// The Slurm cluster slotd fronts (`[slurm]`, with `executor = "slurm"`).
     public var slurm = Slurm()
+    /// Run when a project enters its notice period before the window closes (`project_notice_command`, an
+    /// absolute path): `COMMAND PROJECT CLOSES-ISO8601 PI MEMBER...`, as the daemon's user, with an empty
+    /// environment, killed after 30 s. For e-mail; the journal has the notice either way.
+    public var projectNoticeCommand: String?
 
     public struct Slurm: Sendable, Hashable {
         /// The partition only slotd submits to (guarded by Deploy/slurm/job_submit.lua).
@@ -156,6 +160,12 @@ public struct DaemonConfig: Sendable, Hashable {
         config.socket = try reader.string("socket") ?? config.socket
         config.stateDirectory = try reader.string("state_directory") ?? config.stateDirectory
         config.policyFile = try reader.string("policy") ?? config.policyFile
+        if let command = try reader.string("project_notice_command") {
+            guard command.hasPrefix("/") else {
+                throw .invalid(path: path, key: "project_notice_command", reason: "must be an absolute path")
+            }
+            config.projectNoticeCommand = command
+        }
         if let logs = try reader.string("logs_directory") {
             guard logs.hasPrefix("/") else {
                 throw .invalid(path: path, key: "logs_directory", reason: "must be an absolute path")

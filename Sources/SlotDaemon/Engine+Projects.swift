@@ -1,5 +1,6 @@
 import Foundation
 import SlotCore
+import SlotSlurm
 import SlotProtocol
 import SlotStore
 
@@ -12,6 +13,10 @@ extension Engine {
 
     /// Registers `project` in the scheduler (on creation, change and restart).
     func scheduleProject(_ project: StoredProject) {
+        if let old = projects[project.id] {
+            for user in old.members + [old.pi] { projectsOfUser[user]?.remove(project.id) }
+        }
+        for user in project.members + [project.pi] { projectsOfUser[user, default: []].insert(project.id) }
         projects[project.id] = project
         let award = Award(
             gpuHours: project.awardGPUHours, opens: project.opens, closes: project.closes, sectors: project.sectors)
@@ -45,19 +50,17 @@ extension Engine {
         return project
     }
 
-    func projectInfo(_ project: StoredProject, _ caller: Caller) -> ProjectInfo {
-        let use = scheduler.awardUse(account: Self.projectAccount(project.id))
-        return ProjectInfo(
-            id: project.id, applicant: project.applicant, applicantKind: project.applicantKind,
-            registration: caller.isAdmin ? project.registration : nil, category: project.category, pi: project.pi,
-            members: project.members, sectors: project.sectors, purpose: project.purpose,
-            awardGPUHours: project.awardGPUHours, opens: project.opens, closes: project.closes,
-            usedGPUHours: use?.used ?? 0, committedGPUHours: use?.committed ?? 0, createdAt: project.createdAt)
+    /// What a project's fields must be, whether an admin creates it or an application asks for it.
+    struct ProjectFields {
+        var id, applicant, applicantKind, registration, category, pi: String
+        var members, sectors: [String]
+        var purpose: String
+        var gpuHours: Double
+        var opens, closes: Int64
     }
 
-    func createProject(_ p: ProjectCreateParameters, _ caller: Caller) throws(WireError) -> ProjectInfo {
+    func checkProject(_ p: ProjectFields, hoursParameter: String) throws(WireError) {
         let i = WireError.Interface.projects
-        try Self.requireReason(p.reason, i)
         guard Self.validName(p.id) else {
             throw .invalid(i, parameter: "id", "letters, digits, '.', '_', '-', at most 32, not starting with '-'")
         }
@@ -76,13 +79,59 @@ extension Engine {
         guard Self.validName(p.pi), p.members.count <= 1_000, p.members.allSatisfy(Self.validName) else {
             throw .invalid(i, parameter: "members", "Unix user names (at most 1000)")
         }
-        guard !p.sectors.isEmpty, p.sectors.allSatisfy({ policy.sector($0) != nil }) else {
+        guard !p.sectors.isEmpty, p.sectors.count <= 64, p.sectors.allSatisfy({ policy.sector($0) != nil }) else {
             throw .invalid(i, parameter: "sectors", "one or more of the policy's sectors")
         }
-        guard p.awardGPUHours > 0, p.awardGPUHours <= 1e9 else {
-            throw .invalid(i, parameter: "awardGPUHours", "more than 0, at most 1e9")
+        guard p.gpuHours > 0, p.gpuHours <= 1e9 else {
+            throw .invalid(i, parameter: hoursParameter, "more than 0, at most 1e9")
         }
         guard p.opens < p.closes else { throw .invalid(i, parameter: "closes", "after opens") }
+    }
+
+    /// What members are told once the window closes within the policy's notice period (nil before, and after it).
+    func projectNotice(_ project: StoredProject) -> String? {
+        let notice = policyState.policy.projects.noticeBeforeClose.milliseconds
+        guard now < project.closes, now >= project.closes - notice else { return nil }
+        let hours = Double(project.closes - now) / 3_600_000
+        let left = hours >= 48 ? "\(Int(hours / 24)) days" : "\(Int(hours.rounded(.up))) hours"
+        return "project \(project.id)'s window closes at \(Timestamp(project.closes)) (in \(left)): pending requests "
+            + "are then rejected and running slots end; ask an admin for an extension if needed"
+    }
+
+    /// The project a Submit naming none goes to: the user's only project whose window is open now. A user with none
+    /// (or several) submits on their own account, as before projects.
+    func onlyOpenProject(of user: String) -> StoredProject? {
+        guard let ids = projectsOfUser[user] else { return nil }
+        var found: StoredProject?
+        for id in ids {
+            guard let project = projects[id], project.opens <= now, now < project.closes else { continue }
+            guard found == nil else { return nil }
+            found = project
+        }
+        return found
+    }
+
+    func projectInfo(_ project: StoredProject, _ caller: Caller) -> ProjectInfo {
+        let use = scheduler.awardUse(account: Self.projectAccount(project.id))
+        var info = ProjectInfo(
+            id: project.id, applicant: project.applicant, applicantKind: project.applicantKind,
+            registration: caller.isAdmin ? project.registration : nil, category: project.category, pi: project.pi,
+            members: project.members, sectors: project.sectors, purpose: project.purpose,
+            awardGPUHours: project.awardGPUHours, opens: project.opens, closes: project.closes,
+            usedGPUHours: use?.used ?? 0, committedGPUHours: use?.committed ?? 0, createdAt: project.createdAt)
+        info.notice = projectNotice(project)
+        return info
+    }
+
+    func createProject(_ p: ProjectCreateParameters, _ caller: Caller) throws(WireError) -> ProjectInfo {
+        let i = WireError.Interface.projects
+        try Self.requireReason(p.reason, i)
+        try checkProject(
+            ProjectFields(
+                id: p.id, applicant: p.applicant, applicantKind: p.applicantKind, registration: p.registration,
+                category: p.category, pi: p.pi, members: p.members, sectors: p.sectors, purpose: p.purpose,
+                gpuHours: p.awardGPUHours, opens: p.opens, closes: p.closes),
+            hoursParameter: "awardGPUHours")
         let project = StoredProject(
             id: p.id, applicant: p.applicant, applicantKind: p.applicantKind, registration: p.registration,
             category: p.category, pi: p.pi, members: Array(Set(p.members)).sorted(), sectors: p.sectors,
@@ -112,6 +161,7 @@ extension Engine {
             guard closes > project.opens else { throw .invalid(i, parameter: "closes", "after the window opens") }
             changes.append("window closes \(Timestamp(project.closes)) -> \(Timestamp(closes))")
             project.closes = closes
+            project.noticedAt = nil  // members are told again before the new close
         }
         if let more = p.addGPUHours {
             guard more > 0, more <= 1e9 else { throw .invalid(i, parameter: "addGPUHours", "more than 0") }
@@ -145,5 +195,40 @@ extension Engine {
     func isPrincipalInvestigator(of account: String, _ caller: Caller) -> Bool {
         guard account.hasPrefix("project:") else { return false }
         return projects[String(account.dropFirst(8))]?.pi == caller.user
+    }
+
+    /// Tells each project's members once, when its window enters the notice period: a journal entry and the
+    /// configured hook (`project_notice_command`). Recorded, so a restart does not tell them twice. Checked at most
+    /// once a minute.
+    func noticeClosingProjects() {
+        guard now >= nextNoticeCheck else { return }
+        nextNoticeCheck = now + 60_000
+        for project in projects.values where project.noticedAt == nil {
+            guard let notice = projectNotice(project) else { continue }
+            do { try store.markNoticed(project: project.id, at: now) } catch {
+                logger.error("project \(project.id): cannot record the closing notice: \(error)")
+                continue
+            }
+            projects[project.id]?.noticedAt = now
+            logger.warning(
+                "\(notice)",
+                metadata: [
+                    "project": "\(project.id)", "members": "\(([project.pi] + project.members).joined(separator: ","))",
+                ])
+            if let command = config.projectNoticeCommand {
+                let arguments = [project.id, "\(Timestamp(project.closes))", project.pi] + project.members
+                let logger = self.logger
+                DispatchQueue.global().async {
+                    do {
+                        let result = try Subprocess.run(command, arguments, environment: [:], timeout: 30, limit: 4_096)
+                        if result.status != 0 {
+                            logger.error("project_notice_command exited \(result.status) for project \(arguments[0])")
+                        }
+                    } catch {
+                        logger.error("project_notice_command failed for project \(arguments[0]): \(error)")
+                    }
+                }
+            }
+        }
     }
 }

@@ -43,7 +43,9 @@ extension Engine {
         try requireAgreement(account.name)
         try admitNewRequest(caller)
         var p = p
-        let project = try p.project.map { id throws(WireError) in try projectForSubmit(id, caller) }
+        let project =
+            try p.project.map { id throws(WireError) in try projectForSubmit(id, caller) }
+            ?? onlyOpenProject(of: caller.user)
         if let project, p.sector == nil, project.sectors.count == 1 { p.sector = project.sectors[0] }
         var request = try makeRequest(p, caller, account: account)
         if let project {

@@ -46,6 +46,10 @@ public actor Engine {
     var accounts: [String: StoredAccount] = [:]
     /// Projects by id (`Engine+Projects`).
     var projects: [String: StoredProject] = [:]
+    /// Project ids by member or PI.
+    var projectsOfUser: [String: Set<String>] = [:]
+    /// When `noticeClosingProjects` looks next.
+    var nextNoticeCheck: Int64 = 0
     let roster = AccountRoster()
     /// Rights (`Engine+Rights`): agreement acceptances, when each account accepted each version and text
     /// (Art. 15.2.5).
@@ -227,6 +231,7 @@ public actor Engine {
         forgetEndedWatches()
         retryStore()
         retryCluster()
+        noticeClosingProjects()
         perform(scheduler.handle(.tick, now: now))
     }
 

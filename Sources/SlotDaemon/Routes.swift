@@ -65,8 +65,23 @@ enum Routes {
         .call("io.slotd.Projects.Change", ProjectChangeParameters.self, .admin) { d, p, caller in
             try Dispatcher.encode(ProjectReply(project: try await d.engine.changeProject(p, caller)))
         },
-        .call("io.slotd.Projects.List", .anyone) { d, caller in
+        .call("io.slotd.Projects.List", .anyone, .ownUnlessAdmin) { d, caller in
             try Dispatcher.encode(ProjectListReply(projects: await d.engine.listProjects(caller)))
+        },
+        .call("io.slotd.Projects.Apply", ApplyParameters.self, .anyone) { d, p, caller in
+            try Dispatcher.encode(ApplicationReply(application: try await d.engine.apply(p, caller)))
+        },
+        .call("io.slotd.Projects.Applications", ApplicationListParameters.self, .anyone, .ownUnlessAdmin) {
+            d, p, caller in
+            try Dispatcher.encode(
+                ApplicationListReply(applications: try await d.engine.listApplications(p, caller)))
+        },
+        .call("io.slotd.Projects.Decide", DecideParameters.self, .admin) { d, p, caller in
+            try Dispatcher.encode(ApplicationReply(application: try await d.engine.decideApplication(p, caller)))
+        },
+        .call("io.slotd.Projects.ContestDecision", ContestApplicationParameters.self, .anyone, .owner) {
+            d, p, caller in
+            try Dispatcher.encode(ApplicationReply(application: try await d.engine.contestApplication(p, caller)))
         },
     ]
 
@@ -110,6 +125,9 @@ enum Routes {
                 try build()
             }
             return try Dispatcher.encode(ReportReply(report: report))
+        },
+        .call("io.slotd.Reports.Awards", AwardsParameters.self, .admin) { d, p, _ in
+            try Dispatcher.encode(AwardsReply(awards: try await d.engine.awardRecords(year: p.year)))
         },
     ]
 

@@ -1,7 +1,34 @@
 // The public allocation report (Art. 8): what `SlotReport` builds from the store's rows.
 
 public enum ReportGrouping: String, Codable, Sendable, CaseIterable {
-    case sector, category, account
+    case sector, category, account, project, applicant
+
+    /// The group key of a request on no project, by project.
+    public static let noProject = "(no project)"
+}
+
+/// One project's award as the public record shows it: no applicant, person or project id (Art. 8, 10).
+public struct AwardRecord: Codable, Sendable, Hashable {
+    public var category: String
+    public var sectors: [String]
+    public var awardGPUHours: Double
+    public var usedGPUHours: Double
+    public var opens: Int64
+    public var closes: Int64
+    public var route: String?
+
+    public init(
+        category: String, sectors: [String], awardGPUHours: Double, usedGPUHours: Double, opens: Int64, closes: Int64,
+        route: String?
+    ) {
+        self.category = category
+        self.sectors = sectors
+        self.awardGPUHours = awardGPUHours
+        self.usedGPUHours = usedGPUHours
+        self.opens = opens
+        self.closes = closes
+        self.route = route
+    }
 }
 
 /// The figures of one group (or of the total). Every figure is nil when the group is suppressed (Art. 10).
@@ -25,6 +52,11 @@ public struct ReportGroup: Codable, Sendable, Hashable {
     /// Contests opened in the period, by state.
     public var contests: [String: Int]?
     public var energyKWh: Double?
+    /// By project or applicant: the awards of the group's projects over their whole windows, what ended and running
+    /// slots used of them (running ones at their full length) and what is left.
+    public var awardGPUHours: Double?
+    public var awardUsedGPUHours: Double?
+    public var awardLeftGPUHours: Double?
 
     public init(key: String, suppressed: Bool) {
         self.key = key

@@ -246,3 +246,75 @@ extension PolicyLoader {
             source: boostGiven ? table.location("max_boost") : nil)
     }
 }
+
+extension PolicyLoader {
+    static let routeKeys = ["name", "description", "max_gpu_hours", "max_window", "categories", "automatic"]
+
+    /// `[projects]` (optional): `notice_before_close` and `[projects.routes.<id>]` application routes, whose
+    /// `categories` resolve against the declared categories ("*" or absent: every category).
+    static func readProjects(_ top: inout TableReader, declaredCategories: [String]) -> ProjectRule? {
+        guard var table = top.table("projects", allowed: ["notice_before_close", "routes"], required: false) else {
+            return top.table.contains(key: "projects") ? nil : ProjectRule()
+        }
+        defer { table.finish() }
+        let noticeGiven = table.table.contains(key: "notice_before_close")
+        let notice = table.duration("notice_before_close", in: .hours(1)...(.days(90)), required: false)
+        if noticeGiven && notice == nil { return nil }
+        var routes: [ApplicationRoute] = []
+        var complete = true
+        if let list = table.table(
+            "routes", allowed: table.table["routes"]?.table.map { Array($0.keys) } ?? [], required: false)
+        {
+            for id in list.table.keys {
+                let path = ["projects", "routes", id]
+                guard validID(id, at: path, sink: list.sink) else {
+                    complete = false
+                    continue
+                }
+                guard let value = list.table[id]?.table else {
+                    list.sink.error(
+                        "policy.type", at: list.sink.location(path), "'projects.routes.\(id)' is not a table",
+                        expected: "[projects.routes.\(id)] with keys \(routeKeys.joined(separator: ", "))",
+                        hint: "write it as a [projects.routes.\(id)] table header followed by its keys")
+                    complete = false
+                    continue
+                }
+                var entry = TableReader(value, path: path, allowed: routeKeys, sink: list.sink)
+                let route = readRoute(&entry, id: id, declaredCategories: declaredCategories)
+                entry.finish()
+                if let route { routes.append(route) } else { complete = false }
+            }
+        } else if table.table.contains(key: "routes") {
+            complete = false
+        }
+        guard complete else { return nil }
+        return ProjectRule(noticeBeforeClose: notice ?? ProjectRule().noticeBeforeClose, routes: routes)
+    }
+
+    static func readRoute(_ entry: inout TableReader, id: String, declaredCategories: [String]) -> ApplicationRoute? {
+        let name = entry.string("name", maxLength: 80)
+        _ = entry.string("description", required: false, maxLength: 2_000)
+        let hours = entry.number("max_gpu_hours", in: 1...1e9)
+        let window = entry.duration("max_window", in: .days(1)...(.days(3 * 366)))
+        let automatic = entry.boolean("automatic")
+        var categories: [String]?? = .some(nil)
+        if entry.table.contains(key: "categories") {
+            categories = entry.strings("categories").map { names -> [String]? in
+                names == ["*"] ? nil : names
+            }
+            if case .some(.some(let names)) = categories {
+                for name in names where !declaredCategories.contains(name) {
+                    entry.sink.error(
+                        "policy.reference", at: entry.location("categories"), "unknown category '\(name)'",
+                        expected: "one of: \(declaredCategories.sorted().joined(separator: ", ")), or \"*\"",
+                        hint: suggestion(for: name, among: declaredCategories) ?? "declare [categories.\(name)] first")
+                    categories = nil
+                }
+            }
+        }
+        guard let name, let hours, let window, let automatic, let categories else { return nil }
+        return ApplicationRoute(
+            id: id, name: name, maxGPUHours: hours, maxWindow: window, categories: categories, automatic: automatic,
+            source: entry.location("max_gpu_hours"))
+    }
+}

@@ -25,7 +25,7 @@ public enum PolicyLoader {
 
     static let topLevelKeys = [
         "version", "effective", "revision", "notice", "aging", "fair_share", "defaults", "sectors", "categories",
-        "agreement", "contests", "gpu_rates",
+        "agreement", "contests", "gpu_rates", "projects",
     ]
     static let sectorKeys = ["name", "weight", "description"]
     static let categoryKeys = [
@@ -116,9 +116,10 @@ public enum PolicyLoader {
         let declaredSectors = root["sectors"]?.table?.keys ?? []
         let categories = readCategories(&top, declaredSectors: declaredSectors)
         let rates = readGPURates(&top)
+        let projects = readProjects(&top, declaredCategories: root["categories"]?.table?.keys ?? [])
         top.finish()
         guard let version, let effective, let aging, let fairShare, let defaults, let sectors, let categories,
-            let agreement, let contests, let rates
+            let agreement, let contests, let rates, let projects
         else {
             return nil
         }
@@ -127,6 +128,7 @@ public enum PolicyLoader {
             sectors: sectors, categories: categories, aging: aging, fairShare: fairShare, defaults: defaults,
             agreement: agreement.reference, contests: contests)
         policy.gpuRates = rates
+        policy.projects = projects
         return policy
     }
 }

@@ -125,6 +125,15 @@ struct TableReader {
         return number
     }
 
+    mutating func boolean(_ key: String, required: Bool = true) -> Bool? {
+        guard let raw = value(key, required: required, expected: "true or false") else { return nil }
+        guard let bool = raw.bool else {
+            typeError(key, raw, expected: "true or false")
+            return nil
+        }
+        return bool
+    }
+
     /// A non-empty array of strings.
     mutating func strings(_ key: String) -> [String]? {
         let expected = "a non-empty array of strings, e.g. [\"healthcare\", \"energy\"]"

@@ -252,7 +252,34 @@ public enum Interfaces {
           closes: int,
           usedGPUHours: float,
           committedGPUHours: float,
-          createdAt: int
+          createdAt: int,
+          notice: ?string
+        )
+
+        # An application for a project. Its filer and admins see it; nobody else. state: pending, approved,
+        # declined, or contested (declined, then contested by the applicant). decidedBy is an admin, or
+        # policy:<route> for an automatic approval; decision is the reason given.
+        type Application (
+          id: int,
+          project: string,
+          filedBy: string,
+          applicant: string,
+          applicantKind: string,
+          registration: string,
+          category: string,
+          members: []string,
+          sectors: []string,
+          purpose: string,
+          gpuHours: float,
+          opens: int,
+          closes: int,
+          route: ?string,
+          state: string,
+          filedAt: int,
+          decidedBy: ?string,
+          decidedAt: ?int,
+          decision: ?string,
+          contest: ?string
         )
 
         # Creates a project (admin; reason required). applicantKind is person or organisation; the window is
@@ -281,6 +308,38 @@ public enum Interfaces {
         method Change(id: string, closes: ?int, addGPUHours: ?float, addMembers: ?[]string, reason: string) -> (
           project: Project
         )
+
+        # Files an application for a project, the caller to be its principal investigator. opens defaults to now. On
+        # a route of the policy's that approves automatically (or, without a route, on the first such route it fits),
+        # an application that fits is approved at once and the project created; otherwise it waits for an admin.
+        # Anyone may apply; at most 5 applications of one user wait at a time.
+        method Apply(
+          project: string,
+          applicant: string,
+          applicantKind: string,
+          registration: string,
+          category: string,
+          members: []string,
+          sectors: []string,
+          purpose: string,
+          gpuHours: float,
+          opens: ?int,
+          closes: int,
+          route: ?string
+        ) -> (application: Application)
+
+        # The caller's applications, newest first; admins: everyone's. state filters (pending, approved, declined,
+        # contested).
+        method Applications(state: ?string) -> (applications: []Application)
+
+        # Approves (possibly with fewer gpuHours or an earlier closes) or declines a pending or contested
+        # application (admin; reason required, shown to the applicant; audited). Approval creates the project.
+        method Decide(id: int, approve: bool, gpuHours: ?float, closes: ?int, reason: string) -> (
+          application: Application
+        )
+
+        # The applicant contests a declined application, with a reason; it waits for an admin again (Art. 7, 16).
+        method ContestDecision(id: int, reason: string) -> (application: Application)
 
         # No such project (or not one of the caller's).
         error NotFound (reason: string)
@@ -479,7 +538,7 @@ public enum Interfaces {
 
     public static let reports = """
         # Allocation reports (Art. 8, 26.3), rebuilt from the stored history: GPU-hours, waits, rejections, contests
-        # and energy over a period, per sector, category or account. Users get their own figures only; groups with
+        # and energy over a period, per sector, category, account, project or applicant. Users get their own figures only; groups with
         # fewer accounts than the configured minimum are suppressed in reports over everyone (Art. 10).
         interface io.slotd.Reports
 
@@ -498,13 +557,29 @@ public enum Interfaces {
           waitP95Seconds: ?float,
           rejections: ?[string]int,
           contests: ?[string]int,
-          energyKWh: ?float
+          energyKWh: ?float,
+          awardGPUHours: ?float,
+          awardUsedGPUHours: ?float,
+          awardLeftGPUHours: ?float
         )
 
-        # Grouping.
-        type By (sector, category, account)
+        # Grouping. project and applicant: requests on no project fall under "(no project)" by project and under
+        # their account (a personal applicant) by applicant; award figures cover each project's whole window.
+        type By (sector, category, account, project, applicant)
 
-        # The report over [from, to) (ms since the epoch), grouped by sector (default), category or account.
+        # One project's award for the public record: no applicant, no person, no project id (Art. 8, 10).
+        type AwardRecord (
+          category: string,
+          sectors: []string,
+          awardGPUHours: float,
+          usedGPUHours: float,
+          opens: int,
+          closes: int,
+          route: ?string
+        )
+
+        # The report over [from, to) (ms since the epoch), grouped by sector (default), category, account, project
+        # or applicant. Users get their own requests and those of projects they lead (as PI).
         method Allocation(from: int, to: int, by: ?By) -> (report: (
           from: int,
           to: int,
@@ -516,6 +591,10 @@ public enum Interfaces {
           groups: []Group,
           total: Group
         ))
+
+        # The awards whose window overlaps the calendar year (UTC) and what was used of them, for the operator's
+        # public accountability (admin).
+        method Awards(year: int) -> (awards: []AwardRecord)
 
         # The caller may not do this (no account, or a report by account over everyone without being an admin).
         error PermissionDenied (reason: string)

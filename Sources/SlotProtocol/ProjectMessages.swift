@@ -19,6 +19,8 @@ public struct ProjectInfo: Codable, Sendable, Hashable {
     public var usedGPUHours: Double
     public var committedGPUHours: Double
     public var createdAt: Int64
+    /// Set once the window closes within the policy's notice period: what members are told.
+    public var notice: String?
 
     public init(
         id: String, applicant: String, applicantKind: String, registration: String?, category: String, pi: String,

@@ -119,3 +119,13 @@ public struct ReportReply: Codable, Sendable, Hashable {
     public var report: AllocationReport
     public init(report: AllocationReport) { self.report = report }
 }
+
+public struct AwardsParameters: Codable, Sendable, Hashable {
+    public var year: Int
+    public init(year: Int) { self.year = year }
+}
+
+public struct AwardsReply: Codable, Sendable, Hashable {
+    public var awards: [AwardRecord]
+    public init(awards: [AwardRecord]) { self.awards = awards }
+}

@@ -71,6 +71,8 @@ public struct ReportBuilder: Sendable {
     public var suppress: Bool
     /// Sector id → weight, for each sector's `weightShare`.
     public var sectorWeights: [String: Int64]
+    /// Project account (`project:ID`) → its applicant, for grouping by applicant.
+    public var applicants: [String: String] = [:]
 
     public init(
         from: Int64, to: Int64, by: ReportGrouping, asOf: Int64, minGroupAccounts: Int, suppress: Bool,
@@ -103,6 +105,9 @@ public struct ReportBuilder: Sendable {
         case .sector: sector
         case .category: category
         case .account: account
+        case .project: account.hasPrefix("project:") ? String(account.dropFirst(8)) : ReportGrouping.noProject
+        // A request on no project: its account is a personal applicant.
+        case .applicant: applicants[account] ?? account
         }
     }
 

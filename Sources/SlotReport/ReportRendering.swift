@@ -8,6 +8,7 @@ extension AllocationReport {
     public static let csvColumns = [
         "group", "accounts", "suppressed", "requests", "gpu_hours_granted", "gpu_hours_used", "share",
         "weight_share", "started", "wait_mean_s", "wait_p95_s", "rejections", "contests", "energy_kwh",
+        "award_gpu_hours", "award_used_gpu_hours", "award_left_gpu_hours",
     ]
 
     /// RFC 4180 CSV: a header, one line per group, then the total. Maps are written `key=count;key=count`.
@@ -20,13 +21,14 @@ extension AllocationReport {
                 number(group.share, digits: 4), number(group.weightShare, digits: 4),
                 group.started.map(String.init) ?? "", number(group.waitMeanSeconds), number(group.waitP95Seconds),
                 counts(group.rejections), counts(group.contests), number(group.energyKWh),
+                number(group.awardGPUHours), number(group.awardUsedGPUHours), number(group.awardLeftGPUHours),
             ]
             lines.append(fields.map(Self.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
-    static func csvField(_ text: String) -> String {
+    public static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

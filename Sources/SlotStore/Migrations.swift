@@ -165,6 +165,33 @@ enum Migrations {
                 t.column("createdAt", .integer).notNull()
             }
         }
+        // Applications for projects (issue 20), and when a project's members were told its window is closing.
+        migrator.registerMigration("v10-applications") { db in
+            try db.create(table: "application") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("project", .text).notNull()
+                t.column("filedBy", .text).notNull()
+                t.column("applicant", .text).notNull()
+                t.column("applicantKind", .text).notNull()
+                t.column("registration", .text).notNull()
+                t.column("category", .text).notNull()
+                t.column("members", .text).notNull()
+                t.column("sectors", .text).notNull()
+                t.column("purpose", .text).notNull()
+                t.column("gpuHours", .double).notNull()
+                t.column("opens", .integer).notNull()
+                t.column("closes", .integer).notNull()
+                t.column("route", .text)
+                t.column("state", .text).notNull()
+                t.column("filedAt", .integer).notNull()
+                t.column("decidedBy", .text)
+                t.column("decidedAt", .integer)
+                t.column("decision", .text)
+                t.column("contest", .text)
+            }
+            try db.create(index: "application_filedBy", on: "application", columns: ["filedBy"])
+            try db.alter(table: "project") { t in t.add(column: "noticedAt", .integer) }
+        }
         return migrator
     }
 }

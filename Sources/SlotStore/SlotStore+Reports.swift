@@ -4,15 +4,15 @@ import SlotDomain
 import SlotReport
 
 extension SlotStore {
-    /// The requests a report over `[from, to)` needs: submitted or started in the period (only `account`'s when
-    /// given). The category is the one stored at submit, or the account's current one for older rows.
+    /// The requests a report over `[from, to)` needs: submitted or started in the period (only those of `accounts`
+    /// when given). The category is the one stored at submit, or the account's current one for older rows.
     /// `watts` gives the power of one GPU of a node index (nil: never ran).
     public func reportRows(
-        from: Int64, to: Int64, account: String?,
+        from: Int64, to: Int64, accounts: [String]?,
         watts: @escaping @Sendable (Int?) -> Int
     ) throws(StoreError) -> [ReportRow] {
         try read { db in
-            let own = account == nil ? "" : " AND r.account = :account"
+            let own = accounts == nil ? "" : " AND r.account IN (SELECT value FROM json_each(:accounts))"
             // Every state, so the (state, submittedAt, id) index serves the range, one state at a time.
             let states = RequestState.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             let columns = """
@@ -28,7 +28,7 @@ extension SlotStore {
                 WHERE r.startedAt IS NOT NULL AND r.startedAt >= :from AND r.startedAt < :to\(own)
                 """
             var arguments: StatementArguments = ["from": from, "to": to]
-            if let account { _ = arguments.append(contentsOf: ["account": account]) }
+            if let accounts { _ = arguments.append(contentsOf: ["accounts": Self.jsonArray(accounts)]) }
             var rows: [ReportRow] = []
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try cursor.next() {
@@ -46,10 +46,11 @@ extension SlotStore {
         }
     }
 
-    /// Contests opened in `[from, to)` (only `account`'s when given), with their request's category and sector.
-    public func reportContests(from: Int64, to: Int64, account: String?) throws(StoreError) -> [ReportContest] {
+    /// Contests opened in `[from, to)` (only those of `accounts` when given), with their request's category and
+    /// sector.
+    public func reportContests(from: Int64, to: Int64, accounts: [String]?) throws(StoreError) -> [ReportContest] {
         try read { db in
-            let own = account == nil ? "" : " AND c.account = :account"
+            let own = accounts == nil ? "" : " AND c.account IN (SELECT value FROM json_each(:accounts))"
             let sql = """
                 SELECT c.account, COALESCE(r.category, a.category, 'unknown') AS category, \
                 COALESCE(r.sector, 'unknown') AS sector, c.state FROM contest c \
@@ -57,7 +58,7 @@ extension SlotStore {
                 WHERE c.openedAt >= :from AND c.openedAt < :to\(own)
                 """
             var arguments: StatementArguments = ["from": from, "to": to]
-            if let account { _ = arguments.append(contentsOf: ["account": account]) }
+            if let accounts { _ = arguments.append(contentsOf: ["accounts": Self.jsonArray(accounts)]) }
             return try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
                 let stateName: String = row["state"]
                 return ContestState(rawValue: stateName).map {
@@ -65,6 +66,10 @@ extension SlotStore {
                 }
             }
         }
+    }
+
+    static func jsonArray(_ names: [String]) -> String {
+        (try? JSONSerialization.data(withJSONObject: names)).flatMap { String(data: $0, encoding: .utf8) } ?? "[]"
     }
 
     static func codes(_ json: String?) -> [String] {

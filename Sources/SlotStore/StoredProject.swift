@@ -26,6 +26,8 @@ public struct StoredProject: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var opens: Int64
     public var closes: Int64
     public var createdAt: Int64
+    /// When members were told that the window is closing (nil: not yet).
+    public var noticedAt: Int64?
 
     public init(
         id: String, applicant: String, applicantKind: String, registration: String, category: String, pi: String,

@@ -34,11 +34,11 @@ struct RightsStoreTests {
             changes.append((r, "started", base + start))
         }
         try store.update(changes)
-        let found = try store.reportRows(from: base, to: base + 100, account: nil, watts: { $0 == nil ? 0 : 700 })
+        let found = try store.reportRows(from: base, to: base + 100, accounts: nil, watts: { $0 == nil ? 0 : 700 })
         #expect(found.map(\.submittedAt).sorted() == [-50, 10, 20, 30].map { base + $0 })
         #expect(found.first { $0.submittedAt == base - 50 }?.gpuWatts == 0, "no node recorded: the closure decides")
         #expect(found.allSatisfy { $0.category == "uni" })
-        let alice = try store.reportRows(from: base, to: base + 100, account: "alice", watts: { _ in 0 })
+        let alice = try store.reportRows(from: base, to: base + 100, accounts: ["alice"], watts: { _ in 0 })
         #expect(alice.count == 3 && alice.allSatisfy { $0.account == "alice" })
     }
 

@@ -65,10 +65,7 @@ extension ProjectCommand {
         @Option(help: "Only this state: pending, approved, declined or contested.") var state: String?
         @OptionGroup var client: ClientOptions
         func run() throws {
-            let reply = try client.call(
-                "io.slotd.Projects.Applications", ApplicationListParameters(state: state),
-                as: ApplicationListReply.self)
-            client.emit(reply) { ProjectCommand.table(reply.applications) }
+            try ProjectCommand.listApplications(state: state, client)
         }
     }
 
@@ -85,6 +82,13 @@ extension ProjectCommand {
                 as: ApplicationReply.self)
             client.emit(reply) { ProjectCommand.describe(reply.application) }
         }
+    }
+
+    /// The caller's applications (admins: everyone's), as a table or JSON.
+    static func listApplications(state: String?, _ client: ClientOptions) throws {
+        let reply = try client.call(
+            "io.slotd.Projects.Applications", ApplicationListParameters(state: state), as: ApplicationListReply.self)
+        client.emit(reply) { table(reply.applications) }
     }
 
     static func table(_ applications: [ApplicationInfo]) -> String {
@@ -146,10 +150,7 @@ extension AdminCommand {
             @Option(help: "Only this state: pending, approved, declined or contested.") var state: String?
             @OptionGroup var client: ClientOptions
             func run() throws {
-                let reply = try client.call(
-                    "io.slotd.Projects.Applications", ApplicationListParameters(state: state),
-                    as: ApplicationListReply.self)
-                client.emit(reply) { ProjectCommand.table(reply.applications) }
+                try ProjectCommand.listApplications(state: state, client)
             }
         }
 

@@ -316,8 +316,19 @@ extension Engine {
             queueClass: explanation.queueClass.map { "\($0.category)/\($0.sector)/\($0.band)" },
             reasons: explanation.reasons.map { Reason(code: $0.code, message: $0.description) },
             estimatedStart: explanation.estimatedStart,
-            estimateNote: explanation.state == .running
-                ? runningNote(id, explanation.estimateNote) : explanation.estimateNote)
+            estimateNote: windowNote(
+                request,
+                explanation.state == .running
+                    ? runningNote(id, explanation.estimateNote) : explanation.estimateNote))
+    }
+
+    /// The note, and when the request's project window closes before its slot would end, that it ends there.
+    private func windowNote(_ request: StoredRequest, _ note: String) -> String {
+        guard request.account.hasPrefix("project:"), let project = projects[String(request.account.dropFirst(8))],
+            (request.startedAt ?? now) + request.durationMs > project.closes
+        else { return note }
+        return note + "; it ends at project \(project.id)'s window close, \(Timestamp(project.closes)), before its "
+            + "duration is up (Art. 25.1)"
     }
 
     /// A running slot's note, with what the cluster says of it and which time limit applies.

@@ -41,6 +41,8 @@ final class ProjectFlowTests: XCTestCase {
             ], as: "nobody")
         XCTAssertEqual(slot.request.account, "project:kazllm")
         XCTAssertEqual(slot.request.state, .running)
+        let why = try daemon.json(ExplainReply.self, ["explain", String(slot.request.id)], as: "nobody")
+        XCTAssertTrue(why.estimateNote.contains("ends at project kazllm's window close"), why.estimateNote)
         // More than the award: refused, with the reason (exit 5).
         let over = try daemon.slotctl(
             [

@@ -16,7 +16,7 @@ struct ProjectCommand: ParsableCommand {
             extend or top them up, with a reason, audited; the PI and members see theirs; nobody else sees a \
             project at all. Anyone may apply for one (`slotctl project apply`): the policy approves small \
             applications automatically on its routes, admins decide the others. A request that names no project \
-            goes to your only project whose window is open, if you have exactly one; otherwise to your account. \
+            goes to the only open project you lead as PI, if there is exactly one; otherwise to your account. \
             Members are told a week (the policy's notice_before_close) before the window closes, in \
             `slotctl status`, `slotctl list` and `slotctl project list`.
 

@@ -59,11 +59,11 @@ extension Engine {
             }
             application.route = automatic?.id
         }
-        // An automatic route approves one open project per filer: more goes to an admin.
+        // An automatic route approves one application per filer per max_window (so at most one open project on it,
+        // and no stream of short ones): more goes to an admin.
         if let route = automatic,
             !mine.contains(where: {
-                $0.state == .approved && $0.decidedBy == "policy:\(route.id)"
-                    && (projects[$0.project]?.closes ?? 0) > now
+                $0.decidedBy == "policy:\(route.id)" && $0.filedAt > now - route.maxWindow.milliseconds
             })
         {
             application.state = .approved

@@ -98,13 +98,16 @@ extension Engine {
             + "are then rejected and running slots end; ask an admin for an extension if needed"
     }
 
-    /// The project a Submit naming none goes to: the user's only project whose window is open now. A user with none
-    /// (or several) submits on their own account, as before projects.
+    /// The project a Submit naming none goes to: the only project the user leads (as PI) whose window is open now.
+    /// Membership alone never steers a request: an applicant may list anyone as a member, and a request on the
+    /// project is shown to its PI. A user with no such project (or several) submits on their own account.
     func onlyOpenProject(of user: String) -> StoredProject? {
         guard let ids = projectsOfUser[user] else { return nil }
         var found: StoredProject?
         for id in ids {
-            guard let project = projects[id], project.opens <= now, now < project.closes else { continue }
+            guard let project = projects[id], project.pi == user, project.opens <= now, now < project.closes else {
+                continue
+            }
             guard found == nil else { return nil }
             found = project
         }
@@ -197,6 +200,8 @@ extension Engine {
         return projects[String(account.dropFirst(8))]?.pi == caller.user
     }
 
+    static let noticeHooks = DispatchQueue(label: "slotd.project-notice-hooks")
+
     /// Tells each project's members once, when its window enters the notice period: a journal entry and the
     /// configured hook (`project_notice_command`). Recorded, so a restart does not tell them twice. Checked at most
     /// once a minute.
@@ -218,7 +223,8 @@ extension Engine {
             if let command = config.projectNoticeCommand {
                 let arguments = [project.id, "\(Timestamp(project.closes))", project.pi] + project.members
                 let logger = self.logger
-                DispatchQueue.global().async {
+                // One hook at a time: a slow mailer never holds more than one thread.
+                Self.noticeHooks.async {
                     do {
                         let result = try Subprocess.run(command, arguments, environment: [:], timeout: 30, limit: 4_096)
                         if result.status != 0 {

@@ -139,6 +139,15 @@ final class ProjectFlowTests: XCTestCase {
         let small = try apply("small", "0.5", days: "3", category: "individual_researcher", as: "daemon")
         XCTAssertEqual(small.state, "approved")
         XCTAssertEqual(small.decidedBy, "policy:starter")
+        // Listed as a member of `small` by its applicant, nobody's requests naming no project stay on their own
+        // account: membership alone never steers a request into a project whose PI would see it.
+        let steered = try daemon.json(
+            RequestReply.self,
+            [
+                "submit", "--sector", "healthcare", "--gpus", "1", "--cpus", "1", "--memory", "1G", "--duration", "1m",
+                "--", "true",
+            ], as: "nobody")
+        XCTAssertEqual(steered.request.account, "nobody")
         // Large: waits for an admin, who approves less.
         let large = try apply("large", "50000", days: "60", category: "large_enterprise", as: "bin")
         XCTAssertEqual(large.state, "pending")
@@ -146,6 +155,9 @@ final class ProjectFlowTests: XCTestCase {
         let pending = try daemon.json(
             ApplicationListReply.self, ["admin", "applications", "list", "--state", "pending"])
         XCTAssertEqual(pending.applications.map(\.project), ["large"])
+        // The starter route approves one application per filer per its 31-day window: the next waits for an admin.
+        XCTAssertEqual(
+            try apply("small2", "0.5", days: "3", category: "individual_researcher", as: "daemon").state, "pending")
         let approved = try daemon.json(
             ApplicationReply.self,
             ["admin", "applications", "approve", String(large.id), "--gpu-hours", "20000", "--reason", "committee 12"])
@@ -176,8 +188,8 @@ final class ProjectFlowTests: XCTestCase {
         _ = try daemon.json(
             ApplicationReply.self, ["admin", "applications", "decline", String(third.id), "--reason", "upheld"])
 
-        // nobody is a member of two open projects: a request naming none runs on their own account; bin's
-        // project is not theirs to name. On `small`, what would exceed its 0.5 GPU-hours is refused.
+        // nobody is a member of two open projects and leads none: a request naming none runs on their own account.
+        // On `small`, what would exceed its 0.5 GPU-hours is refused.
         let own = try daemon.json(
             RequestReply.self,
             [

@@ -2,7 +2,7 @@ import Foundation
 import SlotProtocol
 
 /// Every method slotd serves: the one table to read for who may call what, and the one place to add a method
-/// (with its IDL text in `Interfaces.swift`; `RouteTableTests` holds the two together, and checks the table in
+/// (with its IDL text in `Interfaces+<Name>.swift`; `RouteTableTests` holds the two together, and checks the table in
 /// `docs/daemon.md` against this one).
 enum Routes {
     static let all: [Route] = service + requests + accounts + rights + policy + system + projects

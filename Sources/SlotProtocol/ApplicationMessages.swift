@@ -1,4 +1,4 @@
-/// Messages of `io.slotd.Projects`' applications (see `Interfaces.swift` for the IDL). Times are ms since the epoch.
+/// Messages of `io.slotd.Projects`' applications (see `Interfaces+Projects.swift` for the IDL). Times are ms since the epoch.
 
 /// An application as the caller may see it: its filer and admins only; registration too (Art. 10).
 public struct ApplicationInfo: Codable, Sendable, Hashable {

@@ -1,4 +1,4 @@
-/// Messages of `io.slotd.Projects` (see `Interfaces.swift` for the IDL). Times are ms since the epoch.
+/// Messages of `io.slotd.Projects` (see `Interfaces+Projects.swift` for the IDL). Times are ms since the epoch.
 
 /// A project as the caller may see it: admins see everything; its PI and members see it without the applicant's
 /// registration identifier (Art. 10).

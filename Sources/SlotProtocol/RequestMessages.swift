@@ -1,4 +1,4 @@
-/// Messages of `io.slotd.Requests` (see `Interfaces.swift` for the IDL and each field's meaning).
+/// Messages of `io.slotd.Requests` (see `Interfaces+Requests.swift` for the IDL and each field's meaning).
 /// Times are milliseconds since the Unix epoch; durations are seconds; memory is MiB.
 
 public struct SubmitParameters: Codable, Sendable, Hashable {

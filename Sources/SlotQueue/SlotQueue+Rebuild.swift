@@ -71,6 +71,7 @@ extension SlotQueue {
             }
         }
         bases = newBases
+        headCache.clear()
         activeClassCount[0].store(newBases.count, ordering: .relaxed)
     }
 
@@ -137,7 +138,6 @@ extension SlotQueue {
                 cells.sequence(c * perClassCapacity + i).storeRelaxed(UInt64(i))
             }
             heads[c] = 0
-            headCache[c] = nil
             tails[c].store(0, ordering: .relaxed)
             _ = nonEmpty[c >> 6].loadThenBitwiseAnd(with: ~(1 << UInt64(c & 63)), ordering: .sequentiallyConsistent)
         }

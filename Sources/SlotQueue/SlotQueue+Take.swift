@@ -7,12 +7,14 @@ extension SlotQueue {
     public func takeBest(now: Int64) -> RankedItem? {
         enterConsumer()
         defer { leaveConsumer() }
-        while let best = bestHead(now: now) {
-            if claim(best.handle) {
-                reclaim(best.item.classIndex)
-                return best
-            }
-            // Cancelled between the scan and the claim: look again.
+        dropStaleHead()
+        if headCache.scoredAt != now { headCache.rescore(now: now, bases: bases, aging: aging) }
+        while let (c, best) = bestHead(now: now) {
+            let taken = claim(best.handle)
+            // Taken now, or found cancelled (or taken by `take(_:now:)`) since it was cached: either way the class
+            // has a new head; finding it now updates the tree once instead of clearing the leaf and setting it again.
+            scanHead(c, now: now)
+            if taken { return ranked(best.item, handle: best.handle, now: now) }
         }
         flushFreed()
         return nil
@@ -46,35 +48,50 @@ extension SlotQueue {
 
     // MARK: Internals (consumer only)
 
-    /// The best live class head at `now`.
+    /// The class whose head comes first at `now`, and that head: the best cached head (the root of ``HeadTable``'s
+    /// tree), against the heads of classes that are marked non-empty and have none cached, found by a scan.
+    ///
+    /// Cached heads are compared without checking that they are still pending: the claim that follows is the check
+    /// (``takeBest(now:)`` drops a head whose claim fails and looks again). A cached head that was cancelled meanwhile
+    /// cannot hide a better item of its own class: the items behind it in the FIFO waited no longer, so they score no
+    /// higher (up to the stamp skew of racing producers, as for any head). So a take costs one claim, a scan of the
+    /// class it took from and of classes without a cached head, and O(log classes) to update the tree, however many
+    /// classes hold items. Precondition: the table is scored at `now`.
     @inline(__always)
-    func bestHead(now: Int64) -> RankedItem? {
-        var best: RankedItem?
+    func bestHead(now: Int64) -> (classIndex: Int, head: CachedHead)? {
+        var best: (classIndex: Int, head: CachedHead)?
+        if let c = headCache.best, let head = headCache.head(c) { best = (c, head) }
         for word in 0..<nonEmpty.count {
-            var bits = nonEmpty[word].load(ordering: .sequentiallyConsistent)
+            var bits = nonEmpty[word].load(ordering: .sequentiallyConsistent) & ~headCache.cached(word: word)
             while bits != 0 {
                 let c = word << 6 | bits.trailingZeroBitCount
                 bits &= bits &- 1
-                guard let head = classHead(c) else { continue }
-                let candidate = ranked(head.item, handle: head.handle, now: now)
-                if let current = best, !candidate.precedes(current) { continue }
-                best = candidate
+                guard let head = scanHead(c, now: now) else { continue }
+                if let current = best?.head, !head.precedes(current) { continue }
+                best = (c, head)
             }
         }
         return best
     }
 
-    /// Class `c`'s first live entry: the cached one while it is still pending, else found by a scan.
-    ///
-    /// A head is cached only when no unpublished or RESERVED cell precedes it; otherwise a push finishing later could
-    /// publish an earlier (FIFO-first) entry, so such a class is rescanned on every take.
+    /// Class `c`'s first live entry, scored at `now`, found by a scan from its head (reclaiming dead cells on the
+    /// way). It replaces the class's cached head when no unpublished or RESERVED cell precedes it; otherwise a push
+    /// finishing later could publish an earlier (FIFO-first) entry, so such a class has none cached and is rescanned
+    /// on every take.
     @inline(__always)
-    func classHead(_ c: Int) -> CachedHead? {
-        if let cached = headCache[c] {
-            let word = entryState[Int(cached.handle.slot)].load(ordering: .acquiring)
-            if word == EntryWord.make(cached.handle.generation, EntryWord.pending) { return cached }
-            headCache[c] = nil
+    @discardableResult
+    func scanHead(_ c: Int, now: Int64) -> CachedHead? {
+        let found = scanLive(c, now: now)
+        if let found, found.clean {
+            headCache.set(c, found.head)
+        } else if headCache.head(c) != nil {
+            headCache.set(c, nil)
         }
+        return found?.head
+    }
+
+    @inline(__always)
+    private func scanLive(_ c: Int, now: Int64) -> (head: CachedHead, clean: Bool)? {
         let head = reclaim(c)
         if isEmpty(c, head: head) {
             emptyScans[c] &+= 1
@@ -89,9 +106,21 @@ extension SlotQueue {
         emptyScans[c] = 0
         var clean = true
         guard let live = firstLive(in: c, from: head, gap: &clean) else { return nil }
-        let found = CachedHead(handle: live.entry.handle, item: cells.item(live.entry.cell, classIndex: c))
-        if clean { headCache[c] = found }
-        return found
+        var found = CachedHead(handle: live.entry.handle, item: cells.item(live.entry.cell, classIndex: c))
+        found.rescore(bases[c], aging, now: now)
+        return (found, clean)
+    }
+
+    /// Checks one class's cached head per take, round-robin, and drops it if it is no longer pending. A cancelled head
+    /// that never comes first would otherwise stay cached, and the dead entries from it to the class's next live one
+    /// would wait for reclamation until the class's turn came; this bounds that wait to `classCount` takes.
+    @inline(__always)
+    func dropStaleHead() {
+        let c = staleSweep
+        staleSweep = c + 1 < bases.count ? c + 1 : 0
+        guard let cached = headCache.head(c) else { return }
+        let word = entryState[Int(cached.handle.slot)].load(ordering: .relaxed)
+        if word != EntryWord.make(cached.handle.generation, EntryWord.pending) { headCache.set(c, nil) }
     }
 
     /// CAS PENDING → TAKEN.

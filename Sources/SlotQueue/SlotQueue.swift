@@ -46,7 +46,7 @@ import Atomics
 /// Entries (slot + generation) are preallocated; a taken or cancelled entry is reclaimed by the consumer when its ring
 /// cell reaches the class head, and returned to the free list in batches of `min(32, capacity / 8)` (flushed whenever a
 /// take finds nothing). Ring cells are 32 bytes and hold the slot and a copy of the item next to the sequence word, so
-/// a take touches one cell line and one entry-state word. `maxClasses × perClassCapacity × 32` bytes of address space
+/// a take touches one cell line and one entry-state word (cached class heads are not rechecked before the claim). `maxClasses × perClassCapacity × 32` bytes of address space
 /// are reserved up front; a ring's pages are committed only as its cells are first used (``RingCells``).
 public final class SlotQueue: @unchecked Sendable {
     // @unchecked Sendable is sound because:
@@ -54,7 +54,7 @@ public final class SlotQueue: @unchecked Sendable {
     //   sequence words of `cells`, `tails`, `nonEmpty`, `activeClassCount`), or plain memory (`payload`, the other
     //   fields of `cells`) that is written by exactly one producer between claiming it (a free-list pop / ring CAS) and publishing it with a release store, and read only
     //   after the matching acquire load;
-    // - every other mutable field (`heads`, `headCache`, `gapSkipped`, `emptyScans`, `freed`, `freedCount`, `bases`) is consumer-only, and the API contract allows one
+    // - every other mutable field (`heads`, `headCache`, `staleSweep`, `gapSkipped`, `emptyScans`, `freed`, `freedCount`, `bases`) is consumer-only, and the API contract allows one
     //   consumer at a time (checked by `consumerGuard` in debug builds);
     // - the payload is rewritten by the consumer only in `rebuild`, while intake is closed and no producer owns an
     //   entry.
@@ -82,8 +82,10 @@ public final class SlotQueue: @unchecked Sendable {
     let tails: AtomicTable<UInt64>
     let nonEmpty: AtomicTable<UInt64>
     let heads: UnsafeMutablePointer<UInt64>
-    /// Consumer-side cache of each class's first live entry, revalidated with one state-word load per take.
-    let headCache: UnsafeMutablePointer<CachedHead?>
+    /// Consumer-side cache of each class's first live entry, in a tournament tree (``HeadTable``).
+    let headCache: HeadTable
+    /// Consumer-side: the class whose cached head the next take checks (``dropStaleHead()``).
+    var staleSweep = 0
     /// Consumer-side count of consecutive scans that found each class empty (see `classHead`).
     let emptyScans: UnsafeMutablePointer<UInt32>
     static let emptyScansBeforeClear: UInt32 = 64
@@ -142,8 +144,7 @@ public final class SlotQueue: @unchecked Sendable {
         self.nonEmpty = AtomicTable(count: (classes + 63) / 64) { _ in 0 }
         self.heads = .allocate(capacity: classes)
         heads.initialize(repeating: 0, count: classes)
-        self.headCache = .allocate(capacity: classes)
-        headCache.initialize(repeating: nil, count: classes)
+        self.headCache = HeadTable(classes: classes)
         self.emptyScans = .allocate(capacity: classes)
         emptyScans.initialize(repeating: 0, count: classes)
         self.freedBatch = max(1, min(32, capacity / 8))
@@ -158,8 +159,6 @@ public final class SlotQueue: @unchecked Sendable {
     deinit {
         payload.deallocate()
         heads.deallocate()
-        headCache.deinitialize(count: maxClasses)
-        headCache.deallocate()
         emptyScans.deallocate()
         freed.deallocate()
     }
@@ -178,13 +177,6 @@ public final class SlotQueue: @unchecked Sendable {
             handle: handle, item: item, priority: priority(of: item, now: now),
             score: aging.score(base: bases[item.classIndex], waited: waited))
     }
-}
-
-/// A class head the consumer found: valid while its entry's state word still reads PENDING with this generation
-/// (an entry's generation changes whenever it is freed, so a reused slot never matches).
-struct CachedHead {
-    var handle: QueueHandle
-    var item: QueueItem
 }
 
 /// The entry state word: `generation << 32 | state`.

@@ -19,7 +19,12 @@ struct AtomicTable<Value: AtomicValue>: ~Copyable where Value.AtomicRepresentati
         precondition(count >= 0 && stride >= 1)
         self.count = count
         self.stride = stride
-        self.base = .allocate(capacity: max(1, count * stride))
+        // Whole 128-byte lines of its own (two 64-byte lines: the adjacent-line prefetcher pairs them), so no other
+        // allocation shares a line with a hot atomic: a consumer-only word next to a producers' counter would bounce
+        // that line between cores on every write.
+        let bytes = (max(1, count * stride) * MemoryLayout<Storage>.stride + Self.line - 1) / Self.line * Self.line
+        self.base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.line)
+            .bindMemory(to: Storage.self, capacity: bytes / MemoryLayout<Storage>.stride)
         for i in 0..<(count * stride) {
             (base + i).initialize(to: Storage(initial(i / stride)))
         }
@@ -31,6 +36,8 @@ struct AtomicTable<Value: AtomicValue>: ~Copyable where Value.AtomicRepresentati
         }
         base.deallocate()
     }
+
+    static var line: Int { 128 }
 
     /// The atomic at `index`; valid while this table lives.
     @inline(__always)

@@ -10,7 +10,8 @@
 struct HeadTable: ~Copyable {
     /// Leaves of the tree: a power of two, at least the number of classes.
     private let leaves: Int
-    /// `heads[c]` is meaningful only while bit `c` of `cachedBits` is set.
+    /// `heads[c]` is class `c`'s cached head while bit `c` of `cachedBits` is set; otherwise the head a scan found
+    /// last (``setUncached(_:_:)``), or meaningless.
     private let heads: UnsafeMutablePointer<CachedHead>
     private let cachedBits: UnsafeMutablePointer<UInt64>
     /// Node `i` (1-based; leaves at `leaves..<2 × leaves`) holds the class of the best cached head below it, or -1.
@@ -50,6 +51,14 @@ struct HeadTable: ~Copyable {
     func head(_ c: Int) -> CachedHead? {
         cachedBits[c >> 6] & (1 << UInt64(c & 63)) != 0 ? heads[c] : nil
     }
+
+    /// The head last recorded for class `c` by ``set(_:_:)`` or ``setUncached(_:_:)``, cached or not.
+    @inline(__always)
+    func found(_ c: Int) -> CachedHead { heads[c] }
+
+    /// Records class `c`'s head for the current take without caching it (the class must have none cached).
+    @inline(__always)
+    func setUncached(_ c: Int, _ head: CachedHead) { heads[c] = head }
 
     /// The classes of word `word` that have a cached head, as a bitmap.
     @inline(__always)

@@ -31,7 +31,6 @@ extension SlotQueue {
         let word = entryState[slot].load(ordering: .relaxed)
         let generation = EntryWord.generation(word)
         entryState[slot].store(EntryWord.make(generation, EntryWord.reserved), ordering: .relaxed)
-        payload[slot] = item
 
         guard claimAndPublish(slot: slot, item: item) else {
             entryState[slot].store(EntryWord.free(generation: generation), ordering: .relaxed)
@@ -86,6 +85,7 @@ extension SlotQueue {
                     expected: position, desired: position &+ 1, ordering: .sequentiallyConsistent
                 )
                 if won {
+                    entryCell[slot] = UInt32(truncatingIfNeeded: cell)
                     cells.write(cell, slot: slot, item: item)
                     cells.sequence(cell).storeReleasing(position &+ 1)
                     cells.commitAhead(ringBase: ringBase, position: position, ring: perClassCapacity)

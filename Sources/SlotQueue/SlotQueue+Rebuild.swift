@@ -60,8 +60,8 @@ extension SlotQueue {
                 ($0.element.item.submittedAt, $0.offset) < ($1.element.item.submittedAt, $1.offset)
             }
             for (position, entry) in ordered.map(\.element).enumerated() {
-                payload[entry.slot] = entry.item
                 let cell = c * perClassCapacity + position
+                entryCell[entry.slot] = UInt32(truncatingIfNeeded: cell)
                 cells.write(cell, slot: entry.slot, item: entry.item)
                 cells.sequence(cell).storeReleasing(UInt64(position + 1))
             }
@@ -107,7 +107,7 @@ extension SlotQueue {
         var pending: [(slot: Int, item: QueueItem)] = []
         for c in 0..<maxClasses {
             forEachLive(in: c) { found in
-                pending.append((found.slot, payload[found.slot]))
+                pending.append((found.slot, cells.item(found.cell, classIndex: c)))
                 return true
             }
         }
@@ -126,7 +126,7 @@ extension SlotQueue {
                 let slot = cells.slot(cell)
                 let word = entryState[slot].load(ordering: .acquiring)
                 switch EntryWord.state(word) {
-                case EntryWord.pending: pending.append((slot, payload[slot]))
+                case EntryWord.pending: pending.append((slot, cells.item(cell, classIndex: c)))
                 case EntryWord.taken, EntryWord.cancelled: release(slot: slot, generation: EntryWord.generation(word))
                 default: break  // FREE or RESERVED cannot be in a ring while intake is closed
                 }

@@ -9,12 +9,14 @@ extension SlotQueue {
         defer { leaveConsumer() }
         dropStaleHead()
         if headCache.scoredAt != now { headCache.rescore(now: now, bases: bases, aging: aging) }
-        while let (c, best) = bestHead(now: now) {
-            let taken = claim(best.handle)
+        while let c = bestClass(now: now) {
+            let handle = headCache.found(c).handle
+            let taken = claim(handle)
+            let item = headCache.found(c).item
             // Taken now, or found cancelled (or taken by `take(_:now:)`) since it was cached: either way the class
             // has a new head; finding it now updates the tree once instead of clearing the leaf and setting it again.
             scanHead(c, now: now)
-            if taken { return ranked(best.item, handle: best.handle, now: now) }
+            if taken { return ranked(item, handle: handle, now: now) }
         }
         flushFreed()
         return nil
@@ -27,7 +29,8 @@ extension SlotQueue {
         defer { leaveConsumer() }
         let slot = Int(handle.slot)
         guard slot < capacity, claim(handle) else { return nil }
-        let item = payload[slot]
+        let cell = Int(entryCell[slot])
+        let item = cells.item(cell, classIndex: cell / perClassCapacity)
         reclaim(item.classIndex)
         return ranked(item, handle: handle, now: now)
     }
@@ -48,51 +51,61 @@ extension SlotQueue {
 
     // MARK: Internals (consumer only)
 
-    /// The class whose head comes first at `now`, and that head: the best cached head (the root of ``HeadTable``'s
+    /// The class whose head comes first at `now` (its head is ``HeadTable/found(_:)``): the best cached head (the root of ``HeadTable``'s
     /// tree), against the heads of classes that are marked non-empty and have none cached, found by a scan.
     ///
     /// Cached heads are compared without checking that they are still pending: the claim that follows is the check
-    /// (``takeBest(now:)`` drops a head whose claim fails and looks again). A cached head that was cancelled meanwhile
+    /// (``takeBest(now:)`` rescans a class whose head's claim fails and looks again). A cached head that was cancelled meanwhile
     /// cannot hide a better item of its own class: the items behind it in the FIFO waited no longer, so they score no
     /// higher (up to the stamp skew of racing producers, as for any head). So a take costs one claim, a scan of the
     /// class it took from and of classes without a cached head, and O(log classes) to update the tree, however many
     /// classes hold items. Precondition: the table is scored at `now`.
     @inline(__always)
-    func bestHead(now: Int64) -> (classIndex: Int, head: CachedHead)? {
-        var best: (classIndex: Int, head: CachedHead)?
-        if let c = headCache.best, let head = headCache.head(c) { best = (c, head) }
+    func bestClass(now: Int64) -> Int? {
+        var best = headCache.best
         for word in 0..<nonEmpty.count {
             var bits = nonEmpty[word].load(ordering: .sequentiallyConsistent) & ~headCache.cached(word: word)
             while bits != 0 {
                 let c = word << 6 | bits.trailingZeroBitCount
                 bits &= bits &- 1
-                guard let head = scanHead(c, now: now) else { continue }
-                if let current = best?.head, !head.precedes(current) { continue }
-                best = (c, head)
+                guard scanHead(c, now: now) else { continue }
+                if let current = best, !headCache.found(c).precedes(headCache.found(current)) { continue }
+                best = c
             }
         }
         return best
     }
 
-    /// Class `c`'s first live entry, scored at `now`, found by a scan from its head (reclaiming dead cells on the
-    /// way). It replaces the class's cached head when no unpublished or RESERVED cell precedes it; otherwise a push
-    /// finishing later could publish an earlier (FIFO-first) entry, so such a class has none cached and is rescanned
-    /// on every take.
+    /// Finds class `c`'s first live entry, scored at `now`, by a scan from its head (reclaiming dead cells on the way),
+    /// and records it as ``HeadTable/found(_:)``; false when there is none. It becomes the class's cached head when no
+    /// unpublished or RESERVED cell precedes it; otherwise a push finishing later could publish an earlier (FIFO-first)
+    /// entry, so such a class has none cached and is rescanned on every take.
     @inline(__always)
     @discardableResult
-    func scanHead(_ c: Int, now: Int64) -> CachedHead? {
-        let found = scanLive(c, now: now)
-        if let found, found.clean {
-            headCache.set(c, found.head)
-        } else if headCache.head(c) != nil {
-            headCache.set(c, nil)
+    func scanHead(_ c: Int, now: Int64) -> Bool {
+        guard let found = scanLive(c, now: now) else {
+            if headCache.head(c) != nil { headCache.set(c, nil) }
+            return false
         }
-        return found?.head
+        if found.clean {
+            headCache.set(c, found.head)
+        } else {
+            if headCache.head(c) != nil { headCache.set(c, nil) }
+            headCache.setUncached(c, found.head)
+        }
+        return true
     }
 
     @inline(__always)
     private func scanLive(_ c: Int, now: Int64) -> (head: CachedHead, clean: Bool)? {
-        let head = reclaim(c)
+        let (head, first) = reclaimToLive(c)
+        if let first {
+            // The head cell itself is live: nothing precedes it, so it is clean (the common case, one pass).
+            var found = CachedHead(handle: first.handle, item: cells.item(first.cell, classIndex: c))
+            found.rescore(bases[c], aging, now: now)
+            emptyScans[c] = 0
+            return (found, true)
+        }
         if isEmpty(c, head: head) {
             emptyScans[c] &+= 1
             // Lazy clearing: a class that just drained usually refills soon; clearing and re-setting its bit on
@@ -169,21 +182,33 @@ extension SlotQueue {
     @discardableResult
     @inline(__always)
     func reclaim(_ c: Int) -> UInt64 {
+        reclaimToLive(c).head
+    }
+
+    /// ``reclaim(_:)``, also returning the entry it stopped at when that cell is published and its entry PENDING.
+    @inline(__always)
+    func reclaimToLive(_ c: Int) -> (head: UInt64, live: LiveEntry?) {
         var position = heads[c]
         let ringBase = c * perClassCapacity
+        var live: LiveEntry?
         while true {
             let cell = ringBase + Int(position & UInt64(ringMask))
             guard cells.sequence(cell).loadAcquiring() == position &+ 1 else { break }
             let slot = cells.slot(cell)
             let word = entryState[slot].load(ordering: .acquiring)
             let state = EntryWord.state(word)
-            guard state == EntryWord.taken || state == EntryWord.cancelled else { break }
+            guard state == EntryWord.taken || state == EntryWord.cancelled else {
+                if state == EntryWord.pending {
+                    live = (QueueHandle(slot: UInt32(slot), generation: EntryWord.generation(word)), slot, cell)
+                }
+                break
+            }
             release(slot: slot, generation: EntryWord.generation(word))
             cells.sequence(cell).storeReleasing(position &+ UInt64(perClassCapacity))
             position &+= 1
         }
         heads[c] = position
-        return position
+        return (position, live)
     }
 
     /// True when no push has claimed a cell of class `c` at or after `head`. Reads the tail only when the head cell is

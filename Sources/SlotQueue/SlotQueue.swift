@@ -51,13 +51,13 @@ import Atomics
 public final class SlotQueue: @unchecked Sendable {
     // @unchecked Sendable is sound because:
     // - every field touched by producers or cancellers is an atomic (`entryState`, `freeHead`, `freeNext`, `fresh`, the
-    //   sequence words of `cells`, `tails`, `nonEmpty`, `activeClassCount`), or plain memory (`payload`, the other
+    //   sequence words of `cells`, `tails`, `nonEmpty`, `activeClassCount`), or plain memory (`entryCell`, the other
     //   fields of `cells`) that is written by exactly one producer between claiming it (a free-list pop / ring CAS) and publishing it with a release store, and read only
     //   after the matching acquire load;
-    // - every other mutable field (`heads`, `headCache`, `staleSweep`, `gapSkipped`, `emptyScans`, `freed`, `freedCount`, `bases`) is consumer-only, and the API contract allows one
+    // - every other mutable field (`heads`, `headCache`, `consumerWords`, `gapSkipped`, `emptyScans`, `freed`, `bases`) is consumer-only, and the API contract allows one
     //   consumer at a time (checked by `consumerGuard` in debug builds);
-    // - the payload is rewritten by the consumer only in `rebuild`, while intake is closed and no producer owns an
-    //   entry.
+    // - `entryCell` and the cells' plain fields are rewritten by the consumer only in `rebuild`, while intake is closed
+    //   and no producer owns an entry.
 
     /// Entries the table can hold (pending plus awaiting reclamation).
     public let capacity: Int
@@ -70,7 +70,9 @@ public final class SlotQueue: @unchecked Sendable {
 
     let ringMask: Int
     let entryState: AtomicTable<UInt64>
-    let payload: UnsafeMutablePointer<QueueItem>
+    /// The ring cell each entry was published in (valid while it is PENDING), so ``take(_:now:)`` can read the item
+    /// from its cell by handle: 4 bytes per entry where a copy of the item took 24 (and a push wrote both).
+    let entryCell: UnsafeMutablePointer<UInt32>
     /// Free list of entries that were used and reclaimed: `closed bit 63 | tag bits 32...62 | slot + 1` (0 in the
     /// low half means empty).
     let freeHead: AtomicTable<UInt64>
@@ -84,14 +86,23 @@ public final class SlotQueue: @unchecked Sendable {
     let heads: UnsafeMutablePointer<UInt64>
     /// Consumer-side cache of each class's first live entry, in a tournament tree (``HeadTable``).
     let headCache: HeadTable
-    /// Consumer-side: the class whose cached head the next take checks (``dropStaleHead()``).
-    var staleSweep = 0
     /// Consumer-side count of consecutive scans that found each class empty (see `classHead`).
     let emptyScans: UnsafeMutablePointer<UInt32>
     static let emptyScansBeforeClear: UInt32 = 64
     /// Consumer-side batch of freed slots, returned to the free list with one CAS (see `flushFreed`).
     let freed: UnsafeMutablePointer<Int>
-    var freedCount = 0
+    /// Consumer-side counters, on a line of their own: as fields of this object they would share a cache line with the
+    /// fields every push reads (the tables' addresses), and each take's write would cost the producers a miss.
+    /// `[0]`: freed slots in `freed`; `[1]`: the class whose cached head the next take checks (``dropStaleHead()``).
+    let consumerWords: UnsafeMutablePointer<Int>
+    var freedCount: Int {
+        get { consumerWords[0] }
+        set { consumerWords[0] = newValue }
+    }
+    var staleSweep: Int {
+        get { consumerWords[1] }
+        set { consumerWords[1] = newValue }
+    }
     let freedBatch: Int
     /// `bases.count`, readable by producers.
     let activeClassCount: AtomicTable<Int>
@@ -125,6 +136,8 @@ public final class SlotQueue: @unchecked Sendable {
         precondition(!bases.isEmpty && bases.count <= classes, "need 1...maxClasses classes")
         var ring = 1
         while ring < (perClassCapacity ?? min(capacity, 4096)) { ring <<= 1 }
+        let (cellCount, overflow) = classes.multipliedReportingOverflow(by: ring)
+        precondition(!overflow && cellCount <= Int(UInt32.max), "maxClasses × perClassCapacity must fit in 32 bits")
         self.capacity = capacity
         self.perClassCapacity = ring
         self.maxClasses = classes
@@ -132,8 +145,10 @@ public final class SlotQueue: @unchecked Sendable {
         self.ringMask = ring - 1
         self.bases = bases
         self.entryState = AtomicTable(count: capacity) { _ in EntryWord.free(generation: 0) }
-        self.payload = .allocate(capacity: capacity)
-        payload.initialize(repeating: QueueItem(id: 0, submittedAt: 0, classIndex: 0), count: capacity)
+        // Lines of its own, like the atomic tables (see `AtomicTable`).
+        self.entryCell = UnsafeMutableRawPointer.allocate(byteCount: (capacity * 4 + 127) / 128 * 128, alignment: 128)
+            .bindMemory(to: UInt32.self, capacity: capacity)
+        entryCell.initialize(repeating: 0, count: capacity)
         // Every entry starts fresh (handed out by `fresh`); the free list starts empty. The shared words get a
         // 128-byte line each, so producers' CASes do not bounce the words every push only reads.
         self.freeNext = AtomicTable(count: capacity) { _ in 0 }
@@ -149,6 +164,9 @@ public final class SlotQueue: @unchecked Sendable {
         emptyScans.initialize(repeating: 0, count: classes)
         self.freedBatch = max(1, min(32, capacity / 8))
         self.freed = .allocate(capacity: freedBatch)
+        self.consumerWords = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 128)
+            .bindMemory(to: Int.self, capacity: 16)
+        consumerWords.initialize(repeating: 0, count: 16)
         let active = bases.count
         self.activeClassCount = AtomicTable(count: 1, stride: 16) { _ in active }
         #if DEBUG
@@ -157,10 +175,11 @@ public final class SlotQueue: @unchecked Sendable {
     }
 
     deinit {
-        payload.deallocate()
+        entryCell.deallocate()
         heads.deallocate()
         emptyScans.deallocate()
         freed.deallocate()
+        consumerWords.deallocate()
     }
 
     /// The priority of `item` at `now` in whole points, by this queue's current bases and aging.

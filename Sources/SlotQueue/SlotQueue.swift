@@ -43,11 +43,17 @@ import Atomics
 /// - Exactly once: every successful push is returned by exactly one take, or cancelled, never both.
 ///
 /// ## Memory and reclamation
-/// Entries (slot + generation) are preallocated; a taken or cancelled entry is reclaimed by the consumer when its ring
-/// cell reaches the class head, and returned to the free list in batches of `min(32, capacity / 8)` (flushed whenever a
-/// take finds nothing). Ring cells are 32 bytes and hold the slot and a copy of the item next to the sequence word, so
-/// a take touches one cell line and one entry-state word (cached class heads are not rechecked before the claim). `maxClasses × perClassCapacity × 32` bytes of address space
-/// are reserved up front; a ring's pages are committed only as its cells are first used (``RingCells``).
+/// Entries (state word with generation, free-list link, and the index of the ring cell they were published in: 16
+/// bytes) are preallocated; a taken or cancelled entry is reclaimed by the consumer when its ring cell reaches the
+/// class head, and returned to the free list in batches of `min(32, capacity / 8)` (flushed whenever a take finds
+/// nothing). Ring cells are 32 bytes and hold the slot and a copy of the item next to the sequence word, so a take
+/// touches one cell line and one entry-state word. `maxClasses × perClassCapacity × 32` bytes of address space are
+/// reserved up front; a ring's pages are committed only as its cells are first used (``RingCells``).
+///
+/// ## The consumer's class heads
+/// The consumer caches each class's first live entry in a tournament tree (``HeadTable``), so a take costs one claim
+/// and O(log classes), not a comparison of every class. Cached heads are not rechecked before the claim: the claim is
+/// the check (see ``bestClass(now:)``).
 public final class SlotQueue: @unchecked Sendable {
     // @unchecked Sendable is sound because:
     // - every field touched by producers or cancellers is an atomic (`entryState`, `freeHead`, `freeNext`, `fresh`, the

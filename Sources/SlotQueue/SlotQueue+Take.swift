@@ -51,15 +51,16 @@ extension SlotQueue {
 
     // MARK: Internals (consumer only)
 
-    /// The class whose head comes first at `now` (its head is ``HeadTable/found(_:)``): the best cached head (the root of ``HeadTable``'s
-    /// tree), against the heads of classes that are marked non-empty and have none cached, found by a scan.
+    /// The class whose head comes first at `now` (its head is ``HeadTable/found(_:)``): the best cached head (the root
+    /// of ``HeadTable``'s tree), against the heads of classes that are marked non-empty and have none cached, found by
+    /// a scan.
     ///
     /// Cached heads are compared without checking that they are still pending: the claim that follows is the check
-    /// (``takeBest(now:)`` rescans a class whose head's claim fails and looks again). A cached head that was cancelled meanwhile
-    /// cannot hide a better item of its own class: the items behind it in the FIFO waited no longer, so they score no
-    /// higher (up to the stamp skew of racing producers, as for any head). So a take costs one claim, a scan of the
-    /// class it took from and of classes without a cached head, and O(log classes) to update the tree, however many
-    /// classes hold items. Precondition: the table is scored at `now`.
+    /// (``takeBest(now:)`` rescans a class whose head's claim fails, and looks again). A cached head that was cancelled
+    /// meanwhile cannot hide a better item of its own class: the items behind it in the FIFO waited no longer, so they
+    /// score no higher (up to the stamp skew of racing producers, as for any head). So a take costs one claim, a scan
+    /// of the class it took from and of classes without a cached head, and O(log classes) to update the tree, however
+    /// many classes hold items. Precondition: the table is scored at `now`.
     @inline(__always)
     func bestClass(now: Int64) -> Int? {
         var best = headCache.best

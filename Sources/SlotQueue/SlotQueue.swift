@@ -58,10 +58,11 @@ public final class SlotQueue: @unchecked Sendable {
     // @unchecked Sendable is sound because:
     // - every field touched by producers or cancellers is an atomic (`entryState`, `freeHead`, `freeNext`, `fresh`, the
     //   sequence words of `cells`, `tails`, `nonEmpty`, `activeClassCount`), or plain memory (`entryCell`, the other
-    //   fields of `cells`) that is written by exactly one producer between claiming it (a free-list pop / ring CAS) and publishing it with a release store, and read only
-    //   after the matching acquire load;
-    // - every other mutable field (`heads`, `headCache`, `consumerWords`, `gapSkipped`, `emptyScans`, `freed`, `bases`) is consumer-only, and the API contract allows one
-    //   consumer at a time (checked by `consumerGuard` in debug builds);
+    //   fields of `cells`) that is written by exactly one producer between claiming it (a free-list pop / ring CAS)
+    //   and publishing it with a release store, and read only after the matching acquire load;
+    // - every other mutable field (`heads`, `headCache`, `consumerWords`, `gapSkipped`, `emptyScans`, `freed`,
+    //   `bases`) is consumer-only, and the API contract allows one consumer at a time (checked by `consumerGuard` in
+    //   debug builds);
     // - `entryCell` and the cells' plain fields are rewritten by the consumer only in `rebuild`, while intake is closed
     //   and no producer owns an entry.
 

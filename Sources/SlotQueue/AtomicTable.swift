@@ -19,12 +19,7 @@ struct AtomicTable<Value: AtomicValue>: ~Copyable where Value.AtomicRepresentati
         precondition(count >= 0 && stride >= 1)
         self.count = count
         self.stride = stride
-        // Whole 128-byte lines of its own (two 64-byte lines: the adjacent-line prefetcher pairs them), so no other
-        // allocation shares a line with a hot atomic: a consumer-only word next to a producers' counter would bounce
-        // that line between cores on every write.
-        let bytes = (max(1, count * stride) * MemoryLayout<Storage>.stride + Self.line - 1) / Self.line * Self.line
-        self.base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.line)
-            .bindMemory(to: Storage.self, capacity: bytes / MemoryLayout<Storage>.stride)
+        self.base = allocateOwnLines(Storage.self, count: max(1, count * stride))
         for i in 0..<(count * stride) {
             (base + i).initialize(to: Storage(initial(i / stride)))
         }
@@ -37,11 +32,19 @@ struct AtomicTable<Value: AtomicValue>: ~Copyable where Value.AtomicRepresentati
         base.deallocate()
     }
 
-    static var line: Int { 128 }
-
     /// The atomic at `index`; valid while this table lives.
     @inline(__always)
     subscript(index: Int) -> UnsafeAtomic<Value> {
         UnsafeAtomic(at: base + index * stride)
     }
+}
+
+/// Uninitialized memory for `count` values on whole 128-byte lines of its own (two 64-byte lines: the adjacent-line
+/// prefetcher pairs them), so no other allocation shares a line with it: a consumer-only word next to a producers'
+/// counter would bounce that line between cores on every write. Free it with `deallocate()`.
+func allocateOwnLines<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let line = 128
+    let bytes = (max(1, count) * MemoryLayout<T>.stride + line - 1) / line * line
+    return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: line)
+        .bindMemory(to: T.self, capacity: bytes / MemoryLayout<T>.stride)
 }

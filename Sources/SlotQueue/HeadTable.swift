@@ -140,8 +140,6 @@ struct CachedHead {
     /// ``RankedItem/precedes(_:)`` for two heads scored at the same `now`.
     @inline(__always)
     func precedes(_ other: CachedHead) -> Bool {
-        if score != other.score { return score > other.score }
-        if item.submittedAt != other.item.submittedAt { return item.submittedAt < other.item.submittedAt }
-        return item.id < other.item.id
+        RankedItem.precedes(score, item, other.score, other.item)
     }
 }

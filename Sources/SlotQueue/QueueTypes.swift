@@ -66,9 +66,15 @@ public struct RankedItem: Sendable, Hashable {
     /// True when `self` comes strictly before `other`: higher exact score, then earlier submit, then smaller id.
     @inline(__always)
     public func precedes(_ other: RankedItem) -> Bool {
-        if score != other.score { return score > other.score }
-        if item.submittedAt != other.item.submittedAt { return item.submittedAt < other.item.submittedAt }
-        return item.id < other.item.id
+        Self.precedes(score, item, other.score, other.item)
+    }
+
+    /// The queue's one order: `a` (scored `aScore`) comes strictly before `b` (scored `bScore`).
+    @inline(__always)
+    static func precedes(_ aScore: Int64, _ a: QueueItem, _ bScore: Int64, _ b: QueueItem) -> Bool {
+        if aScore != bScore { return aScore > bScore }
+        if a.submittedAt != b.submittedAt { return a.submittedAt < b.submittedAt }
+        return a.id < b.id
     }
 }
 

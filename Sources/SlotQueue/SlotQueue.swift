@@ -93,7 +93,7 @@ public final class SlotQueue: @unchecked Sendable {
     let heads: UnsafeMutablePointer<UInt64>
     /// Consumer-side cache of each class's first live entry, in a tournament tree (``HeadTable``).
     let headCache: HeadTable
-    /// Consumer-side count of consecutive scans that found each class empty (see `classHead`).
+    /// Consumer-side count of consecutive scans that found each class empty (see `scanHead`).
     let emptyScans: UnsafeMutablePointer<UInt32>
     static let emptyScansBeforeClear: UInt32 = 64
     /// Consumer-side batch of freed slots, returned to the free list with one CAS (see `flushFreed`).
@@ -152,9 +152,7 @@ public final class SlotQueue: @unchecked Sendable {
         self.ringMask = ring - 1
         self.bases = bases
         self.entryState = AtomicTable(count: capacity) { _ in EntryWord.free(generation: 0) }
-        // Lines of its own, like the atomic tables (see `AtomicTable`).
-        self.entryCell = UnsafeMutableRawPointer.allocate(byteCount: (capacity * 4 + 127) / 128 * 128, alignment: 128)
-            .bindMemory(to: UInt32.self, capacity: capacity)
+        self.entryCell = allocateOwnLines(UInt32.self, count: capacity)
         entryCell.initialize(repeating: 0, count: capacity)
         // Every entry starts fresh (handed out by `fresh`); the free list starts empty. The shared words get a
         // 128-byte line each, so producers' CASes do not bounce the words every push only reads.
@@ -171,9 +169,8 @@ public final class SlotQueue: @unchecked Sendable {
         emptyScans.initialize(repeating: 0, count: classes)
         self.freedBatch = max(1, min(32, capacity / 8))
         self.freed = .allocate(capacity: freedBatch)
-        self.consumerWords = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 128)
-            .bindMemory(to: Int.self, capacity: 16)
-        consumerWords.initialize(repeating: 0, count: 16)
+        self.consumerWords = allocateOwnLines(Int.self, count: 2)
+        consumerWords.initialize(repeating: 0, count: 2)
         let active = bases.count
         self.activeClassCount = AtomicTable(count: 1, stride: 16) { _ in active }
         #if DEBUG
